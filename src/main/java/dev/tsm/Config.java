@@ -1,0 +1,81 @@
+package dev.tsm;
+
+import io.quarkus.runtime.configuration.MemorySize;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+import java.util.List;
+
+/** Every setting of the service; each can be given as an environment variable (TSM_...). */
+@ConfigMapping(prefix = "tsm")
+public interface Config {
+
+  /** Where files live. */
+  Storage storage();
+
+  /** Import tasks. */
+  @WithName("import")
+  Import importing();
+
+  /** The task runner. */
+  Runner runner();
+
+  /** Schemas whose tables clients may import into and export from. */
+  @WithDefault("public")
+  List<String> schemas();
+
+  interface Storage {
+    /** Folder for staged uploads and export files; one folder shared by all replicas. */
+    @WithDefault("data/files")
+    String dir();
+  }
+
+  interface Import {
+    /** Largest accepted upload; a larger body gets 413. */
+    @WithDefault("10G")
+    MemorySize maxBodySize();
+
+    /** A batch (one transaction with its checkpoint) holds at most this many rows... */
+    @WithDefault("50000")
+    int batchRows();
+
+    /** ...and at most about this many bytes. */
+    @WithDefault("8M")
+    MemorySize batchBytes();
+
+    /** Longest accepted field. */
+    @WithDefault("1M")
+    MemorySize maxFieldSize();
+
+    /** Longest accepted record (all its fields and line end). */
+    @WithDefault("8M")
+    MemorySize maxRecordSize();
+
+    /** Most columns a file may have (PostgreSQL allows 1600 in a table). */
+    @WithDefault("1600")
+    int maxColumns();
+
+    /** Rows read from the start of the file to infer column types. */
+    @WithDefault("1000")
+    int sampleRows();
+  }
+
+  interface Runner {
+    /** Tasks this instance runs at once; the rest wait PENDING. */
+    @WithDefault("4")
+    int maxConcurrentTasks();
+
+    /** How long a running task stays owned by an instance without renewal. */
+    @WithDefault("15s")
+    Duration lease();
+
+    /** How often the instance looks for PENDING tasks and expired leases. */
+    @WithDefault("1s")
+    Duration pollInterval();
+
+    /** On shutdown, how long to wait for in-flight batches to commit. */
+    @WithDefault("10s")
+    Duration drainTimeout();
+  }
+}

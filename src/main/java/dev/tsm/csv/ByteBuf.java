@@ -1,0 +1,42 @@
+package dev.tsm.csv;
+
+import java.util.Arrays;
+
+/** A growable byte array: the bytes of one batch, reused from batch to batch by its reader. */
+public final class ByteBuf {
+  private byte[] bytes;
+  private int length;
+
+  public ByteBuf(int initialCapacity) {
+    bytes = new byte[Math.max(16, initialCapacity)];
+  }
+
+  public void append(byte[] src, int offset, int count) {
+    ensure(length + count);
+    System.arraycopy(src, offset, bytes, length, count);
+    length += count;
+  }
+
+  public void truncate(int newLength) {
+    length = newLength;
+  }
+
+  public int length() {
+    return length;
+  }
+
+  public byte[] array() {
+    return bytes;
+  }
+
+  /** A copy of the used part, so the next batch can reuse this buffer. */
+  public byte[] copy() {
+    return Arrays.copyOf(bytes, length);
+  }
+
+  private void ensure(int capacity) {
+    if (capacity > bytes.length) {
+      bytes = Arrays.copyOf(bytes, Math.max(capacity, bytes.length * 2));
+    }
+  }
+}

@@ -1,0 +1,219 @@
+package dev.tsm.csv;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Finds record boundaries in a CSV file, byte by byte, with PostgreSQL's quoting rules, and checks
+ * what PostgreSQL would reject in text: invalid UTF-8 and NUL bytes. It never decodes values: the
+ * raw bytes of good records go to PostgreSQL's own CSV parser (COPY), so that parser alone defines
+ * the result, exactly as {@code psql \copy} does.
+ *
+ * <p>It starts at any byte offset where a record starts, which is what makes resume O(1).
+ */
+public final class CsvScanner implements Closeable {
+  private static final int READ_SIZE = 1 << 18;
+  private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+
+  private final FileChannel channel;
+  private final byte[] buf = new byte[READ_SIZE];
+  private final ByteBuffer window = ByteBuffer.wrap(buf);
+  private final byte delimiter;
+  private final CsvLimits limits;
+  private int pos;
+  private int limit;
+  private long windowOffset;
+  private long line;
+
+  /**
+   * @param offset byte offset of a record start; at 0 a UTF-8 byte order mark is skipped
+   * @param line line number of the record at {@code offset} (1 for the start of the file)
+   */
+  public CsvScanner(Path file, long offset, long line, CsvDialect dialect, CsvLimits limits)
+      throws IOException {
+    this.channel = FileChannel.open(file, StandardOpenOption.READ);
+    this.delimiter = dialect.delimiter();
+    this.limits = limits;
+    this.line = line;
+    channel.position(offset);
+    windowOffset = offset;
+    if (offset == 0 && fill(0) && startsWithBom()) {
+      pos = BOM.length;
+    }
+  }
+
+  /** Byte offset of the next record. */
+  public long offset() {
+    return windowOffset + pos;
+  }
+
+  /** Line number of the next record. */
+  public long line() {
+    return line;
+  }
+
+  /**
+   * Scans the next record and appends its bytes, line end included, to {@code out} (unless it is
+   * longer than the record limit). Returns false at the end of the file.
+   */
+  public boolean next(ByteBuf out, ScannedRecord rec) throws IOException {
+    rec.line = line;
+    rec.start = out.length();
+    rec.error = null;
+    boolean inQuote = false;
+    boolean storing = true;
+    boolean ended = false;
+    int fields = 1;
+    int embeddedLines = 0;
+    long recordLength = 0;
+    long fieldStart = 0;
+    int need = 0;
+    int lo = 0x80;
+    int hi = 0xBF;
+    int segment = pos;
+    while (!ended) {
+      if (pos == limit) {
+        if (storing) {
+          out.append(buf, segment, pos - segment);
+        }
+        if (!fill(pos)) {
+          if (recordLength == 0) {
+            return false;
+          }
+          if (inQuote) {
+            rec.error = first(rec.error, "a quoted field opened in this record is never closed");
+          } else if (need > 0) {
+            rec.error = first(rec.error, "invalid UTF-8: a multi-byte character is cut short");
+          }
+          break;
+        }
+        segment = 0;
+      }
+      byte b = buf[pos++];
+      recordLength++;
+      if (need > 0) {
+        int u = b & 0xFF;
+        if (u >= lo && u <= hi) {
+          need--;
+          lo = 0x80;
+          hi = 0xBF;
+          continue;
+        }
+        rec.error = first(rec.error, utf8Error(recordLength));
+        need = 0;
+      }
+      if (b == CsvDialect.QUOTE) {
+        inQuote = !inQuote;
+      } else if (b < 0) {
+        int u = b & 0xFF;
+        if (u >= 0xC2 && u <= 0xDF) {
+          need = 1;
+        } else if (u >= 0xE0 && u <= 0xEF) {
+          need = 2;
+          lo = u == 0xE0 ? 0xA0 : 0x80;
+          hi = u == 0xED ? 0x9F : 0xBF;
+        } else if (u >= 0xF0 && u <= 0xF4) {
+          need = 3;
+          lo = u == 0xF0 ? 0x90 : 0x80;
+          hi = u == 0xF4 ? 0x8F : 0xBF;
+        } else {
+          rec.error = first(rec.error, utf8Error(recordLength));
+        }
+      } else if (b == 0) {
+        rec.error =
+            first(rec.error, "a NUL byte (0x00) at byte " + recordLength + " of the record");
+      } else if (inQuote) {
+        if (b == '\n') {
+          embeddedLines++;
+        }
+      } else if (b == delimiter) {
+        rec.error = first(rec.error, checkField(fields, recordLength - 1 - fieldStart));
+        fields++;
+        fieldStart = recordLength;
+      } else if (b == '\n') {
+        ended = true;
+      }
+      if (storing && recordLength > limits.maxRecordBytes()) {
+        rec.error =
+            first(
+                rec.error,
+                "the record is longer than the limit of " + limits.maxRecordBytes() + " bytes");
+        storing = false;
+        out.truncate(rec.start);
+      }
+    }
+    if (storing && segment < pos && ended) {
+      out.append(buf, segment, pos - segment);
+    }
+    long lastField = recordLength - fieldStart - (ended ? 1 : 0);
+    rec.error = first(rec.error, checkField(fields, lastField));
+    rec.fields = fields;
+    rec.length = storing ? out.length() - rec.start : 0;
+    rec.blank = recordLength <= 2 && fields == 1 && isLineEndOnly(out, rec);
+    rec.endOffset = offset();
+    line += 1 + embeddedLines;
+    return true;
+  }
+
+  private boolean isLineEndOnly(ByteBuf out, ScannedRecord rec) {
+    byte[] a = out.array();
+    for (int i = rec.start; i < rec.start + rec.length; i++) {
+      if (a[i] != '\n' && a[i] != '\r') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private String checkField(int field, long length) {
+    if (length > limits.maxFieldBytes()) {
+      return "field "
+          + field
+          + " is "
+          + length
+          + " bytes long, over the limit of "
+          + limits.maxFieldBytes();
+    }
+    if (field > limits.maxColumns()) {
+      return "more than " + limits.maxColumns() + " fields";
+    }
+    return null;
+  }
+
+  private static String utf8Error(long at) {
+    return "invalid UTF-8 byte sequence at byte " + at + " of the record";
+  }
+
+  private static String first(String existing, String candidate) {
+    return existing != null ? existing : candidate;
+  }
+
+  private boolean startsWithBom() {
+    if (limit < BOM.length) {
+      return false;
+    }
+    return buf[0] == BOM[0] && buf[1] == BOM[1] && buf[2] == BOM[2];
+  }
+
+  /** Reads the next window of the file; {@code consumed} bytes of the current one are done. */
+  private boolean fill(int consumed) throws IOException {
+    windowOffset += consumed;
+    window.clear();
+    int n;
+    do {
+      n = channel.read(window);
+    } while (n == 0);
+    pos = 0;
+    limit = Math.max(n, 0);
+    return n > 0;
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+}

@@ -1,0 +1,117 @@
+package dev.tsm.csv;
+
+import dev.tsm.Config;
+import dev.tsm.ProblemException;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.UUID;
+
+/**
+ * The folder of task files, shared by all replicas. File names are made by the server from task
+ * ids; no client text ever becomes a path.
+ */
+@ApplicationScoped
+public class FileStore {
+  private static final int COPY_BUFFER = 1 << 16;
+  private final Path imports;
+
+  public FileStore(Config config) {
+    this.imports = Path.of(config.storage().dir()).toAbsolutePath().resolve("imports");
+  }
+
+  /** An uploaded file, complete on disk. */
+  public record Staged(Path path, long size, String sha256) {}
+
+  public Path importFile(UUID taskId) {
+    return imports.resolve(taskId + ".csv");
+  }
+
+  /**
+   * Streams a body to the task's staged file, never holding it whole in memory; the file appears
+   * under its final name only once complete.
+   *
+   * @throws ProblemException 413 past {@code maxBytes}
+   */
+  public Staged stage(UUID taskId, InputStream body, long maxBytes) {
+    Path target = importFile(taskId);
+    Path partial = target.resolveSibling(taskId + ".upload");
+    try {
+      Files.createDirectories(imports);
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      long size = 0;
+      try (InputStream in = new DigestInputStream(body, sha);
+          OutputStream out = Files.newOutputStream(partial)) {
+        byte[] buffer = new byte[COPY_BUFFER];
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+          size += n;
+          if (size > maxBytes) {
+            throw tooLarge(maxBytes);
+          }
+          out.write(buffer, 0, n);
+        }
+      }
+      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+      return new Staged(target, size, HexFormat.of().formatHex(sha.digest()));
+    } catch (IOException e) {
+      deleteQuietly(partial);
+      throw new UncheckedIOException("could not store the upload: " + e.getMessage(), e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    } catch (RuntimeException e) {
+      deleteQuietly(partial);
+      throw e;
+    }
+  }
+
+  /** Takes over a file the HTTP layer already wrote to disk (multipart upload). */
+  public Staged adopt(UUID taskId, Path uploaded, long maxBytes) {
+    try {
+      long size = Files.size(uploaded);
+      if (size > maxBytes) {
+        throw tooLarge(maxBytes);
+      }
+      Files.createDirectories(imports);
+      Path target = importFile(taskId);
+      Files.move(uploaded, target, StandardCopyOption.REPLACE_EXISTING);
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      try (InputStream in = new DigestInputStream(Files.newInputStream(target), sha)) {
+        in.transferTo(OutputStream.nullOutputStream());
+      }
+      return new Staged(target, size, HexFormat.of().formatHex(sha.digest()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not store the upload: " + e.getMessage(), e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static ProblemException tooLarge(long maxBytes) {
+    return new ProblemException(
+        413,
+        "Payload too large",
+        "the upload is larger than the limit of " + maxBytes + " bytes (tsm.import.max-body-size)");
+  }
+
+  public void delete(Path path) {
+    deleteQuietly(path);
+  }
+
+  private static void deleteQuietly(Path path) {
+    try {
+      Files.deleteIfExists(path);
+    } catch (IOException ignored) {
+      // A leftover file is harmless: names are unique per task.
+    }
+  }
+}

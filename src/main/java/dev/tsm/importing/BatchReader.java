@@ -1,0 +1,110 @@
+package dev.tsm.importing;
+
+import dev.tsm.csv.ByteBuf;
+import dev.tsm.csv.CsvDialect;
+import dev.tsm.csv.CsvLimits;
+import dev.tsm.csv.CsvScanner;
+import dev.tsm.csv.ScannedRecord;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** Cuts the staged file into batches bounded in rows and bytes, from a checkpoint on. */
+final class BatchReader implements Closeable {
+  private static final int REJECT_TEXT_LIMIT = 4096;
+
+  private final CsvScanner scanner;
+  private final int width;
+  private final int maxRows;
+  private final int maxBytes;
+  private final ScannedRecord rec = new ScannedRecord();
+  private boolean done;
+
+  BatchReader(
+      Path file,
+      long offset,
+      long line,
+      CsvDialect dialect,
+      CsvLimits limits,
+      int width,
+      int maxRows,
+      int maxBytes)
+      throws IOException {
+    this.scanner = new CsvScanner(file, offset, line, dialect, limits);
+    this.width = width;
+    this.maxRows = maxRows;
+    this.maxBytes = maxBytes;
+  }
+
+  /** The next batch, or null once the file is done. */
+  Batch next() throws IOException {
+    if (done) {
+      return null;
+    }
+    long startOffset = scanner.offset();
+    ByteBuf buf = new ByteBuf(maxBytes + (maxBytes >> 3));
+    int[] starts = new int[Math.min(maxRows, 1024) + 1];
+    long[] lines = new long[starts.length - 1];
+    List<Batch.Reject> rejects = new ArrayList<>();
+    int rows = 0;
+    while (rows < maxRows && buf.length() < maxBytes) {
+      if (!scanner.next(buf, rec)) {
+        done = true;
+        break;
+      }
+      String problem = problem();
+      if (problem != null) {
+        rejects.add(new Batch.Reject(rec.line(), problem, text(buf, rec)));
+      }
+      if (problem != null || (rec.blank() && width > 1)) {
+        buf.truncate(rec.start());
+        continue;
+      }
+      if (rows + 1 >= starts.length) {
+        starts = Arrays.copyOf(starts, starts.length * 2);
+        lines = Arrays.copyOf(lines, starts.length - 1);
+      }
+      starts[rows] = rec.start();
+      lines[rows] = rec.line();
+      rows++;
+    }
+    if (done && scanner.offset() == startOffset) {
+      return null;
+    }
+    starts[rows] = buf.length();
+    return new Batch(
+        buf.array(),
+        Arrays.copyOf(starts, rows + 1),
+        Arrays.copyOf(lines, rows),
+        rejects,
+        scanner.offset(),
+        scanner.line());
+  }
+
+  private String problem() {
+    if (rec.error() != null) {
+      return rec.error();
+    }
+    if (rec.fields() != width && !(rec.blank() && width > 1)) {
+      return "expected " + width + " fields, found " + rec.fields();
+    }
+    return null;
+  }
+
+  private static String text(ByteBuf buf, ScannedRecord rec) {
+    int length = Math.min(rec.length(), REJECT_TEXT_LIMIT);
+    // Invalid bytes become U+FFFD and NUL is dropped: the text must fit a PostgreSQL text value.
+    return new String(buf.array(), rec.start(), length, StandardCharsets.UTF_8)
+        .replace("\u0000", "")
+        .stripTrailing();
+  }
+
+  @Override
+  public void close() throws IOException {
+    scanner.close();
+  }
+}

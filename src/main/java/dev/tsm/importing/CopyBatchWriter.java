@@ -1,0 +1,212 @@
+package dev.tsm.importing;
+
+import dev.tsm.task.Checkpoint;
+import dev.tsm.task.Committed;
+import dev.tsm.task.TaskState;
+import dev.tsm.task.TaskTx;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
+
+/**
+ * The write seam of imports: one batch and its checkpoint in one transaction, through PostgreSQL
+ * COPY (the fastest path into PostgreSQL; the reactive client has none). When PostgreSQL refuses a
+ * value, the batch is retried in halves under savepoints until each bad row stands alone, so good
+ * rows are never lost and each bad row gets PostgreSQL's own reason.
+ */
+final class CopyBatchWriter {
+  private static final Pattern COLUMN = Pattern.compile(", column ([^:]+):");
+
+  private final DataSource dataSource;
+
+  CopyBatchWriter(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** Where a batch goes and on whose behalf. */
+  record Target(
+      UUID taskId, String owner, String copySql, ImportOptions options, long leaseMillis) {}
+
+  Committed write(Target target, Batch batch, Checkpoint before) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        List<Batch.Reject> rejects = new ArrayList<>(batch.rejects());
+        long copied;
+        try {
+          copied = copy(c, target, batch, 0, batch.rows());
+        } catch (SQLException e) {
+          if (!isBadData(e)) {
+            throw e;
+          }
+          c.rollback();
+          copied = isolate(c, target, batch, 0, batch.rows(), rejects);
+        }
+        failOnBadRows(target.options(), rejects, before.rowsSkipped());
+        saveRejects(c, target.taskId(), rejects);
+        Checkpoint next =
+            new Checkpoint(
+                before.rowsDone() + copied,
+                before.rowsSkipped() + rejects.size(),
+                batch.endOffset(),
+                batch.endLine(),
+                null);
+        TaskState requested =
+            TaskTx.saveCheckpoint(c, target.taskId(), target.owner(), next, target.leaseMillis());
+        c.commit();
+        return new Committed(next, requested);
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
+      }
+    }
+  }
+
+  /** COPY records [from, to) of the batch; returns the rows PostgreSQL took. */
+  private static long copy(Connection c, Target target, Batch batch, int from, int to)
+      throws SQLException {
+    if (from == to) {
+      return 0;
+    }
+    CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(target.copySql());
+    try {
+      int start = batch.starts()[from];
+      in.writeToCopy(batch.data(), start, batch.starts()[to] - start);
+      long rows = in.endCopy();
+      if (rows != to - from) {
+        throw new IllegalStateException(
+            "PostgreSQL took "
+                + rows
+                + " of "
+                + (to - from)
+                + " rows from line "
+                + batch.lines()[from]
+                + ": a line holding only \\. ends COPY data");
+      }
+      return rows;
+    } finally {
+      if (in.isActive()) {
+        in.cancelCopy();
+      }
+    }
+  }
+
+  /**
+   * COPY [from, to) under a savepoint; where PostgreSQL refuses, split until each bad row is alone.
+   */
+  private long isolate(
+      Connection c, Target target, Batch batch, int from, int to, List<Batch.Reject> rejects)
+      throws SQLException {
+    if (from == to) {
+      return 0;
+    }
+    Savepoint savepoint = c.setSavepoint();
+    try {
+      long rows = copy(c, target, batch, from, to);
+      c.releaseSavepoint(savepoint);
+      return rows;
+    } catch (SQLException e) {
+      if (!isBadData(e)) {
+        throw e;
+      }
+      c.rollback(savepoint);
+      if (to - from == 1) {
+        rejects.add(new Batch.Reject(batch.lines()[from], reason(e), text(batch, from)));
+        if (target.options().onError() == ImportOptions.OnError.FAIL) {
+          failOnBadRows(target.options(), rejects, 0);
+        }
+        return 0;
+      }
+      int mid = (from + to) >>> 1;
+      return isolate(c, target, batch, from, mid, rejects)
+          + isolate(c, target, batch, mid, to, rejects);
+    }
+  }
+
+  private static void failOnBadRows(
+      ImportOptions options, List<Batch.Reject> rejects, long before) {
+    if (rejects.isEmpty()) {
+      return;
+    }
+    rejects.sort(Comparator.comparingLong(Batch.Reject::line));
+    Batch.Reject first = rejects.get(0);
+    if (options.onError() == ImportOptions.OnError.FAIL) {
+      throw new BadRowException("line " + first.line() + ": " + first.reason());
+    }
+    Long max = options.maxErrors();
+    if (max != null && before + rejects.size() > max) {
+      Batch.Reject last = rejects.get((int) Math.min(rejects.size() - 1, max - before));
+      throw new BadRowException(
+          "more than "
+              + max
+              + " bad rows (maxErrors); the first one over is line "
+              + last.line()
+              + ": "
+              + last.reason());
+    }
+  }
+
+  private static void saveRejects(Connection c, UUID taskId, List<Batch.Reject> rejects)
+      throws SQLException {
+    if (rejects.isEmpty()) {
+      return;
+    }
+    String sql =
+        "INSERT INTO tsm.task_reject (task_id, line, reason, record) VALUES (?, ?, ?, ?)"
+            + " ON CONFLICT DO NOTHING";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (Batch.Reject r : rejects) {
+        ps.setObject(1, taskId);
+        ps.setLong(2, r.line());
+        ps.setString(3, r.reason());
+        ps.setString(4, r.record());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /**
+   * A value PostgreSQL refused (data exception or integrity violation), as opposed to an outage.
+   */
+  private static boolean isBadData(SQLException e) {
+    String state = e.getSQLState();
+    return state != null && (state.startsWith("22") || state.startsWith("23"));
+  }
+
+  private static String reason(SQLException e) {
+    if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
+      ServerErrorMessage m = p.getServerErrorMessage();
+      Matcher column = COLUMN.matcher(m.getWhere() == null ? "" : m.getWhere());
+      return (column.find() ? "column " + column.group(1) + ": " : "") + m.getMessage();
+    }
+    return e.getMessage();
+  }
+
+  private static String text(Batch batch, int record) {
+    int start = batch.starts()[record];
+    int length = Math.min(batch.starts()[record + 1] - start, 4096);
+    return new String(batch.data(), start, length, java.nio.charset.StandardCharsets.UTF_8)
+        .stripTrailing();
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // The connection is broken; closing it ends the transaction anyway.
+    }
+  }
+}

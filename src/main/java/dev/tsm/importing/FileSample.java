@@ -1,0 +1,96 @@
+package dev.tsm.importing;
+
+import dev.tsm.ProblemException;
+import dev.tsm.csv.ByteBuf;
+import dev.tsm.csv.CsvDialect;
+import dev.tsm.csv.CsvField;
+import dev.tsm.csv.CsvFields;
+import dev.tsm.csv.CsvLimits;
+import dev.tsm.csv.CsvScanner;
+import dev.tsm.csv.ScannedRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The start of a staged file: its header, where the data starts, and the types its first rows
+ * suggest. Problems with the header are the client's and answered at once (400).
+ *
+ * @param names column names from the header (or column_1.. without one)
+ * @param types inferred type per column
+ * @param dataOffset byte offset of the first data record
+ * @param dataLine line number of the first data record
+ */
+record FileSample(List<String> names, List<ColumnType> types, long dataOffset, long dataLine) {
+
+  static FileSample read(Path file, CsvDialect dialect, CsvLimits limits, int sampleRows) {
+    try (CsvScanner scanner = new CsvScanner(file, 0, 1, dialect, limits)) {
+      ByteBuf buf = new ByteBuf(1 << 16);
+      ScannedRecord rec = new ScannedRecord();
+      long firstOffset;
+      do {
+        firstOffset = scanner.offset();
+        buf.truncate(0);
+        if (!scanner.next(buf, rec)) {
+          throw ProblemException.badRequest("the file is empty: there is no header and no data");
+        }
+      } while (rec.blank());
+      if (rec.error() != null) {
+        String what = dialect.header() ? "the header" : "the first row";
+        throw ProblemException.badRequest(what + " (line " + rec.line() + "): " + rec.error());
+      }
+      List<CsvField> first =
+          CsvFields.split(buf.array(), rec.start(), rec.length(), dialect.delimiter());
+      int width = first.size();
+      List<String> names =
+          dialect.header()
+              ? ColumnNames.of(first.stream().map(CsvField::value).toList())
+              : ColumnNames.numbered(width);
+      long dataOffset = dialect.header() ? scanner.offset() : firstOffset;
+      long dataLine = dialect.header() ? scanner.line() : rec.line();
+      ColumnType[] types = new ColumnType[width];
+      int rows = dialect.header() ? 0 : 1;
+      if (!dialect.header()) {
+        infer(types, first);
+      }
+      while (rows < sampleRows) {
+        buf.truncate(0);
+        if (!scanner.next(buf, rec)) {
+          break;
+        }
+        if (rec.blank()) {
+          continue;
+        }
+        rows++;
+        if (rec.error() == null && rec.fields() == width) {
+          infer(
+              types, CsvFields.split(buf.array(), rec.start(), rec.length(), dialect.delimiter()));
+        }
+      }
+      if (rows == 0) {
+        throw ProblemException.badRequest("the file has a header but no data rows");
+      }
+      List<ColumnType> result = new ArrayList<>();
+      for (ColumnType t : types) {
+        result.add(t == null ? ColumnType.TEXT : t);
+      }
+      return new FileSample(names, result, dataOffset, dataLine);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void infer(ColumnType[] types, List<CsvField> fields) {
+    for (int i = 0; i < types.length; i++) {
+      CsvField f = fields.get(i);
+      if (f.isNull()) {
+        continue;
+      }
+      // A quoted empty string is text: no number, date or boolean reads it.
+      ColumnType t = f.value().isEmpty() ? ColumnType.TEXT : ColumnType.of(f.value());
+      types[i] = types[i] == null ? t : types[i].join(t);
+    }
+  }
+}

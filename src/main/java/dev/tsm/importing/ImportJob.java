@@ -1,0 +1,209 @@
+package dev.tsm.importing;
+
+import dev.tsm.Config;
+import dev.tsm.csv.CsvLimits;
+import dev.tsm.csv.FileStore;
+import dev.tsm.db.DatabaseException;
+import dev.tsm.db.Sql;
+import dev.tsm.db.TableName;
+import dev.tsm.task.Checkpoint;
+import dev.tsm.task.Committed;
+import dev.tsm.task.Job;
+import dev.tsm.task.Task;
+import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskState;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
+
+/**
+ * A CSV file into a table: the staged file, read from the checkpoint's byte offset, goes batch by
+ * batch into the task's staging table; completion publishes the staging table in one transaction.
+ */
+@ApplicationScoped
+public class ImportJob implements Job {
+  private final Config config;
+  private final FileStore files;
+  private final CopyBatchWriter writer;
+
+  ImportJob(Config config, FileStore files, DataSource dataSource) {
+    this.config = config;
+    this.files = files;
+    this.writer = new CopyBatchWriter(dataSource);
+  }
+
+  @Override
+  public TaskKind kind() {
+    return TaskKind.IMPORT;
+  }
+
+  @Override
+  public Multi<Committed> run(Task task, String owner) {
+    ImportPlan plan = ImportPlan.of(task);
+    ImportOptions options = ImportOptions.fromJson(task.options());
+    CopyBatchWriter.Target target =
+        new CopyBatchWriter.Target(
+            task.id(),
+            owner,
+            copySql(task, plan, options),
+            options,
+            config.runner().lease().toMillis());
+    AtomicReference<Checkpoint> last = new AtomicReference<>(task.checkpoint());
+    return batches(task, plan, options)
+        .onItem()
+        .transformToUniAndConcatenate(batch -> write(target, batch, last));
+  }
+
+  /** Batches pulled from the file on demand: the next one is read only when asked for. */
+  private Multi<Batch> batches(Task task, ImportPlan plan, ImportOptions options) {
+    return Multi.createFrom()
+        .resource(() -> open(task, plan, options), ImportJob::generate)
+        .withFinalizer(ImportJob::close)
+        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  private static Multi<Batch> generate(BatchReader reader) {
+    return Multi.createFrom()
+        .generator(
+            () -> reader,
+            (r, emitter) -> {
+              try {
+                Batch batch = r.next();
+                if (batch == null) {
+                  emitter.complete();
+                } else {
+                  emitter.emit(batch);
+                }
+              } catch (IOException e) {
+                emitter.fail(new UncheckedIOException("cannot read the staged file", e));
+              }
+              return r;
+            });
+  }
+
+  private Uni<Committed> write(
+      CopyBatchWriter.Target target, Batch batch, AtomicReference<Checkpoint> last) {
+    return Uni.createFrom()
+        .item(
+            () -> {
+              try {
+                Committed committed = writer.write(target, batch, last.get());
+                last.set(committed.checkpoint());
+                return committed;
+              } catch (java.sql.SQLException e) {
+                throw new DatabaseException(e);
+              }
+            })
+        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  private BatchReader open(Task task, ImportPlan plan, ImportOptions options) {
+    Path file = files.importFile(task.id());
+    try {
+      return new BatchReader(
+          file,
+          task.checkpoint().bytesDone(),
+          task.checkpoint().line(),
+          options.dialect(),
+          limits(config),
+          plan.columns().size(),
+          config.importing().batchRows(),
+          (int) config.importing().batchBytes().asLongValue());
+    } catch (NoSuchFileException e) {
+      throw new IllegalStateException("the staged file of this import is gone: " + file, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the staged file " + file, e);
+    }
+  }
+
+  private static void close(BatchReader reader) {
+    try {
+      reader.close();
+    } catch (IOException ignored) {
+      // Read-only file: nothing to lose.
+    }
+  }
+
+  static CsvLimits limits(Config config) {
+    return new CsvLimits(
+        (int) config.importing().maxFieldSize().asLongValue(),
+        (int) config.importing().maxRecordSize().asLongValue(),
+        config.importing().maxColumns());
+  }
+
+  private static String copySql(Task task, ImportPlan plan, ImportOptions options) {
+    return "COPY tsm."
+        + Sql.ident(task.stagingTable())
+        + " ("
+        + plan.columnList()
+        + ") FROM STDIN WITH (FORMAT csv, DELIMITER "
+        + Sql.literal(String.valueOf(options.delimiter()))
+        + ")";
+  }
+
+  @Override
+  public void publish(Connection c, Task task) throws SQLException {
+    TableName target = new TableName(task.schema(), task.table());
+    String staging = "tsm." + Sql.ident(task.stagingTable());
+    if (ImportOptions.fromJson(task.options()).mode() == ImportOptions.Mode.CREATE) {
+      if (Sql.tableExists(c, target)) {
+        throw new IllegalStateException(
+            "table "
+                + target
+                + " was created by someone else while the import ran; drop or rename it, then"
+                + " resume the task");
+      }
+      Sql.execute(c, "ALTER TABLE " + staging + " SET SCHEMA " + Sql.ident(task.schema()));
+      Sql.execute(
+          c,
+          "ALTER TABLE "
+              + Sql.ident(task.schema())
+              + "."
+              + Sql.ident(task.stagingTable())
+              + " RENAME TO "
+              + Sql.ident(task.table()));
+    } else {
+      String columns = ImportPlan.of(task).columnList();
+      Sql.execute(
+          c,
+          "INSERT INTO "
+              + target.sql()
+              + " ("
+              + columns
+              + ") SELECT "
+              + columns
+              + " FROM "
+              + staging);
+      Sql.execute(c, "DROP TABLE " + staging);
+    }
+  }
+
+  @Override
+  public void discard(Connection c, Task task) throws SQLException {
+    Sql.execute(c, "DROP TABLE IF EXISTS tsm." + Sql.ident(task.stagingTable()));
+    try (var ps = c.prepareStatement("DELETE FROM tsm.task_reject WHERE task_id = ?")) {
+      ps.setObject(1, task.id());
+      ps.executeUpdate();
+    }
+  }
+
+  @Override
+  public void cleanFiles(Task task, TaskState state) {
+    files.delete(files.importFile(task.id()));
+  }
+
+  /** Whether the staged file of a task is still there (a resume needs it). */
+  boolean fileExists(Task task) {
+    return Files.exists(files.importFile(task.id()));
+  }
+}

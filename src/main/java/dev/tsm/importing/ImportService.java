@@ -1,0 +1,218 @@
+package dev.tsm.importing;
+
+import dev.tsm.Config;
+import dev.tsm.ProblemException;
+import dev.tsm.csv.FileStore;
+import dev.tsm.db.DatabaseException;
+import dev.tsm.db.Sql;
+import dev.tsm.db.TableName;
+import dev.tsm.task.Checkpoint;
+import dev.tsm.task.NewTask;
+import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskRunner;
+import dev.tsm.task.TaskTx;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+/**
+ * Accepts an import: checks the request, stages the body, reads the header and a sample, then
+ * stores the task and creates its staging table in one transaction. Everything the client can get
+ * wrong up to here is answered at once, before a task exists.
+ */
+@ApplicationScoped
+public class ImportService {
+  private final Config config;
+  private final FileStore files;
+  private final DataSource dataSource;
+  private final TaskRunner runner;
+
+  ImportService(Config config, FileStore files, DataSource dataSource, TaskRunner runner) {
+    this.config = config;
+    this.files = files;
+    this.dataSource = dataSource;
+    this.runner = runner;
+  }
+
+  /** What the client sent, before the body is read. */
+  public record Request(String table, ImportOptions options) {}
+
+  /** The body: a stream to stage, or a file the HTTP layer already stored. */
+  public interface Body {
+    FileStore.Staged stage(FileStore files, UUID taskId, long maxBytes);
+
+    static Body of(InputStream in) {
+      return (files, id, max) -> files.stage(id, in, max);
+    }
+
+    static Body of(Path uploaded) {
+      return (files, id, max) -> files.adopt(id, uploaded, max);
+    }
+  }
+
+  /** Checks what can be checked before the body is read: name, options, target table. */
+  public TableName check(Request request) {
+    TableName table = TableName.parse(request.table(), config.schemas());
+    withConnection(c -> checkTarget(c, table, request.options().mode()));
+    return table;
+  }
+
+  /** Creates the task; it runs as soon as a runner is free. Returns its id. */
+  public UUID create(Request request, Body body) {
+    TableName table = check(request);
+    UUID id = UUID.randomUUID();
+    long max = config.importing().maxBodySize().asLongValue();
+    FileStore.Staged staged = body.stage(files, id, max);
+    try {
+      if (staged.size() == 0) {
+        throw ProblemException.badRequest("the request body is empty: send a CSV file");
+      }
+      ImportOptions options = request.options();
+      FileSample sample =
+          FileSample.read(
+              staged.path(),
+              options.dialect(),
+              ImportJob.limits(config),
+              config.importing().sampleRows());
+      withConnection(c -> insert(c, id, table, options, sample, staged));
+    } catch (RuntimeException e) {
+      files.delete(staged.path());
+      throw e;
+    }
+    runner.dispatch();
+    return id;
+  }
+
+  private Void insert(
+      Connection c,
+      UUID id,
+      TableName table,
+      ImportOptions options,
+      FileSample sample,
+      FileStore.Staged staged)
+      throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      ImportPlan plan = plan(c, table, options, sample);
+      String staging = "import_" + id.toString().replace("-", "");
+      Sql.execute(
+          c, "CREATE TABLE tsm." + Sql.ident(staging) + " (" + plan.columnDefinitions() + ")");
+      TaskTx.insert(
+          c,
+          new NewTask(
+              id,
+              TaskKind.IMPORT,
+              table.schema(),
+              table.name(),
+              options.toJson(),
+              plan.toJson(),
+              staging,
+              staged.path().getFileName().toString(),
+              staged.sha256(),
+              staged.size(),
+              null,
+              new Checkpoint(0, 0, sample.dataOffset(), sample.dataLine(), null)));
+      c.commit();
+      return null;
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    }
+  }
+
+  /** Create: the sampled names and types. Append: the file's columns matched to the table's. */
+  private ImportPlan plan(Connection c, TableName table, ImportOptions options, FileSample sample)
+      throws SQLException {
+    checkTarget(c, table, options.mode());
+    List<ImportPlan.Column> columns = new ArrayList<>();
+    if (options.mode() == ImportOptions.Mode.CREATE) {
+      for (int i = 0; i < sample.names().size(); i++) {
+        columns.add(new ImportPlan.Column(sample.names().get(i), sample.types().get(i).sql()));
+      }
+      return new ImportPlan(columns);
+    }
+    List<Sql.Column> existing = Sql.columns(c, table);
+    if (!options.header()) {
+      if (sample.names().size() > existing.size()) {
+        throw ProblemException.badRequest(
+            "the file has "
+                + sample.names().size()
+                + " columns but table "
+                + table
+                + " has only "
+                + existing.size());
+      }
+      existing.stream()
+          .limit(sample.names().size())
+          .forEach(col -> columns.add(new ImportPlan.Column(col.name(), col.type())));
+      return new ImportPlan(columns);
+    }
+    Map<String, Sql.Column> byName = new HashMap<>();
+    existing.forEach(col -> byName.put(col.name(), col));
+    List<String> unknown = new ArrayList<>();
+    for (String name : sample.names()) {
+      Sql.Column col = byName.get(name);
+      if (col == null) {
+        col = matchIgnoringCase(existing, name);
+      }
+      if (col == null) {
+        unknown.add(name);
+      } else {
+        columns.add(new ImportPlan.Column(col.name(), col.type()));
+      }
+    }
+    if (!unknown.isEmpty()) {
+      throw ProblemException.badRequest(
+          "table "
+              + table
+              + " has no column named "
+              + String.join(", ", unknown)
+              + "; its columns are "
+              + existing.stream().map(Sql.Column::name).toList());
+    }
+    if (columns.stream().map(ImportPlan.Column::name).distinct().count() != columns.size()) {
+      throw ProblemException.badRequest("the header names a column of " + table + " twice");
+    }
+    return new ImportPlan(columns);
+  }
+
+  private static Sql.Column matchIgnoringCase(List<Sql.Column> columns, String name) {
+    List<Sql.Column> matches =
+        columns.stream().filter(col -> col.name().equalsIgnoreCase(name)).toList();
+    return matches.size() == 1 ? matches.get(0) : null;
+  }
+
+  private static Void checkTarget(Connection c, TableName table, ImportOptions.Mode mode)
+      throws SQLException {
+    boolean exists = Sql.tableExists(c, table);
+    if (mode == ImportOptions.Mode.CREATE && exists) {
+      throw ProblemException.conflict(
+          "table " + table + " already exists; use mode=append to add rows to it");
+    }
+    if (mode == ImportOptions.Mode.APPEND && !exists) {
+      throw ProblemException.notFound(
+          "table " + table + " does not exist; use mode=create to create it");
+    }
+    return null;
+  }
+
+  private interface SqlWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T withConnection(SqlWork<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw new DatabaseException(e);
+    }
+  }
+}

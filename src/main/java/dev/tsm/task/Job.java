@@ -1,0 +1,26 @@
+package dev.tsm.task;
+
+import io.smallrye.mutiny.Multi;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/** One kind of task. The runner drives it; the job knows its source, its sink and its undo. */
+public interface Job {
+  TaskKind kind();
+
+  /**
+   * The task's batches from its checkpoint on, each written and committed with its checkpoint
+   * before the next one is read (backpressure: one batch in flight). Cancelling the subscription
+   * between two items leaves the task exactly at its last checkpoint.
+   */
+  Multi<Committed> run(Task task, String owner);
+
+  /** In the transaction that marks the task COMPLETED: make the result visible. */
+  void publish(Connection c, Task task) throws SQLException;
+
+  /** In the transaction that marks the task TERMINATED: undo the task's database work. */
+  void discard(Connection c, Task task) throws SQLException;
+
+  /** After the task reached {@code state} (committed): delete the files it no longer needs. */
+  void cleanFiles(Task task, TaskState state);
+}

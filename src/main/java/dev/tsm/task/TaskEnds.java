@@ -1,0 +1,116 @@
+package dev.tsm.task;
+
+import dev.tsm.db.DatabaseException;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.jboss.logging.Logger;
+
+/**
+ * The two ends that change more than the task row, each in one transaction with the row locked:
+ * completion (the job publishes its result) and termination (the job undoes its work). Blocking:
+ * call on a worker thread.
+ */
+@ApplicationScoped
+public class TaskEnds {
+  private static final Logger LOG = Logger.getLogger(TaskEnds.class);
+
+  private final DataSource dataSource;
+  private final Jobs jobs;
+
+  TaskEnds(DataSource dataSource, Jobs jobs) {
+    this.dataSource = dataSource;
+    this.jobs = jobs;
+  }
+
+  /** What became of a run that reached the end of its data. */
+  public enum Outcome {
+    COMPLETED,
+    TERMINATED,
+    LOST
+  }
+
+  /**
+   * Publishes the result and marks the task COMPLETED, unless a terminate arrived first. If
+   * publishing fails, nothing is published and the exception says why.
+   */
+  public Outcome complete(Task task, String owner) {
+    Job job = jobs.of(task.kind());
+    Outcome outcome =
+        inTransaction(
+            c -> {
+              TaskTx.Locked locked = TaskTx.lock(c, task.id());
+              if (locked == null
+                  || locked.state() != TaskState.RUNNING
+                  || !owner.equals(locked.owner())) {
+                return Outcome.LOST;
+              }
+              if (locked.requested() == TaskState.TERMINATED) {
+                job.discard(c, task);
+                TaskTx.end(c, task.id(), TaskState.TERMINATED, null);
+                return Outcome.TERMINATED;
+              }
+              job.publish(c, task);
+              TaskTx.end(c, task.id(), TaskState.COMPLETED, null);
+              return Outcome.COMPLETED;
+            });
+    if (outcome != Outcome.LOST) {
+      job.cleanFiles(task, TaskState.valueOf(outcome.name()));
+    }
+    return outcome;
+  }
+
+  /**
+   * Undoes a task and marks it TERMINATED. With an owner, only that owner's run may be ended;
+   * without, only a task no runner holds (PENDING, PAUSED, FAILED). Returns false, changing
+   * nothing, when the task is in no state to be terminated this way.
+   */
+  public boolean terminate(Task task, String owner) {
+    Job job = jobs.of(task.kind());
+    boolean done =
+        inTransaction(
+            c -> {
+              TaskTx.Locked locked = TaskTx.lock(c, task.id());
+              if (locked == null) {
+                return false;
+              }
+              boolean allowed =
+                  owner == null
+                      ? locked.state().canMoveTo(TaskState.TERMINATED)
+                          && !locked.state().takesRequests()
+                      : locked.state() == TaskState.RUNNING && owner.equals(locked.owner());
+              if (!allowed) {
+                return false;
+              }
+              job.discard(c, task);
+              TaskTx.end(c, task.id(), TaskState.TERMINATED, null);
+              return true;
+            });
+    if (done) {
+      job.cleanFiles(task, TaskState.TERMINATED);
+      LOG.infof("task %s terminated: its work was undone", task.id());
+    }
+    return done;
+  }
+
+  private interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T inTransaction(Work<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException(e);
+    }
+  }
+}

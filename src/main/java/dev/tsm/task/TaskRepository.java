@@ -1,0 +1,137 @@
+package dev.tsm.task;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Task rows through the reactive client: reads, and every state change as a compare-and-set so the
+ * database decides races between requests and between replicas.
+ */
+@ApplicationScoped
+public class TaskRepository {
+  private final Pool pool;
+
+  TaskRepository(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Uni<Task> find(UUID id) {
+    return one(pool.preparedQuery("SELECT * FROM tsm.task WHERE id = $1").execute(Tuple.of(id)));
+  }
+
+  /** Newest first, optionally filtered. */
+  public Uni<List<Task>> list(TaskState state, TaskKind kind, int limit) {
+    String sql =
+        "SELECT * FROM tsm.task WHERE ($1::text IS NULL OR state = $1)"
+            + " AND ($2::text IS NULL OR kind = $2) ORDER BY created_at DESC, id LIMIT $3";
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(name(state), name(kind), limit))
+        .map(TaskRepository::all);
+  }
+
+  /** The newest task of a kind, or null. */
+  public Uni<Task> latest(TaskKind kind) {
+    return list(null, kind, 1).map(tasks -> tasks.isEmpty() ? null : tasks.get(0));
+  }
+
+  /** Moves {@code from -> to} if the task is still in {@code from}; null otherwise. */
+  public Uni<Task> move(UUID id, TaskState from, TaskState to) {
+    String sql =
+        "UPDATE tsm.task SET state = $3, requested_state = NULL, updated_at = now(),"
+            + " error = CASE WHEN $3 = 'PENDING' THEN NULL ELSE error END"
+            + " WHERE id = $1 AND state = $2 RETURNING *";
+    return one(pool.preparedQuery(sql).execute(Tuple.of(id, from.name(), to.name())));
+  }
+
+  /** Asks the owner of a RUNNING task to stop; null if the task is no longer RUNNING. */
+  public Uni<Task> request(UUID id, TaskState requested) {
+    String sql =
+        "UPDATE tsm.task SET requested_state = $2, updated_at = now()"
+            + " WHERE id = $1 AND state = 'RUNNING'"
+            + " AND (requested_state IS NULL OR requested_state = $2 OR $2 = 'TERMINATED')"
+            + " RETURNING *";
+    return one(pool.preparedQuery(sql).execute(Tuple.of(id, requested.name())));
+  }
+
+  /** Withdraws a pause that has not taken effect yet; null if there is none. */
+  public Uni<Task> withdrawPause(UUID id) {
+    String sql =
+        "UPDATE tsm.task SET requested_state = NULL, updated_at = now()"
+            + " WHERE id = $1 AND state = 'RUNNING' AND requested_state = 'PAUSED' RETURNING *";
+    return one(pool.preparedQuery(sql).execute(Tuple.of(id)));
+  }
+
+  /**
+   * Claims the oldest task that waits for a runner: a PENDING one, or a RUNNING one whose owner let
+   * its lease expire. {@code SKIP LOCKED} lets replicas claim side by side.
+   */
+  public Uni<Task> claim(String owner, Duration lease) {
+    String sql =
+        "UPDATE tsm.task t SET state = 'RUNNING', owner = $1,"
+            + " lease_until = now() + $2 * interval '1 millisecond',"
+            + " run_started_at = now(), run_rows_start = t.rows_done,"
+            + " run_bytes_start = t.bytes_done, updated_at = now(), error = NULL"
+            + " WHERE t.id = (SELECT id FROM tsm.task"
+            + "   WHERE state = 'PENDING' OR (state = 'RUNNING' AND lease_until < now())"
+            + "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
+            + " RETURNING t.*";
+    return one(pool.preparedQuery(sql).execute(Tuple.of(owner, lease.toMillis())));
+  }
+
+  /** Extends the lease of every task this instance runs. */
+  public Uni<Integer> renewLeases(String owner, Duration lease) {
+    String sql =
+        "UPDATE tsm.task SET lease_until = now() + $2 * interval '1 millisecond'"
+            + " WHERE owner = $1 AND state = 'RUNNING'";
+    return pool.preparedQuery(sql).execute(Tuple.of(owner, lease.toMillis())).map(RowSet::rowCount);
+  }
+
+  /**
+   * Ends this instance's run of a task: the task goes to {@code to} and loses its owner. Fenced on
+   * the owner: an instance that lost the task changes nothing.
+   */
+  public Uni<Task> release(UUID id, String owner, TaskState to, String error) {
+    String sql =
+        "UPDATE tsm.task SET state = $3, requested_state = NULL, owner = NULL, lease_until = NULL,"
+            + " error = $4, updated_at = now(),"
+            + " finished_at = CASE WHEN $3 IN ('COMPLETED', 'TERMINATED') THEN now() END"
+            + " WHERE id = $1 AND owner = $2 AND state = 'RUNNING' RETURNING *";
+    return one(pool.preparedQuery(sql).execute(Tuple.of(id, owner, to.name(), error)));
+  }
+
+  /** The rows an import set aside, in file order. */
+  public Uni<List<Row>> rejects(UUID id) {
+    String sql =
+        "SELECT line, reason, record FROM tsm.task_reject WHERE task_id = $1 ORDER BY line";
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(id))
+        .map(
+            rows -> {
+              List<Row> list = new ArrayList<>();
+              rows.forEach(list::add);
+              return list;
+            });
+  }
+
+  private static Uni<Task> one(Uni<RowSet<Row>> rows) {
+    return rows.map(set -> set.iterator().hasNext() ? TaskRows.task(set.iterator().next()) : null);
+  }
+
+  private static List<Task> all(RowSet<Row> rows) {
+    List<Task> tasks = new ArrayList<>();
+    rows.forEach(row -> tasks.add(TaskRows.task(row)));
+    return tasks;
+  }
+
+  private static String name(Enum<?> value) {
+    return value == null ? null : value.name();
+  }
+}

@@ -1,0 +1,270 @@
+package dev.tsm.task;
+
+import dev.tsm.Config;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.net.InetAddress;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs tasks on this instance: claims PENDING tasks (and RUNNING ones whose owner's lease ran out)
+ * up to the configured limit, subscribes to each task's pipeline one batch at a time, and ends each
+ * run as its checkpoints say: paused, terminated, completed or failed.
+ */
+@ApplicationScoped
+public class TaskRunner {
+  private static final Logger LOG = Logger.getLogger(TaskRunner.class);
+
+  private final String instanceId =
+      instanceName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+  private final Map<UUID, Run> running = new ConcurrentHashMap<>();
+  private final AtomicBoolean dispatching = new AtomicBoolean();
+  private final AtomicBoolean dispatchAgain = new AtomicBoolean();
+  private final TaskRepository repository;
+  private final TaskEnds ends;
+  private final Jobs jobs;
+  private final Config config;
+  private volatile boolean draining;
+
+  TaskRunner(TaskRepository repository, TaskEnds ends, Jobs jobs, Config config) {
+    this.repository = repository;
+    this.ends = ends;
+    this.jobs = jobs;
+    this.config = config;
+  }
+
+  public String instanceId() {
+    return instanceId;
+  }
+
+  /** Tasks running on this instance now. */
+  public int runningCount() {
+    return running.size();
+  }
+
+  void onStart(@Observes StartupEvent event) {
+    LOG.infof("task runner %s up: at most %d tasks at once", instanceId, maxTasks());
+    dispatch();
+  }
+
+  @Scheduled(
+      every = "${tsm.runner.poll-interval}",
+      concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+  Uni<Void> tick() {
+    Uni<Integer> renew =
+        running.isEmpty()
+            ? Uni.createFrom().item(0)
+            : repository.renewLeases(instanceId, config.runner().lease());
+    return renew
+        .onFailure()
+        .invoke(e -> LOG.warnf("could not renew leases: %s", e.getMessage()))
+        .onFailure()
+        .recoverWithItem(0)
+        .invoke(ignored -> dispatch())
+        .replaceWithVoid();
+  }
+
+  /** Claims work while there is room. Cheap to call often: calls made meanwhile fold into one. */
+  public void dispatch() {
+    if (draining) {
+      return;
+    }
+    if (!dispatching.compareAndSet(false, true)) {
+      dispatchAgain.set(true);
+      return;
+    }
+    dispatchAgain.set(false);
+    fill()
+        .subscribe()
+        .with(
+            ignored -> dispatched(),
+            e -> {
+              LOG.debugf("could not claim tasks: %s", e.getMessage());
+              dispatched();
+            });
+  }
+
+  private void dispatched() {
+    dispatching.set(false);
+    if (dispatchAgain.getAndSet(false)) {
+      dispatch();
+    }
+  }
+
+  private Uni<Void> fill() {
+    if (draining || running.size() >= maxTasks()) {
+      return Uni.createFrom().voidItem();
+    }
+    return repository
+        .claim(instanceId, config.runner().lease())
+        .flatMap(
+            task -> {
+              if (task == null) {
+                return Uni.createFrom().voidItem();
+              }
+              start(task);
+              return fill();
+            });
+  }
+
+  private void start(Task task) {
+    Run run = new Run(task);
+    running.put(task.id(), run);
+    LOG.infof(
+        "task %s (%s %s) running from row %d",
+        task.id(), task.kind(), task.table(), task.checkpoint().rowsDone());
+    if (task.requestedState() != null) {
+      // Asked to stop while no runner held it (its owner died): act on it before any batch.
+      stopped(run, task.requestedState());
+      return;
+    }
+    jobs.of(task.kind()).run(task, instanceId).subscribe().withSubscriber(run);
+  }
+
+  /** The pipeline stopped at a checkpoint because a stop was asked for. */
+  private void stopped(Run run, TaskState stop) {
+    Uni<?> end =
+        stop == TaskState.TERMINATED
+            ? blocking(() -> ends.terminate(run.task, instanceId))
+            : repository.release(run.task.id(), instanceId, stop, null);
+    finish(run, end, stop.name());
+  }
+
+  private void completed(Run run) {
+    finish(run, blocking(() -> ends.complete(run.task, instanceId)), "done");
+  }
+
+  private void failed(Run run, Throwable failure) {
+    if (failure instanceof LostTaskException) {
+      LOG.warnf("task %s: %s", run.task.id(), failure.getMessage());
+      finish(run, Uni.createFrom().voidItem(), "lost");
+      return;
+    }
+    String reason = Failures.describe(failure);
+    LOG.warnf("task %s failed: %s", run.task.id(), reason);
+    finish(run, repository.release(run.task.id(), instanceId, TaskState.FAILED, reason), "failed");
+  }
+
+  private void finish(Run run, Uni<?> end, String what) {
+    end.subscribe()
+        .with(
+            result -> {
+              LOG.infof("task %s: run ended (%s)", run.task.id(), what);
+              forget(run);
+            },
+            e -> {
+              // A failure that ends a run becomes FAILED; if even that cannot be written (the
+              // database is away), the lease runs out and a runner takes the task up again.
+              if (!"failed".equals(what)) {
+                LOG.warnf("task %s: could not end the run: %s", run.task.id(), e.getMessage());
+                failedEnd(run, e);
+              } else {
+                LOG.warnf(
+                    "task %s: could not record the failure: %s", run.task.id(), e.getMessage());
+                forget(run);
+              }
+            });
+  }
+
+  private void failedEnd(Run run, Throwable e) {
+    String reason = Failures.describe(e);
+    repository
+        .release(run.task.id(), instanceId, TaskState.FAILED, reason)
+        .subscribe()
+        .with(ignored -> forget(run), ignored -> forget(run));
+  }
+
+  private void forget(Run run) {
+    running.remove(run.task.id(), run);
+    dispatch();
+  }
+
+  private static <T> Uni<T> blocking(java.util.function.Supplier<T> work) {
+    return Uni.createFrom().item(work).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  /**
+   * Graceful stop: each run commits its in-flight batch, then gives its task back (PENDING, no
+   * owner) so another instance resumes it at once.
+   */
+  void onStop(@Observes ShutdownEvent event) {
+    draining = true;
+    running.values().forEach(run -> run.localStop = TaskState.PENDING);
+    long deadline = System.nanoTime() + config.runner().drainTimeout().toNanos();
+    while (!running.isEmpty() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (!running.isEmpty()) {
+      LOG.warnf("%d tasks still running at shutdown; their leases will expire", running.size());
+    }
+  }
+
+  private int maxTasks() {
+    return config.runner().maxConcurrentTasks();
+  }
+
+  private static String instanceName() {
+    String host = System.getenv("HOSTNAME");
+    if (host != null && !host.isBlank()) {
+      return host;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (Exception e) {
+      return "instance";
+    }
+  }
+
+  /** One run of one task: demands one committed batch at a time. */
+  private final class Run implements Flow.Subscriber<Committed> {
+    final Task task;
+    volatile TaskState localStop;
+    private Flow.Subscription subscription;
+
+    Run(Task task) {
+      this.task = task;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      s.request(1);
+    }
+
+    @Override
+    public void onNext(Committed committed) {
+      TaskState stop = committed.requested() != null ? committed.requested() : localStop;
+      if (stop == null) {
+        subscription.request(1);
+        return;
+      }
+      subscription.cancel();
+      stopped(this, stop);
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      failed(this, failure);
+    }
+
+    @Override
+    public void onComplete() {
+      completed(this);
+    }
+  }
+}

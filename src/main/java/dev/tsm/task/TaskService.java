@@ -1,0 +1,129 @@
+package dev.tsm.task;
+
+import dev.tsm.ProblemException;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.UUID;
+
+/**
+ * The commands a client gives a task. Pause and terminate of a RUNNING task are requests its owner
+ * acts on at the next batch boundary (202: the state says when it took effect); elsewhere the
+ * transition happens at once. Every change is a compare-and-set: on a lost race the command is
+ * judged again against the state that won.
+ */
+@ApplicationScoped
+public class TaskService {
+  private static final int MAX_RACES = 5;
+
+  private final TaskRepository repository;
+  private final TaskEnds ends;
+  private final TaskRunner runner;
+
+  TaskService(TaskRepository repository, TaskEnds ends, TaskRunner runner) {
+    this.repository = repository;
+    this.ends = ends;
+    this.runner = runner;
+  }
+
+  public Uni<Task> get(UUID id) {
+    return repository
+        .find(id)
+        .onItem()
+        .ifNull()
+        .failWith(() -> ProblemException.notFound("there is no task " + id));
+  }
+
+  public Uni<Task> pause(UUID id) {
+    return get(id).flatMap(task -> pause(task, MAX_RACES));
+  }
+
+  public Uni<Task> resume(UUID id) {
+    return get(id).flatMap(task -> resume(task, MAX_RACES));
+  }
+
+  public Uni<Task> terminate(UUID id) {
+    return get(id).flatMap(task -> terminate(task, MAX_RACES));
+  }
+
+  private Uni<Task> pause(Task task, int tries) {
+    if (task.state().takesRequests() && task.requestedState() != TaskState.TERMINATED) {
+      return retryIfRaced(
+          repository.request(task.id(), TaskState.PAUSED), task, tries, this::pause);
+    }
+    if (!task.state().canMoveTo(TaskState.PAUSED) || task.state().takesRequests()) {
+      return refuse(task, "paused");
+    }
+    return retryIfRaced(
+        repository.move(task.id(), task.state(), TaskState.PAUSED), task, tries, this::pause);
+  }
+
+  private Uni<Task> resume(Task task, int tries) {
+    if (task.state() == TaskState.RUNNING && task.requestedState() == TaskState.PAUSED) {
+      return retryIfRaced(repository.withdrawPause(task.id()), task, tries, this::resume);
+    }
+    if (!task.state().canMoveTo(TaskState.PENDING) || task.state() == TaskState.RUNNING) {
+      return refuse(task, "resumed");
+    }
+    return retryIfRaced(
+            repository.move(task.id(), task.state(), TaskState.PENDING), task, tries, this::resume)
+        .invoke(runner::dispatch);
+  }
+
+  private Uni<Task> terminate(Task task, int tries) {
+    if (task.state().takesRequests()) {
+      return retryIfRaced(
+          repository.request(task.id(), TaskState.TERMINATED), task, tries, this::terminate);
+    }
+    if (!task.state().canMoveTo(TaskState.TERMINATED)) {
+      return refuse(task, "terminated");
+    }
+    Uni<Task> undo =
+        Uni.createFrom()
+            .item(() -> ends.terminate(task, null))
+            .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+            .flatMap(done -> done ? get(task.id()) : Uni.createFrom().nullItem());
+    return retryIfRaced(undo, task, tries, this::terminate);
+  }
+
+  private interface Command {
+    Uni<Task> apply(Task task, int tries);
+  }
+
+  /** A null result means another request or replica changed the task first: judge again. */
+  private Uni<Task> retryIfRaced(Uni<Task> change, Task task, int tries, Command command) {
+    return change.flatMap(
+        changed -> {
+          if (changed != null) {
+            return Uni.createFrom().item(changed);
+          }
+          if (tries == 0) {
+            return Uni.createFrom()
+                .failure(ProblemException.conflict("task " + task.id() + " keeps changing; retry"));
+          }
+          return get(task.id()).flatMap(fresh -> command.apply(fresh, tries - 1));
+        });
+  }
+
+  private static Uni<Task> refuse(Task task, String verb) {
+    String detail =
+        task.requestedState() == TaskState.TERMINATED
+            ? "task " + task.id() + " is being terminated and cannot be " + verb
+            : "task " + task.id() + " is " + task.state() + " and cannot be " + verb;
+    return Uni.createFrom().failure(new TransitionRefused(task, detail));
+  }
+
+  /** 409: the command does not apply to the task's current state, which the problem names. */
+  public static class TransitionRefused extends ProblemException {
+    private final transient Task task;
+
+    TransitionRefused(Task task, String detail) {
+      super(409, "Transition not allowed", detail);
+      this.task = task;
+    }
+
+    public Task task() {
+      return task;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package dev.tsm.web;
+
+import dev.tsm.ProblemException;
+import java.util.UUID;
+
+/** Task ids in paths and parameters. */
+final class Ids {
+  private Ids() {}
+
+  static UUID parse(String text) {
+    try {
+      if (text != null && text.length() == 36) {
+        return UUID.fromString(text);
+      }
+    } catch (IllegalArgumentException ignored) {
+      // reported below
+    }
+    String shown = text == null ? "" : text.length() > 60 ? text.substring(0, 60) + "..." : text;
+    throw ProblemException.badRequest(
+        "'"
+            + shown
+            + "' is not a task id: ids are UUIDs such as 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10");
+  }
+}

@@ -1,0 +1,219 @@
+package dev.tsm.web;
+
+import dev.tsm.Config;
+import dev.tsm.ProblemException;
+import dev.tsm.csv.FileStore;
+import dev.tsm.importing.ImportOptions;
+import dev.tsm.importing.ImportService;
+import dev.tsm.task.TaskService;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.multipart.FileUpload;
+
+/** Starts imports: a CSV body (raw or multipart) into a table. */
+@Path("/imports")
+@Tag(name = "Imports", description = "Load CSV files into PostgreSQL tables")
+@Produces(MediaType.APPLICATION_JSON)
+public class ImportResource {
+  private static final String BAD_TABLE_EXAMPLE =
+      "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,\"detail\":\"'x; drop"
+          + " table y' is not a valid table name: use letters, digits and underscores (at most 63,"
+          + " not starting with a digit), optionally prefixed by a schema and a dot\","
+          + "\"instance\":\"/imports\"}";
+  private static final String EXISTS_EXAMPLE =
+      "{\"type\":\"about:blank\",\"title\":\"Conflict\",\"status\":409,\"detail\":\"table"
+          + " public.sales already exists; use mode=append to add rows to it\","
+          + "\"instance\":\"/imports\"}";
+  private static final String CSV_EXAMPLE = "id,name,amount\n1,Ada,12.50\n2,\"Lovelace, A.\",7\n";
+
+  private final ImportService imports;
+  private final TaskService tasks;
+  private final Config config;
+
+  ImportResource(ImportService imports, TaskService tasks, Config config) {
+    this.imports = imports;
+    this.tasks = tasks;
+    this.config = config;
+  }
+
+  @POST
+  @Blocking
+  @Consumes({"text/csv", MediaType.TEXT_PLAIN, MediaType.APPLICATION_OCTET_STREAM})
+  @Operation(
+      operationId = "startImport",
+      summary = "Import a CSV body into a table",
+      description =
+          "The body is streamed to disk (never held in memory), its header and first rows are"
+              + " checked, then the task is queued. Column types are inferred from a sample"
+              + " (integer, bigint, numeric, boolean, date, timestamp, else text); a value with a"
+              + " leading zero stays text. The target table appears only when the import"
+              + " completes.")
+  @RequestBody(
+      description = "The CSV file (UTF-8, with or without BOM; LF or CRLF)",
+      content =
+          @Content(
+              mediaType = "text/csv",
+              examples = @ExampleObject(name = "csv", value = CSV_EXAMPLE)))
+  @APIResponse(
+      responseCode = "202",
+      description = "Task created; follow Location",
+      headers =
+          @Header(
+              name = "Location",
+              description = "/tasks/{id}",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = TaskView.class)))
+  @APIResponse(
+      responseCode = "400",
+      description =
+          "Bad table name or option, empty body, header only, bad header (invalid UTF-8, too many"
+              + " columns), unknown columns in append mode",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class),
+              examples = @ExampleObject(name = "table name with SQL", value = BAD_TABLE_EXAMPLE)))
+  @APIResponse(
+      responseCode = "404",
+      description = "mode=append and the table does not exist",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "mode=create and the table already exists",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class),
+              examples = @ExampleObject(name = "table exists", value = EXISTS_EXAMPLE)))
+  @APIResponse(
+      responseCode = "413",
+      description = "The body is larger than tsm.import.max-body-size",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Response importRaw(
+      @Parameter(
+              description = "Target table: name or schema.name",
+              required = true,
+              example = "sales")
+          @QueryParam("table")
+          String table,
+      @Parameter(
+              description =
+                  "create (default): a new table; append: an existing one, columns matched by header name")
+          @QueryParam("mode")
+          String mode,
+      @Parameter(description = "One ASCII character; default ,; \\t for a tab")
+          @QueryParam("delimiter")
+          String delimiter,
+      @Parameter(description = "Whether the first line names the columns (default true)")
+          @QueryParam("header")
+          String header,
+      @Parameter(
+              description =
+                  "fail (default): the first bad row fails the task; skip: bad rows are set aside")
+          @QueryParam("onError")
+          String onError,
+      @Parameter(description = "With onError=skip: fail once more than this many rows are bad")
+          @QueryParam("maxErrors")
+          String maxErrors,
+      @HeaderParam("Content-Length") Long contentLength,
+      InputStream body) {
+    ImportService.Request request = request(table, mode, delimiter, header, onError, maxErrors);
+    long max = config.importing().maxBodySize().asLongValue();
+    if (contentLength != null && contentLength > max) {
+      throw FileStore.tooLarge(max);
+    }
+    imports.check(request);
+    return created(imports.create(request, ImportService.Body.of(body)));
+  }
+
+  @POST
+  @Blocking
+  @Consumes(MediaType.MULTIPART_FORM_DATA)
+  @Operation(
+      operationId = "startImportMultipart",
+      summary = "Import a CSV file sent as multipart/form-data (part 'file')",
+      description = "As the raw import, for browsers and form posts.")
+  @APIResponse(
+      responseCode = "202",
+      description = "Task created; follow Location",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = TaskView.class)))
+  @APIResponse(
+      responseCode = "400",
+      description = "No part named file, or as for the raw import",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "413",
+      description = "The file is larger than tsm.import.max-body-size",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Response importMultipart(
+      @QueryParam("table") String table,
+      @QueryParam("mode") String mode,
+      @QueryParam("delimiter") String delimiter,
+      @QueryParam("header") String header,
+      @QueryParam("onError") String onError,
+      @QueryParam("maxErrors") String maxErrors,
+      @RestForm("file") FileUpload file) {
+    ImportService.Request request = request(table, mode, delimiter, header, onError, maxErrors);
+    if (file == null) {
+      throw ProblemException.badRequest(
+          "the multipart body needs a part named 'file' with the CSV");
+    }
+    return created(imports.create(request, ImportService.Body.of(file.uploadedFile())));
+  }
+
+  private static ImportService.Request request(
+      String table,
+      String mode,
+      String delimiter,
+      String header,
+      String onError,
+      String maxErrors) {
+    return new ImportService.Request(
+        table, ImportOptions.parse(mode, delimiter, header, onError, maxErrors));
+  }
+
+  private Response created(UUID id) {
+    TaskView view = TaskView.of(tasks.get(id).await().atMost(Duration.ofSeconds(30)));
+    return Response.accepted(view).location(URI.create("/tasks/" + id)).build();
+  }
+}

@@ -1,0 +1,282 @@
+package dev.tsm.web;
+
+import dev.tsm.ProblemException;
+import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskRepository;
+import dev.tsm.task.TaskService;
+import dev.tsm.task.TaskState;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+import java.util.function.Function;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** Tasks of every kind: list, read, and the three commands. */
+@Path("/tasks")
+@Tag(name = "Tasks", description = "Read tasks and pause, resume or terminate them")
+@Produces(MediaType.APPLICATION_JSON)
+public class TaskResource {
+  private static final String ID_DOC = "Task id (UUID)";
+  private static final String CONFLICT_EXAMPLE =
+      "{\"type\":\"about:blank\",\"title\":\"Conflict\",\"status\":409,"
+          + "\"detail\":\"task 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10 is COMPLETED and cannot be"
+          + " paused\",\"instance\":\"/tasks/0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10/pause\","
+          + "\"state\":\"COMPLETED\"}";
+  private static final String NOT_FOUND_EXAMPLE =
+      "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,"
+          + "\"detail\":\"there is no task 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10\"}";
+  private static final String BAD_ID_EXAMPLE =
+      "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
+          + "\"detail\":\"'42' is not a task id: ids are UUIDs such as"
+          + " 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10\"}";
+
+  private final TaskService tasks;
+  private final TaskRepository repository;
+
+  TaskResource(TaskService tasks, TaskRepository repository) {
+    this.tasks = tasks;
+    this.repository = repository;
+  }
+
+  @GET
+  @Operation(operationId = "listTasks", summary = "List tasks, newest first")
+  @APIResponse(responseCode = "200", description = "The tasks")
+  @APIResponse(
+      responseCode = "400",
+      description = "Unknown state or kind",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<List<TaskView>> list(
+      @Parameter(description = "Only tasks in this state") @QueryParam("state") String state,
+      @Parameter(description = "Only tasks of this kind") @QueryParam("kind") String kind,
+      @Parameter(description = "At most this many (1 to 1000)")
+          @QueryParam("limit")
+          @DefaultValue("100")
+          int limit) {
+    if (limit < 1 || limit > 1000) {
+      throw ProblemException.badRequest("parameter 'limit' must be between 1 and 1000");
+    }
+    return repository
+        .list(parse(TaskState.class, "state", state), parse(TaskKind.class, "kind", kind), limit)
+        .map(list -> list.stream().map(TaskView::of).toList());
+  }
+
+  @GET
+  @Path("/{id}")
+  @Operation(operationId = "getTask", summary = "Read a task and its progress")
+  @APIResponse(responseCode = "200", description = "The task")
+  @APIResponse(
+      responseCode = "400",
+      description = "Malformed id",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class),
+              examples = @ExampleObject(name = "malformed id", value = BAD_ID_EXAMPLE)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such task",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class),
+              examples = @ExampleObject(name = "unknown id", value = NOT_FOUND_EXAMPLE)))
+  public Uni<TaskView> get(@Parameter(description = ID_DOC) @PathParam("id") String id) {
+    return tasks.get(Ids.parse(id)).map(TaskView::of);
+  }
+
+  @POST
+  @Path("/{id}/pause")
+  @Operation(
+      operationId = "pauseTask",
+      summary = "Pause a task",
+      description =
+          "A PENDING task pauses at once; a RUNNING one at its next batch boundary (the state"
+              + " turns PAUSED then). A paused task holds no connection, thread or buffer.")
+  @APIResponse(responseCode = "202", description = "Pause accepted; the task as it is now")
+  @APIResponse(
+      responseCode = "409",
+      description = "The task is in no state to pause; the problem names the state",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class),
+              examples = @ExampleObject(name = "already completed", value = CONFLICT_EXAMPLE)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such task",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "400",
+      description = "Malformed id",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> pause(@Parameter(description = ID_DOC) @PathParam("id") String id) {
+    return accepted(tasks::pause, id);
+  }
+
+  @POST
+  @Path("/{id}/resume")
+  @Operation(
+      operationId = "resumeTask",
+      summary = "Resume a PAUSED or FAILED task",
+      description =
+          "The task is queued (PENDING) and continues from its last checkpoint: no row twice,"
+              + " none missing. Resuming a RUNNING task whose pause has not taken effect yet"
+              + " withdraws the pause.")
+  @APIResponse(responseCode = "202", description = "Resume accepted; the task as it is now")
+  @APIResponse(
+      responseCode = "409",
+      description = "The task is in no state to resume; the problem names the state",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such task",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "400",
+      description = "Malformed id",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> resume(@Parameter(description = ID_DOC) @PathParam("id") String id) {
+    return accepted(tasks::resume, id);
+  }
+
+  @POST
+  @Path("/{id}/terminate")
+  @Operation(
+      operationId = "terminateTask",
+      summary = "Terminate a task and undo its work",
+      description =
+          "From PENDING, PAUSED or FAILED the work is undone at once; a RUNNING task stops at its"
+              + " next batch boundary, then is undone: its staging table and files are removed and"
+              + " the database is as it was before the task.")
+  @APIResponse(responseCode = "202", description = "Terminate accepted; the task as it is now")
+  @APIResponse(
+      responseCode = "409",
+      description = "The task is COMPLETED or TERMINATED",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such task",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "400",
+      description = "Malformed id",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> terminate(@Parameter(description = ID_DOC) @PathParam("id") String id) {
+    return accepted(tasks::terminate, id);
+  }
+
+  @GET
+  @Path("/{id}/rejects")
+  @Produces("text/csv")
+  @Operation(
+      operationId = "getRejects",
+      summary = "The rows an import set aside (onError=skip)",
+      description = "CSV with a header: line (in the uploaded file), reason, record (as sent).")
+  @APIResponse(
+      responseCode = "200",
+      description = "The rejected rows",
+      content =
+          @Content(
+              mediaType = "text/csv",
+              examples =
+                  @ExampleObject(
+                      name = "one bad row",
+                      value = "line,reason,record\n" + "17,expected 3 fields; found 2,\"4,x\"\n")))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such task",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> rejects(@Parameter(description = ID_DOC) @PathParam("id") String id) {
+    return tasks
+        .get(Ids.parse(id))
+        .flatMap(task -> repository.rejects(task.id()))
+        .map(rows -> Response.ok(rejectsCsv(rows), "text/csv; charset=UTF-8").build());
+  }
+
+  private static Uni<Response> accepted(
+      Function<java.util.UUID, Uni<dev.tsm.task.Task>> command, String id) {
+    return command
+        .apply(Ids.parse(id))
+        .map(task -> Response.accepted(TaskView.of(task)).type(MediaType.APPLICATION_JSON).build());
+  }
+
+  private static String rejectsCsv(List<Row> rows) {
+    StringBuilder csv = new StringBuilder("line,reason,record\n");
+    for (Row row : rows) {
+      csv.append(row.getLong("line"))
+          .append(',')
+          .append(quote(row.getString("reason")))
+          .append(',')
+          .append(quote(row.getString("record")))
+          .append('\n');
+    }
+    return csv.toString();
+  }
+
+  private static String quote(String value) {
+    return '"' + value.replace("\"", "\"\"") + '"';
+  }
+
+  private static <E extends Enum<E>> E parse(Class<E> type, String name, String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    try {
+      return Enum.valueOf(type, value.toUpperCase());
+    } catch (IllegalArgumentException e) {
+      throw ProblemException.badRequest(
+          "parameter '"
+              + name
+              + "' must be one of "
+              + java.util.Arrays.toString(type.getEnumConstants())
+              + ", not '"
+              + value
+              + "'");
+    }
+  }
+}

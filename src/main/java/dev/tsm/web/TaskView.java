@@ -1,0 +1,98 @@
+package dev.tsm.web;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.tsm.task.Task;
+import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskState;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** A task as clients see it, with its progress worked out. */
+@Schema(name = "Task", description = "A task and its live progress")
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record TaskView(
+    @Schema(example = "0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10") String id,
+    TaskKind kind,
+    TaskState state,
+    @Schema(description = "A pause or terminate asked of a RUNNING task, not yet taken effect")
+        TaskState requestedState,
+    @Schema(example = "public.sales") String table,
+    @Schema(description = "The options the task was created with") Map<String, Object> options,
+    long rowsDone,
+    @Schema(description = "Bad rows set aside (onError=skip); see /tasks/{id}/rejects")
+        long rowsSkipped,
+    long bytesDone,
+    Long bytesTotal,
+    Long rowsTotal,
+    @Schema(example = "42.5") double percent,
+    @Schema(description = "Rows a second over the current (or last) run") double rowsPerSecond,
+    @Schema(description = "Seconds left at the current rate; null when unknown") Long etaSeconds,
+    @Schema(description = "Why the task FAILED") String error,
+    OffsetDateTime createdAt,
+    OffsetDateTime updatedAt,
+    OffsetDateTime finishedAt) {
+
+  public static TaskView of(Task t) {
+    long rows = t.checkpoint().rowsDone();
+    long bytes = t.checkpoint().bytesDone();
+    double seconds = runSeconds(t);
+    double rowsPerSecond = 0;
+    Long eta = null;
+    if (seconds > 0 && t.runRowsStart() != null) {
+      rowsPerSecond = Math.round((rows - t.runRowsStart()) / seconds * 10) / 10.0;
+      double bytesPerSecond = (bytes - t.runBytesStart()) / seconds;
+      if (t.state() == TaskState.RUNNING && bytesPerSecond > 0 && t.bytesTotal() != null) {
+        eta = (long) Math.ceil((t.bytesTotal() - bytes) / bytesPerSecond);
+      }
+    }
+    if (t.state() == TaskState.COMPLETED) {
+      eta = 0L;
+    }
+    return new TaskView(
+        t.id().toString(),
+        t.kind(),
+        t.state(),
+        t.requestedState(),
+        t.schema() + "." + t.table(),
+        t.options().getMap(),
+        rows,
+        t.checkpoint().rowsSkipped(),
+        bytes,
+        t.bytesTotal(),
+        t.rowsTotal(),
+        percent(t),
+        rowsPerSecond,
+        eta,
+        t.error(),
+        t.createdAt(),
+        t.updatedAt(),
+        t.finishedAt());
+  }
+
+  private static double percent(Task t) {
+    if (t.state() == TaskState.COMPLETED) {
+      return 100;
+    }
+    Long total = t.bytesTotal();
+    if (total == null || total == 0) {
+      return 0;
+    }
+    return Math.floor(t.checkpoint().bytesDone() * 1000.0 / total) / 10.0;
+  }
+
+  /** Length of the current run up to its last checkpoint, or of the finished run. */
+  private static double runSeconds(Task t) {
+    if (t.runStartedAt() == null) {
+      return 0;
+    }
+    OffsetDateTime end =
+        switch (t.state()) {
+          case RUNNING -> t.updatedAt();
+          case COMPLETED -> t.finishedAt();
+          default -> null;
+        };
+    return end == null ? 0 : Duration.between(t.runStartedAt(), end).toMillis() / 1000.0;
+  }
+}
