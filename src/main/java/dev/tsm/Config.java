@@ -74,6 +74,13 @@ public interface Config {
     @WithDefault("1s")
     Duration pollInterval();
 
+    /**
+     * A pause after each committed batch of a task, to spare a busy database (0: none). Also makes
+     * short imports observable in tests.
+     */
+    @WithDefault("0s")
+    Duration throttle();
+
     /** On shutdown, how long to wait for in-flight batches to commit. */
     @WithDefault("10s")
     Duration drainTimeout();

@@ -61,7 +61,7 @@ public class ImportJob implements Job {
     AtomicReference<Checkpoint> last = new AtomicReference<>(task.checkpoint());
     return batches(task, plan, options)
         .onItem()
-        .transformToUniAndConcatenate(batch -> write(target, batch, last));
+        .transformToUniAndConcatenate(batch -> throttled(write(target, batch, last)));
   }
 
   /** Batches pulled from the file on demand: the next one is read only when asked for. */
@@ -105,6 +105,11 @@ public class ImportJob implements Job {
               }
             })
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  private Uni<Committed> throttled(Uni<Committed> write) {
+    java.time.Duration pause = config.runner().throttle();
+    return pause.isZero() ? write : write.onItem().delayIt().by(pause);
   }
 
   private BatchReader open(Task task, ImportPlan plan, ImportOptions options) {

@@ -1,0 +1,83 @@
+package dev.tsm.support;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+
+import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** The service's HTTP API, as a client uses it. */
+public final class Api {
+  private Api() {}
+
+  /** Starts an import of {@code file}; returns the task id. */
+  public static String startImport(String table, Path file, Map<String, ?> params) {
+    Response r =
+        given()
+            .contentType("text/csv")
+            .queryParam("table", table)
+            .queryParams(params)
+            .body(file.toFile())
+            .post("/imports");
+    if (r.statusCode() != 202) {
+      throw new AssertionError(
+          "import of " + file + " answered " + r.statusCode() + ": " + r.asString());
+    }
+    return r.jsonPath().getString("id");
+  }
+
+  public static String startImport(String table, Path file) {
+    return startImport(table, file, Map.of());
+  }
+
+  public static JsonPath task(String id) {
+    return given().get("/tasks/" + id).then().statusCode(200).extract().jsonPath();
+  }
+
+  public static String state(String id) {
+    return task(id).getString("state");
+  }
+
+  public static Response command(String id, String command) {
+    return given().post("/tasks/" + id + "/" + command);
+  }
+
+  /** Waits until the task is in one of the states; returns it. */
+  public static JsonPath awaitState(String id, Duration atMost, String... states) {
+    AtomicReference<JsonPath> last = new AtomicReference<>();
+    await()
+        .atMost(atMost)
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              last.set(task(id));
+              return Arrays.asList(states).contains(last.get().getString("state"));
+            });
+    return last.get();
+  }
+
+  public static JsonPath awaitState(String id, String... states) {
+    return awaitState(id, Duration.ofSeconds(120), states);
+  }
+
+  /** Waits until the task has done at least {@code rows} rows (or ended). */
+  public static JsonPath awaitRows(String id, long rows) {
+    AtomicReference<JsonPath> last = new AtomicReference<>();
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(5))
+        .until(
+            () -> {
+              last.set(task(id));
+              String s = last.get().getString("state");
+              return last.get().getLong("rowsDone") >= rows
+                  || !"RUNNING".equals(s) && !"PENDING".equals(s);
+            });
+    return last.get();
+  }
+}
