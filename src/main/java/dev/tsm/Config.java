@@ -44,6 +44,13 @@ public interface Config {
     @WithDefault("8M")
     MemorySize batchBytes();
 
+    /**
+     * Batches of one import copied side by side, each on its own connection; they still commit in
+     * file order. 2 lets PostgreSQL parse on two cores; 1 writes strictly one at a time.
+     */
+    @WithDefault("2")
+    int parallelism();
+
     /** Longest accepted field. */
     @WithDefault("1M")
     MemorySize maxFieldSize();

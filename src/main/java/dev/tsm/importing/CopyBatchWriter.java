@@ -12,6 +12,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -39,27 +42,32 @@ final class CopyBatchWriter {
   record Target(
       UUID taskId, String owner, String copySql, ImportOptions options, long leaseMillis) {}
 
-  Committed write(Target target, Batch batch, Checkpoint before) throws SQLException {
+  /**
+   * Writes a batch in its own transaction, then commits it only after the batch before it committed
+   * ({@code before} completes with that batch's checkpoint). Batches can so be copied side by side
+   * on several connections while checkpoints still commit in file order: each commit covers every
+   * byte before its batch's end.
+   */
+  Committed write(Target target, Batch batch, CompletableFuture<Checkpoint> before)
+      throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
         List<Batch.Reject> rejects = new ArrayList<>(batch.rejects());
         long copied;
         try {
-          copied = copy(c, target, batch, 0, batch.rows());
-        } catch (SQLException e) {
-          if (!isBadData(e)) {
-            throw e;
-          }
-          c.rollback();
-          copied = isolate(c, target, batch, 0, batch.rows(), rejects);
+          copied = copyAll(c, target, batch, rejects);
+        } catch (BadRowException e) {
+          awaitPrevious(before); // a bad row in an earlier batch is the one to report
+          throw e;
         }
-        failOnBadRows(target.options(), rejects, before.rowsSkipped());
+        Checkpoint previous = awaitPrevious(before);
+        failOnBadRows(target.options(), rejects, previous.rowsSkipped());
         saveRejects(c, target.taskId(), rejects);
         Checkpoint next =
             new Checkpoint(
-                before.rowsDone() + copied,
-                before.rowsSkipped() + rejects.size(),
+                previous.rowsDone() + copied,
+                previous.rowsSkipped() + rejects.size(),
                 batch.endOffset(),
                 batch.endLine(),
                 null);
@@ -71,6 +79,41 @@ final class CopyBatchWriter {
         rollbackQuietly(c);
         throw e;
       }
+    }
+  }
+
+  /** COPY the whole batch; if PostgreSQL refuses a value, find each bad row. */
+  private long copyAll(Connection c, Target target, Batch batch, List<Batch.Reject> rejects)
+      throws SQLException {
+    if (target.options().onError() == ImportOptions.OnError.FAIL) {
+      failOnBadRows(target.options(), rejects, 0);
+    }
+    try {
+      return copy(c, target, batch, 0, batch.rows());
+    } catch (SQLException e) {
+      if (!isBadData(e)) {
+        throw e;
+      }
+      c.rollback();
+      return isolate(c, target, batch, 0, batch.rows(), rejects);
+    }
+  }
+
+  /** The checkpoint of the batch before; if that batch failed, this one fails the same way. */
+  private static Checkpoint awaitPrevious(CompletableFuture<Checkpoint> before)
+      throws SQLException {
+    try {
+      return before.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof SQLException sql) {
+        throw sql;
+      }
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw e;
+    } catch (CancellationException e) {
+      throw new IllegalStateException("the batch before was cancelled", e);
     }
   }
 

@@ -23,6 +23,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 
@@ -58,10 +59,13 @@ public class ImportJob implements Job {
             copySql(task, plan, options),
             options,
             config.runner().lease().toMillis());
-    AtomicReference<Checkpoint> last = new AtomicReference<>(task.checkpoint());
+    // Each batch commits after the one before it; up to `parallelism` are copied side by side.
+    AtomicReference<CompletableFuture<Checkpoint>> previous =
+        new AtomicReference<>(CompletableFuture.completedFuture(task.checkpoint()));
     return batches(task, plan, options)
         .onItem()
-        .transformToUniAndConcatenate(batch -> throttled(write(target, batch, last)));
+        .transformToUni(batch -> throttled(write(target, batch, previous)))
+        .merge(config.importing().parallelism());
   }
 
   /** Batches pulled from the file on demand: the next one is read only when asked for. */
@@ -92,16 +96,25 @@ public class ImportJob implements Job {
   }
 
   private Uni<Committed> write(
-      CopyBatchWriter.Target target, Batch batch, AtomicReference<Checkpoint> last) {
+      CopyBatchWriter.Target target,
+      Batch batch,
+      AtomicReference<CompletableFuture<Checkpoint>> previous) {
+    CompletableFuture<Checkpoint> before = previous.get();
+    CompletableFuture<Checkpoint> mine = new CompletableFuture<>();
+    previous.set(mine);
     return Uni.createFrom()
         .item(
             () -> {
               try {
-                Committed committed = writer.write(target, batch, last.get());
-                last.set(committed.checkpoint());
+                Committed committed = writer.write(target, batch, before);
+                mine.complete(committed.checkpoint());
                 return committed;
-              } catch (java.sql.SQLException e) {
+              } catch (SQLException e) {
+                mine.completeExceptionally(e);
                 throw new DatabaseException(e);
+              } catch (RuntimeException e) {
+                mine.completeExceptionally(e);
+                throw e;
               }
             })
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
@@ -154,6 +167,18 @@ public class ImportJob implements Job {
         + ") FROM STDIN WITH (FORMAT csv, DELIMITER "
         + Sql.literal(String.valueOf(options.delimiter()))
         + ")";
+  }
+
+  /**
+   * Waits for batches still in flight (a stop does not wait for them) by taking the staging table
+   * before the task row: locking in this order cannot deadlock with a batch's commit.
+   */
+  @Override
+  public void lock(Connection c, Task task) throws SQLException {
+    if (Sql.tableExists(c, new TableName("tsm", task.stagingTable()))) {
+      Sql.execute(
+          c, "LOCK TABLE tsm." + Sql.ident(task.stagingTable()) + " IN ACCESS EXCLUSIVE MODE");
+    }
   }
 
   @Override

@@ -15,6 +15,12 @@ public interface Job {
    */
   Multi<Committed> run(Task task, String owner);
 
+  /**
+   * First in the transaction that completes or terminates the task, before the task row is locked:
+   * take the job's own resources, waiting for work still in flight.
+   */
+  default void lock(Connection c, Task task) throws SQLException {}
+
   /** In the transaction that marks the task COMPLETED: make the result visible. */
   void publish(Connection c, Task task) throws SQLException;
 

@@ -40,6 +40,7 @@ public class TaskEnds {
     Outcome outcome =
         inTransaction(
             c -> {
+              job.lock(c, task);
               TaskTx.Locked locked = TaskTx.lock(c, task.id());
               if (locked == null
                   || locked.state() != TaskState.RUNNING
@@ -71,6 +72,7 @@ public class TaskEnds {
     boolean done =
         inTransaction(
             c -> {
+              job.lock(c, task);
               TaskTx.Locked locked = TaskTx.lock(c, task.id());
               if (locked == null) {
                 return false;

@@ -105,20 +105,22 @@ public class TaskRunner {
     if (draining || running.size() >= maxTasks()) {
       return Uni.createFrom().voidItem();
     }
+    // A fresh owner token per run fences out anything still in flight from an earlier run.
+    String owner = instanceId + "/" + UUID.randomUUID().toString().substring(0, 8);
     return repository
-        .claim(instanceId, config.runner().lease())
+        .claim(owner, config.runner().lease())
         .flatMap(
             task -> {
               if (task == null) {
                 return Uni.createFrom().voidItem();
               }
-              start(task);
+              start(task, owner);
               return fill();
             });
   }
 
-  private void start(Task task) {
-    Run run = new Run(task);
+  private void start(Task task, String owner) {
+    Run run = new Run(task, owner);
     running.put(task.id(), run);
     LOG.infof(
         "task %s (%s %s) running from row %d",
@@ -128,20 +130,20 @@ public class TaskRunner {
       stopped(run, task.requestedState());
       return;
     }
-    jobs.of(task.kind()).run(task, instanceId).subscribe().withSubscriber(run);
+    jobs.of(task.kind()).run(task, owner).subscribe().withSubscriber(run);
   }
 
   /** The pipeline stopped at a checkpoint because a stop was asked for. */
   private void stopped(Run run, TaskState stop) {
     Uni<?> end =
         stop == TaskState.TERMINATED
-            ? blocking(() -> ends.terminate(run.task, instanceId))
-            : repository.release(run.task.id(), instanceId, stop, null);
+            ? blocking(() -> ends.terminate(run.task, run.owner))
+            : repository.release(run.task.id(), run.owner, stop, null);
     finish(run, end, stop.name());
   }
 
   private void completed(Run run) {
-    finish(run, blocking(() -> ends.complete(run.task, instanceId)), "done");
+    finish(run, blocking(() -> ends.complete(run.task, run.owner)), "done");
   }
 
   private void failed(Run run, Throwable failure) {
@@ -152,7 +154,7 @@ public class TaskRunner {
     }
     String reason = Failures.describe(failure);
     LOG.warnf("task %s failed: %s", run.task.id(), reason);
-    finish(run, repository.release(run.task.id(), instanceId, TaskState.FAILED, reason), "failed");
+    finish(run, repository.release(run.task.id(), run.owner, TaskState.FAILED, reason), "failed");
   }
 
   private void finish(Run run, Uni<?> end, String what) {
@@ -179,7 +181,7 @@ public class TaskRunner {
   private void failedEnd(Run run, Throwable e) {
     String reason = Failures.describe(e);
     repository
-        .release(run.task.id(), instanceId, TaskState.FAILED, reason)
+        .release(run.task.id(), run.owner, TaskState.FAILED, reason)
         .subscribe()
         .with(ignored -> forget(run), ignored -> forget(run));
   }
@@ -233,11 +235,13 @@ public class TaskRunner {
   /** One run of one task: demands one committed batch at a time. */
   private final class Run implements Flow.Subscriber<Committed> {
     final Task task;
+    final String owner;
     volatile TaskState localStop;
     private Flow.Subscription subscription;
 
-    Run(Task task) {
+    Run(Task task, String owner) {
       this.task = task;
+      this.owner = owner;
     }
 
     @Override

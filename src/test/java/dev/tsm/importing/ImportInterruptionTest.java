@@ -111,7 +111,8 @@ class ImportInterruptionTest {
 
   @Test
   void terminateWhileRunningLeavesNothing() throws Exception {
-    Path file = CsvFiles.mixed("terminate-running.csv", ROWS, 13);
+    // Large enough to be still running when the terminate arrives, even on a loaded machine.
+    Path file = CsvFiles.mixed("terminate-running.csv", 2 * ROWS, 13);
     String id = Api.startImport("terminate_running", file);
     Api.awaitRows(id, 1000);
     Api.command(id, "terminate").then().statusCode(202);
