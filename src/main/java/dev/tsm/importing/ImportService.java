@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.jboss.logging.Logger;
 
 /**
  * Accepts an import: checks the request, stages the body, reads the header and a sample, then
@@ -30,6 +31,7 @@ import javax.sql.DataSource;
  */
 @ApplicationScoped
 public class ImportService {
+  private static final Logger LOG = Logger.getLogger(ImportService.class);
   private final Config config;
   private final FileStore files;
   private final DataSource dataSource;
@@ -70,7 +72,9 @@ public class ImportService {
     TableName table = check(request);
     UUID id = UUID.randomUUID();
     long max = config.importing().maxBodySize().asLongValue();
+    long start = System.nanoTime();
     FileStore.Staged staged = body.stage(files, id, max);
+    long stagedAt = System.nanoTime();
     try {
       if (staged.size() == 0) {
         throw ProblemException.badRequest("the request body is empty: send a CSV file");
@@ -83,6 +87,13 @@ public class ImportService {
               ImportJob.limits(config),
               config.importing().sampleRows());
       withConnection(c -> insert(c, id, table, options, sample, staged));
+      LOG.infof(
+          "task %s: import of %d bytes into %s accepted (staged in %d ms, checked in %d ms)",
+          id,
+          staged.size(),
+          table,
+          (stagedAt - start) / 1_000_000,
+          (System.nanoTime() - stagedAt) / 1_000_000);
     } catch (RuntimeException e) {
       files.delete(staged.path());
       throw e;

@@ -46,6 +46,12 @@ public class ImportResource {
       "{\"type\":\"about:blank\",\"title\":\"Conflict\",\"status\":409,\"detail\":\"table"
           + " public.sales already exists; use mode=append to add rows to it\","
           + "\"instance\":\"/imports\"}";
+  private static final String DESCRIPTION =
+      "The body is text/csv (streamed to disk, never held in memory) or multipart/form-data with"
+          + " the file in a part named 'file' (for browsers and form posts). The header and first"
+          + " rows are checked at once, then the task is queued. Column types are inferred from a"
+          + " sample (integer, bigint, numeric, boolean, date, timestamp, else text); a value with"
+          + " a leading zero stays text. The target table appears only when the import completes.";
   private static final String CSV_EXAMPLE = "id,name,amount\n1,Ada,12.50\n2,\"Lovelace, A.\",7\n";
 
   private final ImportService imports;
@@ -64,12 +70,7 @@ public class ImportResource {
   @Operation(
       operationId = "startImport",
       summary = "Import a CSV body into a table",
-      description =
-          "The body is streamed to disk (never held in memory), its header and first rows are"
-              + " checked, then the task is queued. Column types are inferred from a sample"
-              + " (integer, bigint, numeric, boolean, date, timestamp, else text); a value with a"
-              + " leading zero stays text. The target table appears only when the import"
-              + " completes.")
+      description = DESCRIPTION)
   @RequestBody(
       description = "The CSV file (UTF-8, with or without BOM; LF or CRLF)",
       content =
@@ -146,7 +147,7 @@ public class ImportResource {
       @Parameter(description = "With onError=skip: fail once more than this many rows are bad")
           @QueryParam("maxErrors")
           String maxErrors,
-      @HeaderParam("Content-Length") Long contentLength,
+      @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
       InputStream body) {
     ImportService.Request request = request(table, mode, delimiter, header, onError, maxErrors);
     long max = config.importing().maxBodySize().asLongValue();
@@ -161,9 +162,9 @@ public class ImportResource {
   @Blocking
   @Consumes(MediaType.MULTIPART_FORM_DATA)
   @Operation(
-      operationId = "startImportMultipart",
-      summary = "Import a CSV file sent as multipart/form-data (part 'file')",
-      description = "As the raw import, for browsers and form posts.")
+      operationId = "startImport",
+      summary = "Import a CSV body into a table",
+      description = DESCRIPTION)
   @APIResponse(
       responseCode = "202",
       description = "Task created; follow Location",
@@ -171,20 +172,12 @@ public class ImportResource {
           @Content(
               mediaType = MediaType.APPLICATION_JSON,
               schema = @Schema(implementation = TaskView.class)))
-  @APIResponse(
-      responseCode = "400",
-      description = "No part named file, or as for the raw import",
+  @RequestBody(
+      description = "multipart/form-data with a part named 'file' holding the CSV",
       content =
           @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "413",
-      description = "The file is larger than tsm.import.max-body-size",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+              mediaType = MediaType.MULTIPART_FORM_DATA,
+              schema = @Schema(implementation = MultipartBody.class)))
   public Response importMultipart(
       @QueryParam("table") String table,
       @QueryParam("mode") String mode,
@@ -199,6 +192,13 @@ public class ImportResource {
           "the multipart body needs a part named 'file' with the CSV");
     }
     return created(imports.create(request, ImportService.Body.of(file.uploadedFile())));
+  }
+
+  /** The shape of the multipart body, for the API description. */
+  @Schema(name = "ImportMultipartBody")
+  public static class MultipartBody {
+    @Schema(type = SchemaType.STRING, format = "binary", description = "The CSV file")
+    public String file;
   }
 
   private static ImportService.Request request(
