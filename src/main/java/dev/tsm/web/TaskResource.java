@@ -19,6 +19,7 @@ import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.function.Function;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -66,15 +67,18 @@ public class TaskResource {
   public Uni<List<TaskView>> list(
       @Parameter(description = "Only tasks in this state") @QueryParam("state") String state,
       @Parameter(description = "Only tasks of this kind") @QueryParam("kind") String kind,
-      @Parameter(description = "At most this many (1 to 1000)")
+      // A String, parsed here: an int that does not convert would be a 404 from JAX-RS.
+      @Parameter(
+              description = "At most this many (1 to 1000)",
+              schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "1000"))
           @QueryParam("limit")
           @DefaultValue("100")
-          int limit) {
-    if (limit < 1 || limit > 1000) {
-      throw ProblemException.badRequest("parameter 'limit' must be between 1 and 1000");
-    }
+          String limit) {
     return repository
-        .list(parse(TaskState.class, "state", state), parse(TaskKind.class, "kind", kind), limit)
+        .list(
+            parse(TaskState.class, "state", state),
+            parse(TaskKind.class, "kind", kind),
+            limit(limit))
         .map(list -> list.stream().map(TaskView::of).toList());
   }
 
@@ -260,6 +264,19 @@ public class TaskResource {
 
   private static String quote(String value) {
     return '"' + value.replace("\"", "\"\"") + '"';
+  }
+
+  private static int limit(String value) {
+    try {
+      int limit = Integer.parseInt(value.strip());
+      if (limit >= 1 && limit <= 1000) {
+        return limit;
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw ProblemException.badRequest(
+        "parameter 'limit' must be a whole number between 1 and 1000, not '" + value + "'");
   }
 
   private static <E extends Enum<E>> E parse(Class<E> type, String name, String value) {
