@@ -141,7 +141,10 @@ public final class CsvScanner implements Closeable {
         rec.error =
             first(
                 rec.error,
-                "the record is longer than the limit of " + limits.maxRecordBytes() + " bytes");
+                "the record is longer than the limit of "
+                    + limits.maxRecordBytes()
+                    + " bytes"
+                    + (inQuote ? ": a quoted field opened in it is never closed" : ""));
         storing = false;
         out.truncate(rec.start);
       }

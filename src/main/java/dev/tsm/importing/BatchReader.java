@@ -23,6 +23,7 @@ final class BatchReader implements Closeable {
   private final int maxBytes;
   private final ScannedRecord rec = new ScannedRecord();
   private boolean done;
+  private ByteBuf buf;
 
   BatchReader(
       Path file,
@@ -46,7 +47,7 @@ final class BatchReader implements Closeable {
       return null;
     }
     long startOffset = scanner.offset();
-    ByteBuf buf = new ByteBuf(maxBytes + (maxBytes >> 3));
+    buf = new ByteBuf(maxBytes + (maxBytes >> 3));
     int[] starts = new int[Math.min(maxRows, 1024) + 1];
     long[] lines = new long[starts.length - 1];
     List<Batch.Reject> rejects = new ArrayList<>();
@@ -92,7 +93,24 @@ final class BatchReader implements Closeable {
     if (rec.fields() != width && !(rec.blank() && width > 1)) {
       return "expected " + width + " fields, found " + rec.fields();
     }
+    if (isEndOfDataMarker(rec)) {
+      return "a line holding only \\. would end PostgreSQL's COPY data";
+    }
     return null;
+  }
+
+  private boolean isEndOfDataMarker(ScannedRecord rec) {
+    if (rec.length() < 2 || rec.length() > 4) {
+      return false;
+    }
+    byte[] a = buf.array();
+    int i = rec.start();
+    int end = rec.start() + rec.length();
+    return a[i] == '\\'
+        && a[i + 1] == '.'
+        && (end == i + 2
+            || a[i + 2] == '\n'
+            || (a[i + 2] == '\r' && (end == i + 3 || a[i + 3] == '\n')));
   }
 
   private static String text(ByteBuf buf, ScannedRecord rec) {

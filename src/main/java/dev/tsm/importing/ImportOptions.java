@@ -22,12 +22,19 @@ public record ImportOptions(
 
   public static ImportOptions parse(
       String mode, String delimiter, String header, String onError, String maxErrors) {
-    return new ImportOptions(
-        choice(Mode.class, "mode", mode == null ? "create" : mode),
-        delimiter(delimiter),
-        bool("header", header == null ? "true" : header),
-        choice(OnError.class, "onError", onError == null ? "fail" : onError),
-        count("maxErrors", maxErrors));
+    ImportOptions options =
+        new ImportOptions(
+            choice(Mode.class, "mode", mode == null ? "create" : mode),
+            delimiter(delimiter),
+            bool("header", header == null ? "true" : header),
+            choice(OnError.class, "onError", onError == null ? "fail" : onError),
+            count("maxErrors", maxErrors));
+    if (options.maxErrors() != null && options.onError() != OnError.SKIP) {
+      throw ProblemException.badRequest(
+          "parameter 'maxErrors' applies only with onError=skip (with onError=fail the first bad"
+              + " row fails the task)");
+    }
+    return options;
   }
 
   public CsvDialect dialect() {

@@ -112,6 +112,11 @@ public class ImportService {
       throws SQLException {
     c.setAutoCommit(false);
     try {
+      // Two requests creating the same table at once: the second waits, then sees the first.
+      try (var ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+        ps.setString(1, "tsm.import:" + table);
+        ps.execute();
+      }
       ImportPlan plan = plan(c, table, options, sample);
       String staging = "import_" + id.toString().replace("-", "");
       Sql.execute(
@@ -203,6 +208,18 @@ public class ImportService {
 
   private static Void checkTarget(Connection c, TableName table, ImportOptions.Mode mode)
       throws SQLException {
+    if (mode == ImportOptions.Mode.CREATE) {
+      String other = creatingImport(c, table);
+      if (other != null) {
+        throw ProblemException.conflict(
+            "import task "
+                + other
+                + " is already creating table "
+                + table
+                + "; wait for it,"
+                + " terminate it, or use mode=append once it completed");
+      }
+    }
     boolean exists = Sql.tableExists(c, table);
     if (mode == ImportOptions.Mode.CREATE && exists) {
       throw ProblemException.conflict(
@@ -213,6 +230,21 @@ public class ImportService {
           "table " + table + " does not exist; use mode=create to create it");
     }
     return null;
+  }
+
+  /** An unfinished import that will create the table, if any. */
+  private static String creatingImport(Connection c, TableName table) throws SQLException {
+    String sql =
+        "SELECT id FROM tsm.task WHERE kind = 'IMPORT' AND schema_name = ? AND table_name = ?"
+            + " AND state NOT IN ('COMPLETED', 'TERMINATED') AND options->>'mode' = 'create'"
+            + " LIMIT 1";
+    try (var ps = c.prepareStatement(sql)) {
+      ps.setString(1, table.schema());
+      ps.setString(2, table.name());
+      try (var rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
   }
 
   private interface SqlWork<T> {

@@ -41,7 +41,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Bad input, end to end: what is refused at once (problem+json, nothing staged, nothing created),
  * and what is found mid-file, after several batches were committed, under each error policy. Test
- * profile: batches of 500 rows, fields up to 64K, 50 columns, bodies up to 4M.
+ * profile: small batches (tsm.import.batch-rows), fields up to 64K, 50 columns, bodies up to 4M.
  */
 @QuarkusTest
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
@@ -49,7 +49,9 @@ class ImportBadInputTest {
   private static final String PROBLEM = "application/problem+json";
   private static final Path IMPORTS = Path.of("target", "test-files", "imports");
   private static final int ROWS = 3000;
-  private static final int BATCH_ROWS = 500;
+  private static final int BATCH_ROWS =
+      org.eclipse.microprofile.config.ConfigProvider.getConfig()
+          .getValue("tsm.import.batch-rows", Integer.class);
   private static final int FIRST_BAD = 2000;
   private static final int SECOND_BAD = 2600;
   private static final int MAX_FIELD = 64 * 1024;
@@ -216,6 +218,50 @@ class ImportBadInputTest {
     assertProblem(r, 400, words.toArray(String[]::new));
     assertNoNewStagedFile(before);
     assertFalse(Db.tableExists("public." + table));
+  }
+
+  @Test
+  void maxErrorsWithoutSkipIs400() {
+    Response r = postCsv(bytes("id\n1\n"), Map.of("table", "max_errors_fail", "maxErrors", "3"));
+    assertProblem(r, 400, "maxErrors", "onError=skip");
+    assertFalse(Db.tableExists("public.max_errors_fail"));
+  }
+
+  @Test
+  void secondCreateOfTheSameTableIs409WhileTheFirstIsUnfinished() {
+    String first = Api.startImport("created_twice", CsvFiles.mixed("twice.csv", 20_000, 3));
+    Api.command(first, "pause").then().statusCode(202);
+    Response second = postCsv(bytes("id\n1\n"), Map.of("table", "created_twice"));
+    assertProblem(second, 409, "already creating", "created_twice", first);
+    Api.command(first, "terminate").then().statusCode(202);
+    Api.awaitState(first, "TERMINATED");
+    String again = Api.startImport("created_twice", writeTemp("twice-small.csv", "id\n1\n2\n"));
+    Api.awaitState(again, "COMPLETED");
+    assertEquals(2, Db.count("SELECT count(*) FROM public.created_twice"));
+  }
+
+  @Test
+  void endOfDataMarkerLineIsABadRowNotTheEndOfTheFile() {
+    String csv = "name\na\n\\.\nb\nc\n";
+    String id =
+        Api.startImport("end_marker", writeTemp("end-marker.csv", csv), Map.of("onError", "skip"));
+    JsonPath done = Api.awaitState(id, "COMPLETED", "FAILED");
+    assertEquals("COMPLETED", done.getString("state"), done.prettify());
+    assertEquals(3, done.getLong("rowsDone"));
+    assertEquals(1, done.getLong("rowsSkipped"));
+    assertEquals(
+        List.of("a", "b", "c"),
+        Db.rows("SELECT name FROM public.end_marker ORDER BY name").stream()
+            .map(r -> r.get(0))
+            .toList());
+    List<List<String>> rejects = rejects(id);
+    assertEquals(1, rejects.size(), rejects.toString());
+    assertEquals("3", rejects.get(0).get(0), rejects.toString());
+    assertMentions(rejects.get(0).get(1), List.of("end PostgreSQL's COPY data"));
+  }
+
+  private static Path writeTemp(String name, String content) {
+    return CsvFiles.write(name, content);
   }
 
   // ---- Found mid-file, after committed batches ----------------------------------------------

@@ -51,6 +51,7 @@ public class TestDatabase implements QuarkusTestResourceLifecycleManager {
       port = embedded.getPort();
       user = "postgres";
     }
+    deleteTree(java.nio.file.Path.of("target", "test-files"));
     String database = "tsm_it_" + UUID.randomUUID().toString().substring(0, 8);
     admin(host, port, user, "CREATE DATABASE " + database);
     pg = new Pg(host, port, user, database);
@@ -79,6 +80,18 @@ public class TestDatabase implements QuarkusTestResourceLifecycleManager {
       } catch (Exception ignored) {
         // the JVM ends next
       }
+    }
+  }
+
+  /** Files staged by an earlier run belong to its (dropped) database. */
+  private static void deleteTree(java.nio.file.Path dir) {
+    if (!java.nio.file.Files.exists(dir)) {
+      return;
+    }
+    try (var paths = java.nio.file.Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
