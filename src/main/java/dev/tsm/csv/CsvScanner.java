@@ -71,6 +71,7 @@ public final class CsvScanner implements Closeable {
     int embeddedLines = 0;
     long recordLength = 0;
     long fieldStart = 0;
+    long carriageReturnAt = -1;
     int need = 0;
     int lo = 0x80;
     int hi = 0xBF;
@@ -136,6 +137,8 @@ public final class CsvScanner implements Closeable {
         fieldStart = recordLength;
       } else if (b == '\n') {
         ended = true;
+      } else if (b == '\r') {
+        carriageReturnAt = recordLength;
       }
       if (storing && recordLength > limits.maxRecordBytes()) {
         rec.error =
@@ -152,7 +155,9 @@ public final class CsvScanner implements Closeable {
     if (storing && segment < pos && ended) {
       out.append(buf, segment, pos - segment);
     }
-    long lastField = recordLength - fieldStart - (ended ? 1 : 0);
+    // The line end, LF or CRLF, is no part of the last field.
+    long lineEnd = !ended ? 0 : carriageReturnAt == recordLength - 1 ? 2 : 1;
+    long lastField = recordLength - fieldStart - lineEnd;
     rec.error = first(rec.error, checkField(fields, lastField));
     rec.fields = fields;
     rec.length = storing ? out.length() - rec.start : 0;

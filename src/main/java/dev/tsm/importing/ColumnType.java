@@ -57,10 +57,13 @@ public enum ColumnType {
     if (DECIMAL.matcher(value).matches()) {
       return NUMERIC;
     }
-    if (DAY.matcher(value).matches() && parses(() -> LocalDate.parse(value))) {
+    // PostgreSQL has no year 0 (1 BC is followed by 1 AD): it refuses 0000-01-01, java.time not.
+    boolean yearZero = value.startsWith("0000");
+    if (!yearZero && DAY.matcher(value).matches() && parses(() -> LocalDate.parse(value))) {
       return DATE;
     }
-    if (MOMENT.matcher(value).matches()
+    if (!yearZero
+        && MOMENT.matcher(value).matches()
         && parses(() -> LocalDateTime.parse(value.replace(' ', 'T')))) {
       return TIMESTAMP;
     }

@@ -1,0 +1,507 @@
+package dev.tsm.csv;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Record boundaries, line numbers, restarts and checks of {@link CsvScanner} and CsvFields. */
+class CsvScannerTest {
+  private static final CsvDialect COMMA = new CsvDialect((byte) ',', true);
+  private static final CsvLimits ROOMY = new CsvLimits(1 << 20, 8 << 20, 1600);
+  private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+
+  @TempDir Path dir;
+
+  /** What one record scanned to, copied out of the reused buffers. */
+  record Rec(long line, long endOffset, int fields, boolean blank, String error, byte[] bytes) {
+    String text() {
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    List<CsvField> split(byte delimiter) {
+      return CsvFields.split(bytes, 0, bytes.length, delimiter);
+    }
+
+    /** Same record, error text aside: restarts must give back exactly this. */
+    boolean sameAs(Rec o) {
+      return line == o.line
+          && endOffset == o.endOffset
+          && fields == o.fields
+          && blank == o.blank
+          && (error == null) == (o.error == null)
+          && Arrays.equals(bytes, o.bytes);
+    }
+
+    @Override
+    public String toString() {
+      return "Rec[line="
+          + line
+          + ", end="
+          + endOffset
+          + ", fields="
+          + fields
+          + ", blank="
+          + blank
+          + ", error="
+          + error
+          + ", text="
+          + text().replace("\n", "\\n").replace("\r", "\\r")
+          + "]";
+    }
+  }
+
+  private Path file(byte[] content) throws IOException {
+    return Files.write(Files.createTempFile(dir, "scan", ".csv"), content);
+  }
+
+  private Path file(String content) throws IOException {
+    return file(content.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static List<Rec> scan(
+      Path file, long offset, long line, CsvDialect dialect, CsvLimits limits) throws IOException {
+    List<Rec> recs = new ArrayList<>();
+    try (CsvScanner scanner = new CsvScanner(file, offset, line, dialect, limits)) {
+      ByteBuf buf = new ByteBuf(16);
+      ScannedRecord rec = new ScannedRecord();
+      while (true) {
+        long before = scanner.offset();
+        long announced = scanner.line();
+        buf.truncate(0);
+        if (!scanner.next(buf, rec)) {
+          assertEquals(before, scanner.offset(), "offset stays at the end of the file");
+          break;
+        }
+        assertEquals(announced, rec.line(), "line() announces the next record");
+        if (!recs.isEmpty() && recs.get(recs.size() - 1).bytes().length > 0) {
+          Rec last = recs.get(recs.size() - 1);
+          long newlines = last.text().chars().filter(c -> c == '\n').count();
+          assertEquals(last.line() + newlines, rec.line(), "physical line of " + last);
+        }
+        assertEquals(0, rec.start());
+        assertEquals(rec.endOffset(), scanner.offset(), "endOffset is where the next one starts");
+        assertTrue(rec.endOffset() > before, "a record moves the offset on");
+        recs.add(
+            new Rec(
+                rec.line(),
+                rec.endOffset(),
+                rec.fields(),
+                rec.blank(),
+                rec.error(),
+                Arrays.copyOfRange(buf.array(), rec.start(), rec.start() + rec.length())));
+      }
+    }
+    return recs;
+  }
+
+  private static List<Rec> scan(Path file) throws IOException {
+    return scan(file, 0, 1, COMMA, ROOMY);
+  }
+
+  private static List<String> values(List<CsvField> fields) {
+    return fields.stream().map(CsvField::value).toList();
+  }
+
+  private static byte[] bytes(Object... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (Object p : parts) {
+      if (p instanceof String s) {
+        out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+      } else if (p instanceof byte[] b) {
+        out.writeBytes(b);
+      } else if (p instanceof int[] ints) {
+        for (int i : ints) {
+          out.write(i);
+        }
+      } else {
+        throw new IllegalArgumentException(String.valueOf(p));
+      }
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void quotedDelimitersAndEscapedQuotesStayInOneField() throws IOException {
+    String csv = "a,b,c\n\"x,y\",\"say \"\"hi\"\", ok\",z\n\"\"\"\",\"\",\n1,\"a\"\"b,c\"\"\",3\n";
+    List<Rec> recs = scan(file(csv));
+
+    assertEquals(4, recs.size(), recs.toString());
+    for (Rec r : recs) {
+      assertEquals(3, r.fields(), r.toString());
+      assertNull(r.error(), r.toString());
+      assertFalse(r.blank());
+    }
+    assertEquals(List.of(1L, 2L, 3L, 4L), recs.stream().map(Rec::line).toList());
+    assertEquals("\"x,y\",\"say \"\"hi\"\", ok\",z\n", recs.get(1).text());
+
+    List<CsvField> second = recs.get(1).split((byte) ',');
+    assertEquals(List.of("x,y", "say \"hi\", ok", "z"), values(second));
+    assertEquals(List.of(true, true, false), second.stream().map(CsvField::quoted).toList());
+
+    // """" is one quote; "" is the empty string; nothing at all is NULL.
+    List<CsvField> third = recs.get(2).split((byte) ',');
+    assertEquals(Arrays.asList("\"", "", null), values(third));
+    assertTrue(third.get(1).quoted());
+    assertFalse(third.get(1).isNull());
+    assertTrue(third.get(2).isNull());
+
+    assertEquals(Arrays.asList("1", "a\"b,c\"", "3"), values(recs.get(3).split((byte) ',')));
+    assertEquals(csv.length(), recs.get(3).endOffset());
+  }
+
+  @Test
+  void newlinesInsideQuotesCountAsPhysicalLines() throws IOException {
+    String csv =
+        "id,text\n"
+            + "1,\"two\nlines\"\n"
+            + "2,\"three\n\nlines, with a comma\"\n"
+            + "3,\"quote \"\" then\nnewline\"\n"
+            + "4,plain\n";
+    List<Rec> recs = scan(file(csv));
+
+    assertEquals(5, recs.size(), recs.toString());
+    assertEquals(List.of(1L, 2L, 4L, 7L, 9L), recs.stream().map(Rec::line).toList());
+    assertEquals("1,\"two\nlines\"\n", recs.get(1).text());
+    assertEquals(
+        List.of("2", "three\n\nlines, with a comma"), values(recs.get(2).split((byte) ',')));
+    assertEquals(List.of("3", "quote \" then\nnewline"), values(recs.get(3).split((byte) ',')));
+    recs.forEach(r -> assertEquals(2, r.fields(), r.toString()));
+    recs.forEach(r -> assertNull(r.error(), r.toString()));
+  }
+
+  @Test
+  void crlfLineEndsAreKeptWithTheRecordAndStrippedFromValues() throws IOException {
+    String csv = "a,b\r\n1,\"x\r\ny\"\r\n2,\r\n3,\"\"\r\n4,last";
+    List<Rec> recs = scan(file(csv));
+
+    assertEquals(5, recs.size(), recs.toString());
+    assertEquals(List.of(1L, 2L, 4L, 5L, 6L), recs.stream().map(Rec::line).toList());
+    assertEquals("a,b\r\n", recs.get(0).text());
+    assertEquals(List.of("a", "b"), values(recs.get(0).split((byte) ',')));
+    assertEquals(List.of("1", "x\r\ny"), values(recs.get(1).split((byte) ',')));
+    assertEquals(Arrays.asList("2", null), values(recs.get(2).split((byte) ',')));
+    assertEquals(List.of("3", ""), values(recs.get(3).split((byte) ',')));
+    // The last record has no line end at all.
+    assertEquals("4,last", recs.get(4).text());
+    assertEquals(List.of("4", "last"), values(recs.get(4).split((byte) ',')));
+    assertEquals(csv.length(), recs.get(4).endOffset());
+    recs.forEach(r -> assertNull(r.error(), r.toString()));
+  }
+
+  @Test
+  void byteOrderMarkIsSkippedAtOffsetZeroOnly() throws IOException {
+    Path withBom = file(bytes(BOM, "id,name\n1,Zoë\n"));
+    try (CsvScanner scanner = new CsvScanner(withBom, 0, 1, COMMA, ROOMY)) {
+      assertEquals(3, scanner.offset(), "the BOM is not part of the first record");
+    }
+    List<Rec> recs = scan(withBom);
+    assertEquals(2, recs.size());
+    assertEquals("id,name\n", recs.get(0).text());
+    assertEquals("id", recs.get(0).split((byte) ',').get(0).value());
+    assertEquals(3 + 8, recs.get(0).endOffset());
+    assertEquals(1, recs.get(0).line());
+    assertEquals(List.of("1", "Zoë"), values(recs.get(1).split((byte) ',')));
+
+    // A BOM past offset 0 is a character like any other (U+FEFF), kept and valid UTF-8.
+    Path inside = file(bytes("a,b\n", BOM, "x,y\n"));
+    List<Rec> later = scan(inside);
+    assertEquals(2, later.size());
+    assertNull(later.get(1).error());
+    assertArrayEquals(bytes(BOM, "x,y\n"), later.get(1).bytes());
+
+    // No BOM: nothing skipped.
+    try (CsvScanner scanner = new CsvScanner(file("id\n1\n"), 0, 1, COMMA, ROOMY)) {
+      assertEquals(0, scanner.offset());
+    }
+    // A file of only a BOM holds no record.
+    assertTrue(scan(file(BOM)).isEmpty());
+  }
+
+  @Test
+  void restartingAtAnEndOffsetGivesTheSameRecords() throws IOException {
+    byte[] content =
+        bytes(
+            BOM,
+            "id,name,note\r\n",
+            "1,\"Smith, Jr.\",\"say \"\"hi\"\"\"\r\n",
+            "2,東京,\"two\r\nlines\"\r\n",
+            "\r\n",
+            "3,Zoë 😀,\"\"\r\n",
+            "4,,\"three\nlines\nhere\"\r\n",
+            "5,bad,",
+            new int[] {0xC3, 0x28},
+            "\r\n",
+            "6,last,x");
+    Path file = file(content);
+    List<Rec> all = scan(file);
+    assertEquals(8, all.size(), all.toString());
+    assertEquals(List.of(1L, 2L, 3L, 5L, 6L, 7L, 10L, 11L), all.stream().map(Rec::line).toList());
+    assertTrue(all.get(3).blank());
+    assertNotNull(all.get(6).error());
+
+    for (int k = 1; k < all.size(); k++) {
+      Rec previous = all.get(k - 1);
+      List<Rec> rest = scan(file, previous.endOffset(), all.get(k).line(), COMMA, ROOMY);
+      assertEquals(all.size() - k, rest.size(), "records after restart at record " + k);
+      for (int i = 0; i < rest.size(); i++) {
+        assertTrue(
+            all.get(k + i).sameAs(rest.get(i)),
+            "restart at " + previous.endOffset() + ": " + all.get(k + i) + " vs " + rest.get(i));
+      }
+    }
+    // Restarting at the very end: nothing more.
+    assertTrue(scan(file, content.length, 12, COMMA, ROOMY).isEmpty());
+  }
+
+  @Test
+  void recordsAndCharactersAcrossReadWindowsAreWholeAndRestartable() throws IOException {
+    // Far more than one read window (256 KiB), with records, quoted newlines and multi-byte
+    // characters falling on every possible window boundary.
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes("n,text,more\n".getBytes(StandardCharsets.UTF_8));
+    int rows = 0;
+    for (int i = 0; out.size() < 700_000; i++) {
+      String text = "é東😀".repeat(i % 7) + "x".repeat(i % 5);
+      String row = i + ",\"" + text + ",\n\"\"q\"\"\"," + "Zoë".repeat(i % 3) + "\n";
+      out.writeBytes(row.getBytes(StandardCharsets.UTF_8));
+      rows++;
+    }
+    byte[] content = out.toByteArray();
+    Path file = file(content);
+    List<Rec> all = scan(file);
+
+    assertEquals(rows + 1, all.size());
+    ByteArrayOutputStream joined = new ByteArrayOutputStream();
+    for (int i = 0; i < all.size(); i++) {
+      Rec r = all.get(i);
+      assertNull(r.error(), r.toString());
+      assertEquals(3, r.fields(), r.toString());
+      joined.writeBytes(r.bytes());
+      if (i > 0) {
+        assertEquals(2L * i, r.line(), "each data record spans two lines");
+        List<CsvField> f = r.split((byte) ',');
+        assertEquals(String.valueOf(i - 1), f.get(0).value());
+        assertTrue(f.get(1).value().endsWith(",\n\"q\""), f.get(1).value());
+      }
+    }
+    assertArrayEquals(content, joined.toByteArray(), "the records are the file, byte for byte");
+
+    for (int k : new int[] {1, rows / 3, rows / 2, rows - 1}) {
+      List<Rec> rest = scan(file, all.get(k - 1).endOffset(), all.get(k).line(), COMMA, ROOMY);
+      assertEquals(all.size() - k, rest.size());
+      for (int i = 0; i < rest.size(); i++) {
+        assertTrue(all.get(k + i).sameAs(rest.get(i)), "restart before record " + k);
+      }
+    }
+  }
+
+  @Test
+  void invalidUtf8IsFlaggedAndValidMultiByteIsNot() throws IOException {
+    int[][] invalid = {
+      {0xC0, 0xAF}, // overlong '/'
+      {0xC1, 0xBF}, // overlong
+      {0xE0, 0x80, 0xAF}, // overlong 3-byte
+      {0xF0, 0x80, 0x80, 0xAF}, // overlong 4-byte
+      {0xED, 0xA0, 0x80}, // UTF-16 surrogate D800
+      {0xED, 0xBF, 0xBF}, // UTF-16 surrogate DFFF
+      {0xF4, 0x90, 0x80, 0x80}, // past U+10FFFF
+      {0xF5, 0x80, 0x80, 0x80}, // never a UTF-8 lead byte
+      {0xFF},
+      {0x80}, // lone continuation byte
+      {0xC3}, // truncated before the delimiter
+      {0xE2, 0x82}, // truncated before the delimiter
+      {0xF0, 0x9F, 0x98}, // truncated 4-byte
+    };
+    for (int[] seq : invalid) {
+      for (String after : new String[] {",z\n", "\n"}) {
+        Path file = file(bytes("a,b\n", "1,x", seq, "y" + after, "2,Zoë 東京 😀\n"));
+        List<Rec> recs = scan(file);
+        String what = Arrays.toString(seq) + " then " + after.replace("\n", "\\n");
+        assertEquals(3, recs.size(), what + ": " + recs);
+        assertNotNull(recs.get(1).error(), what + " is flagged");
+        assertTrue(recs.get(1).error().contains("UTF-8"), recs.get(1).error());
+        assertNull(recs.get(0).error(), what);
+        assertNull(recs.get(2).error(), what + ": the next record is not tainted");
+        assertEquals(3, recs.get(2).line());
+      }
+    }
+    // Truncated right before the line end and at the end of the file.
+    for (int[] seq : new int[][] {{0xC3}, {0xE2, 0x82}, {0xF0, 0x9F, 0x98}}) {
+      List<Rec> atLineEnd = scan(file(bytes("1,x", seq, "\n2,y\n")));
+      assertNotNull(atLineEnd.get(0).error(), Arrays.toString(seq) + " before \\n");
+      assertNull(atLineEnd.get(1).error());
+      List<Rec> atEof = scan(file(bytes("1,x", seq)));
+      assertEquals(1, atEof.size());
+      assertNotNull(atEof.get(0).error(), Arrays.toString(seq) + " at EOF");
+      assertTrue(atEof.get(0).error().contains("UTF-8"), atEof.get(0).error());
+    }
+    // Boundary characters that are valid.
+    int[][] valid = {
+      {0xC2, 0x80}, // U+0080
+      {0xDF, 0xBF}, // U+07FF
+      {0xE0, 0xA0, 0x80}, // U+0800
+      {0xED, 0x9F, 0xBF}, // U+D7FF
+      {0xEE, 0x80, 0x80}, // U+E000
+      {0xEF, 0xBF, 0xBF}, // U+FFFF
+      {0xF0, 0x90, 0x80, 0x80}, // U+10000
+      {0xF4, 0x8F, 0xBF, 0xBF}, // U+10FFFF
+    };
+    for (int[] seq : valid) {
+      List<Rec> recs = scan(file(bytes("1,\"", seq, "\",", seq, "\n")));
+      assertEquals(1, recs.size());
+      assertNull(recs.get(0).error(), Arrays.toString(seq) + " is valid");
+      assertEquals(3, recs.get(0).fields());
+      String character = new String(bytes(seq), StandardCharsets.UTF_8);
+      assertEquals(1, character.codePointCount(0, character.length()));
+      assertEquals(List.of("1", character, character), values(recs.get(0).split((byte) ',')));
+    }
+  }
+
+  @Test
+  void nulBytesAreFlaggedQuotedOrNot() throws IOException {
+    List<Rec> recs =
+        scan(
+            file(
+                bytes(
+                    "a,b\n",
+                    "1,x",
+                    new int[] {0},
+                    "y\n",
+                    "2,\"q",
+                    new int[] {0},
+                    "\"\n",
+                    "3,ok\n")));
+    assertEquals(4, recs.size());
+    assertNull(recs.get(0).error());
+    assertTrue(recs.get(1).error().contains("NUL"), recs.get(1).error());
+    assertTrue(recs.get(2).error().contains("NUL"), recs.get(2).error());
+    assertNull(recs.get(3).error());
+    assertEquals(List.of("3", "ok"), values(recs.get(3).split((byte) ',')));
+  }
+
+  @Test
+  void fieldsRecordsAndColumnsOverTheLimitsAreFlagged() throws IOException {
+    CsvLimits small = new CsvLimits(10, 40, 4);
+    String ten = "abcdefghij";
+    String csv =
+        "1,"
+            + ten
+            + ",x\n" // 10 bytes: fine
+            + "2,"
+            + ten
+            + "k,x\n" // 11 bytes in the middle
+            + "3,"
+            + ten
+            + "\n" // 10 bytes at the end of the line: fine
+            + "4,"
+            + ten
+            + "k\n" // 11 bytes at the end of the line
+            + "5,\""
+            + "a,b,c,d,e,f,g,h"
+            + "\"\n" // 17 bytes, however quoted
+            + "6,"
+            + "x".repeat(50)
+            + "\n" // over the record limit too
+            + "7,a,b,c\n" // 4 columns: fine
+            + "8,a,b,c,d\n" // 5 columns
+            + "9,ok\n";
+    List<Rec> recs = scan(file(csv), 0, 1, COMMA, small);
+
+    assertEquals(9, recs.size(), recs.toString());
+    assertNull(recs.get(0).error(), recs.get(0).toString());
+    assertTrue(recs.get(1).error().contains("field 2 is 11 bytes"), recs.get(1).error());
+    assertNull(recs.get(2).error(), recs.get(2).toString());
+    assertTrue(recs.get(3).error().contains("field 2 is 11 bytes"), recs.get(3).error());
+    assertTrue(recs.get(4).error().contains("field 2"), recs.get(4).error());
+    assertNotNull(recs.get(5).error());
+    assertEquals(0, recs.get(5).bytes().length, "a record over the limit is not kept");
+    assertNull(recs.get(6).error(), recs.get(6).toString());
+    assertTrue(recs.get(7).error().contains("more than 4 fields"), recs.get(7).error());
+    assertEquals(5, recs.get(7).fields());
+    assertNull(recs.get(8).error());
+    assertEquals("9,ok\n", recs.get(8).text(), "the scan goes on past bad records");
+    assertEquals(
+        List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), recs.stream().map(Rec::line).toList());
+
+    // The line end is no part of the last field, CRLF or LF.
+    List<Rec> crlf = scan(file("1," + ten + "\r\n2," + ten + "k\r\n"), 0, 1, COMMA, small);
+    assertNull(crlf.get(0).error(), crlf.get(0).toString());
+    assertTrue(crlf.get(1).error().contains("field 2 is 11 bytes"), crlf.get(1).error());
+  }
+
+  @Test
+  void recordOverTheRecordLimitIsDroppedAcrossReadWindows() throws IOException {
+    CsvLimits limits = new CsvLimits(1 << 20, 100_000, 10);
+    String big = "x".repeat(600_000);
+    Path file = file("a,b\n1," + big + "\n2,after\n");
+    List<Rec> recs = scan(file, 0, 1, COMMA, limits);
+    assertEquals(3, recs.size());
+    assertTrue(recs.get(1).error().contains("longer than the limit"), recs.get(1).error());
+    assertEquals(0, recs.get(1).bytes().length);
+    assertEquals(4 + 2 + 600_000 + 1, recs.get(1).endOffset());
+    assertEquals("2,after\n", recs.get(2).text());
+    assertEquals(3, recs.get(2).line());
+  }
+
+  @Test
+  void unterminatedQuoteAtEndOfFileIsFlagged() throws IOException {
+    String csv = "a,b\n1,ok\n2,\"never\nclosed,\n3,x\n";
+    List<Rec> recs = scan(file(csv));
+    assertEquals(3, recs.size(), recs.toString());
+    assertNull(recs.get(1).error());
+    Rec open = recs.get(2);
+    assertEquals(3, open.line());
+    assertTrue(open.error().contains("never closed"), open.error());
+    assertEquals("2,\"never\nclosed,\n3,x\n", open.text(), "it swallows the rest of the file");
+    assertEquals(csv.length(), open.endOffset());
+
+    // A closed quote followed by an opened one that runs to EOF without a line end.
+    List<Rec> noLineEnd = scan(file("a\n\"x\"\"y"));
+    assertEquals(2, noLineEnd.size());
+    assertTrue(noLineEnd.get(1).error().contains("never closed"), noLineEnd.get(1).error());
+  }
+
+  @Test
+  void blankLinesAreRecordsMarkedBlank() throws IOException {
+    String csv = "a,b\n\n1,2\r\n\r\n \n3,\"\n\"\n\n";
+    List<Rec> recs = scan(file(csv));
+    assertEquals(7, recs.size(), recs.toString());
+    assertEquals(
+        List.of(false, true, false, true, false, false, true),
+        recs.stream().map(Rec::blank).toList());
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 8L), recs.stream().map(Rec::line).toList());
+    assertEquals(1, recs.get(1).fields());
+    assertEquals(Arrays.asList((String) null), values(recs.get(1).split((byte) ',')));
+    assertEquals(List.of(" "), values(recs.get(4).split((byte) ',')), "a space is no blank line");
+    recs.forEach(r -> assertNull(r.error(), r.toString()));
+
+    assertTrue(scan(file("")).isEmpty(), "an empty file has no record");
+  }
+
+  @Test
+  void otherDelimitersSplitOnlyOnTheirOwnByte() throws IOException {
+    CsvDialect semicolon = new CsvDialect((byte) ';', true);
+    List<Rec> recs = scan(file("a;b\n1,5;\"x;y\"\n"), 0, 1, semicolon, ROOMY);
+    assertEquals(2, recs.get(1).fields());
+    assertEquals(List.of("1,5", "x;y"), values(recs.get(1).split((byte) ';')));
+
+    CsvDialect tab = new CsvDialect((byte) '\t', true);
+    List<Rec> tabbed = scan(file("a\tb\n1\t\"x\ty\"\t\n"), 0, 1, tab, ROOMY);
+    assertEquals(3, tabbed.get(1).fields());
+    assertEquals(Arrays.asList("1", "x\ty", null), values(tabbed.get(1).split((byte) '\t')));
+  }
+}
