@@ -18,6 +18,9 @@ public interface Config {
   @WithName("import")
   Import importing();
 
+  /** Export tasks. */
+  Export export();
+
   /** The task runner. */
   Runner runner();
 
@@ -66,6 +69,16 @@ public interface Config {
     /** Rows read from the start of the file to infer column types. */
     @WithDefault("1000")
     int sampleRows();
+  }
+
+  interface Export {
+    /** Rows in one page (one COPY TO and one checkpoint). */
+    @WithDefault("50000")
+    int batchRows();
+
+    /** Tables with up to this many rows (estimated) are counted exactly at the start. */
+    @WithDefault("5000000")
+    long exactCountLimit();
   }
 
   interface Runner {

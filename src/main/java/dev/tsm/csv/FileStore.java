@@ -7,9 +7,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -24,9 +26,12 @@ import java.util.UUID;
 public class FileStore {
   private static final int COPY_BUFFER = 1 << 16;
   private final Path imports;
+  private final Path exports;
 
   public FileStore(Config config) {
-    this.imports = Path.of(config.storage().dir()).toAbsolutePath().resolve("imports");
+    Path root = Path.of(config.storage().dir()).toAbsolutePath();
+    this.imports = root.resolve("imports");
+    this.exports = root.resolve("exports");
   }
 
   /** An uploaded file, complete on disk. */
@@ -34,6 +39,48 @@ public class FileStore {
 
   public Path importFile(UUID taskId) {
     return imports.resolve(taskId + ".csv");
+  }
+
+  /** An export's file while it is written. */
+  public Path exportPart(UUID taskId) {
+    return exports.resolve(taskId + ".csv.part");
+  }
+
+  /** An export's finished file. */
+  public Path exportFile(UUID taskId) {
+    return exports.resolve(taskId + ".csv");
+  }
+
+  /**
+   * Opens an export's partial file for appending at {@code length}, the length its checkpoint
+   * recorded: anything written after that checkpoint is cut off.
+   */
+  public FileChannel openExport(UUID taskId, long length) throws IOException {
+    Files.createDirectories(exports);
+    Path part = exportPart(taskId);
+    Path done = exportFile(taskId);
+    if (!Files.exists(part) && Files.exists(done)) {
+      // Renamed just before a completion that did not commit: take it back.
+      Files.move(done, part, StandardCopyOption.ATOMIC_MOVE);
+    }
+    if (length > 0 && (!Files.exists(part) || Files.size(part) < length)) {
+      throw new IOException(
+          "the partial export file "
+              + part
+              + " is missing or shorter than its checkpoint ("
+              + length
+              + " bytes)");
+    }
+    FileChannel channel =
+        FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    channel.truncate(length);
+    channel.position(length);
+    return channel;
+  }
+
+  /** Publishes a finished export under its final name, atomically. */
+  public void publishExport(UUID taskId) throws IOException {
+    Files.move(exportPart(taskId), exportFile(taskId), StandardCopyOption.ATOMIC_MOVE);
   }
 
   /**

@@ -59,6 +59,34 @@ public final class Sql {
     return columns;
   }
 
+  /** The primary key's columns in key order, with their types; empty without a primary key. */
+  public static List<Column> primaryKey(Connection c, TableName table) throws SQLException {
+    String sql =
+        "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)"
+            + " FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a"
+            + " ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+            + " WHERE i.indrelid = ?::regclass AND i.indisprimary"
+            + " ORDER BY array_position(i.indkey::int2[], a.attnum)";
+    List<Column> key = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, table.sql());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          key.add(new Column(rs.getString(1), rs.getString(2)));
+        }
+      }
+    }
+    return key;
+  }
+
+  /** The first column of the first row as a long, or {@code fallback} without rows. */
+  public static long queryLong(Connection c, String sql, long fallback) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      return rs.next() ? rs.getLong(1) : fallback;
+    }
+  }
+
   public static void execute(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute(sql);

@@ -117,7 +117,7 @@ public class TaskService {
   public static class TransitionRefused extends ProblemException {
     private final transient Task task;
 
-    TransitionRefused(Task task, String detail) {
+    public TransitionRefused(Task task, String detail) {
       super(409, "Transition not allowed", detail);
       this.task = task;
     }

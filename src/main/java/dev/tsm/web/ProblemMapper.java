@@ -17,7 +17,11 @@ public class ProblemMapper {
   public Response problem(ProblemException e, HttpServerRequest request) {
     String state =
         e instanceof TaskService.TransitionRefused refused ? refused.task().state().name() : null;
-    return Problem.response(e.status(), e.getMessage(), request.path(), state);
+    Response response = Problem.response(e.status(), e.getMessage(), request.path(), state);
+    if (e instanceof FileResource.RangeNotSatisfiable range) {
+      response.getHeaders().putSingle("Content-Range", "bytes */" + range.size());
+    }
+    return response;
   }
 
   @ServerExceptionMapper

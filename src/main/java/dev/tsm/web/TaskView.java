@@ -42,9 +42,8 @@ public record TaskView(
     Long eta = null;
     if (seconds > 0 && t.runRowsStart() != null) {
       rowsPerSecond = Math.round((rows - t.runRowsStart()) / seconds * 10) / 10.0;
-      double bytesPerSecond = (bytes - t.runBytesStart()) / seconds;
-      if (t.state() == TaskState.RUNNING && bytesPerSecond > 0 && t.bytesTotal() != null) {
-        eta = (long) Math.ceil((t.bytesTotal() - bytes) / bytesPerSecond);
+      if (t.state() == TaskState.RUNNING) {
+        eta = eta(t, seconds);
       }
     }
     if (t.state() == TaskState.COMPLETED) {
@@ -71,15 +70,31 @@ public record TaskView(
         t.finishedAt());
   }
 
+  /** Imports measure by bytes of the file, exports by rows of the table (counted at start). */
   private static double percent(Task t) {
     if (t.state() == TaskState.COMPLETED) {
       return 100;
     }
-    Long total = t.bytesTotal();
-    if (total == null || total == 0) {
+    boolean byBytes = t.kind() == TaskKind.IMPORT;
+    Long total = byBytes ? t.bytesTotal() : t.rowsTotal();
+    long done = byBytes ? t.checkpoint().bytesDone() : t.checkpoint().rowsDone();
+    if (total == null || total <= 0) {
       return 0;
     }
-    return Math.floor(t.checkpoint().bytesDone() * 1000.0 / total) / 10.0;
+    // Rows added to a table during its export can take it past its count: never show 100 early.
+    return Math.min(99.9, Math.floor(done * 1000.0 / total) / 10.0);
+  }
+
+  private static Long eta(Task t, double seconds) {
+    boolean byBytes = t.kind() == TaskKind.IMPORT;
+    Long total = byBytes ? t.bytesTotal() : t.rowsTotal();
+    long done = byBytes ? t.checkpoint().bytesDone() : t.checkpoint().rowsDone();
+    Long start = byBytes ? t.runBytesStart() : t.runRowsStart();
+    if (total == null || start == null) {
+      return null;
+    }
+    double rate = (done - start) / seconds;
+    return rate > 0 ? (long) Math.ceil(Math.max(0, total - done) / rate) : null;
   }
 
   /** Length of the current run up to its last checkpoint, or of the finished run. */

@@ -1,0 +1,185 @@
+package dev.tsm.exporting;
+
+import dev.tsm.Config;
+import dev.tsm.csv.FileStore;
+import dev.tsm.db.DatabaseException;
+import dev.tsm.task.Checkpoint;
+import dev.tsm.task.Committed;
+import dev.tsm.task.Job;
+import dev.tsm.task.Task;
+import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskState;
+import dev.tsm.task.TaskTx;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+
+/**
+ * A table into a CSV file: keyset pages, each written by PostgreSQL's own CSV encoder (COPY TO) to
+ * the task's {@code .part} file, synced, then acknowledged by a checkpoint holding the file's
+ * length and the last key. Resume cuts the file back to the checkpoint's length and continues after
+ * its key; completion renames the file into place.
+ */
+@ApplicationScoped
+public class ExportJob implements Job {
+  private static final int WRITE_BUFFER = 1 << 20;
+
+  private final Config config;
+  private final FileStore files;
+  private final DataSource dataSource;
+
+  ExportJob(Config config, FileStore files, DataSource dataSource) {
+    this.config = config;
+    this.files = files;
+    this.dataSource = dataSource;
+  }
+
+  @Override
+  public TaskKind kind() {
+    return TaskKind.EXPORT;
+  }
+
+  @Override
+  public Multi<Committed> run(Task task, String owner) {
+    ExportPlan plan = ExportPlan.of(task);
+    return Multi.createFrom()
+        .resource(() -> open(task), out -> pages(task, owner, plan, out))
+        .withFinalizer(ExportJob::close)
+        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  /** Pages are found one at a time, each only after the one before was committed. */
+  private Multi<Committed> pages(Task task, String owner, ExportPlan plan, FileChannel out) {
+    AtomicReference<Checkpoint> last = new AtomicReference<>(task.checkpoint());
+    Multi<Pager.Page> pages =
+        Multi.createFrom()
+            .generator(
+                () -> plan,
+                (p, emitter) -> {
+                  try (Connection c = dataSource.getConnection()) {
+                    Pager.Page page = Pager.next(c, p, last.get(), config.export().batchRows());
+                    if (page == null) {
+                      emitter.complete();
+                    } else {
+                      emitter.emit(page);
+                    }
+                  } catch (SQLException e) {
+                    emitter.fail(new DatabaseException(e));
+                  }
+                  return p;
+                });
+    return pages
+        .onItem()
+        .transformToUniAndConcatenate(page -> write(task, owner, plan, out, page, last));
+  }
+
+  private Uni<Committed> write(
+      Task task,
+      String owner,
+      ExportPlan plan,
+      FileChannel out,
+      Pager.Page page,
+      AtomicReference<Checkpoint> last) {
+    Uni<Committed> write =
+        Uni.createFrom()
+            .item(
+                () -> {
+                  Committed committed = writePage(task, owner, plan, out, page, last.get());
+                  last.set(committed.checkpoint());
+                  return committed;
+                })
+            .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    java.time.Duration pause = config.runner().throttle();
+    return pause.isZero() ? write : write.onItem().delayIt().by(pause);
+  }
+
+  /** One page: COPY TO the file, sync it, then commit the checkpoint that says so. */
+  private Committed writePage(
+      Task task,
+      String owner,
+      ExportPlan plan,
+      FileChannel out,
+      Pager.Page page,
+      Checkpoint before) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        OutputStream stream = new BufferedOutputStream(Channels.newOutputStream(out), WRITE_BUFFER);
+        long rows =
+            c.unwrap(PGConnection.class)
+                .getCopyAPI()
+                .copyOut(plan.copySql(page.condition(), page.headerOnly()), stream);
+        stream.flush();
+        out.force(false);
+        Checkpoint next =
+            new Checkpoint(
+                before.rowsDone() + (page.headerOnly() ? 0 : rows),
+                0,
+                out.position(),
+                0,
+                page.lastKey());
+        TaskState requested =
+            TaskTx.saveCheckpoint(c, task.id(), owner, next, config.runner().lease().toMillis());
+        c.commit();
+        return new Committed(next, requested);
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
+    }
+  }
+
+  private FileChannel open(Task task) {
+    try {
+      return files.openExport(task.id(), task.checkpoint().bytesDone());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the export file: " + e.getMessage(), e);
+    }
+  }
+
+  private static void close(FileChannel out) {
+    try {
+      out.close();
+    } catch (IOException ignored) {
+      // Every byte that counts was synced before its checkpoint.
+    }
+  }
+
+  @Override
+  public void publish(Connection c, Task task) throws SQLException {
+    try {
+      files.publishExport(task.id());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot publish the export file: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void discard(Connection c, Task task) {
+    // An export changes nothing in the database: only its file is removed.
+  }
+
+  @Override
+  public void cleanFiles(Task task, TaskState state) {
+    if (state == TaskState.TERMINATED) {
+      files.delete(files.exportPart(task.id()));
+      files.delete(files.exportFile(task.id()));
+    }
+  }
+}

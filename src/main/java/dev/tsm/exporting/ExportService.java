@@ -1,0 +1,153 @@
+package dev.tsm.exporting;
+
+import dev.tsm.Config;
+import dev.tsm.ProblemException;
+import dev.tsm.db.DatabaseException;
+import dev.tsm.db.Sql;
+import dev.tsm.db.TableName;
+import dev.tsm.importing.ImportOptions;
+import dev.tsm.task.Checkpoint;
+import dev.tsm.task.NewTask;
+import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskRunner;
+import dev.tsm.task.TaskTx;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+
+/** Accepts an export: checks the table and columns, counts the rows, stores the task. */
+@ApplicationScoped
+public class ExportService {
+  private final Config config;
+  private final DataSource dataSource;
+  private final TaskRunner runner;
+
+  ExportService(Config config, DataSource dataSource, TaskRunner runner) {
+    this.config = config;
+    this.dataSource = dataSource;
+    this.runner = runner;
+  }
+
+  /** What a client asks for; only {@code table} is required. */
+  public record Request(String table, List<String> columns, String delimiter, Boolean header) {}
+
+  public UUID create(Request request) {
+    if (request == null) {
+      throw ProblemException.badRequest(
+          "the body must be JSON such as {\"table\": \"sales\"} (optional: columns, delimiter, header)");
+    }
+    TableName table = TableName.parse(request.table(), config.schemas());
+    char delimiter = ImportOptions.parse(null, request.delimiter(), null, null, null).delimiter();
+    UUID id = UUID.randomUUID();
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        ExportPlan plan = plan(c, table, request, delimiter);
+        TaskTx.insert(
+            c,
+            new NewTask(
+                id,
+                TaskKind.EXPORT,
+                table.schema(),
+                table.name(),
+                plan.optionsJson(),
+                plan.columnsJson(),
+                null,
+                id + ".csv",
+                null,
+                null,
+                rowCount(c, table),
+                new Checkpoint(0, 0, 0, 0, null)));
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new DatabaseException(e);
+    }
+    runner.dispatch();
+    return id;
+  }
+
+  private ExportPlan plan(Connection c, TableName table, Request request, char delimiter)
+      throws SQLException {
+    List<Sql.Column> all = Sql.columns(c, table);
+    if (all.isEmpty()) {
+      throw ProblemException.notFound(
+          "there is no table " + table + " (views and other relations cannot be exported)");
+    }
+    List<Sql.Column> columns = all;
+    if (request.columns() != null) {
+      columns = pick(table, all, request.columns());
+    }
+    List<Sql.Column> key = Sql.primaryKey(c, table);
+    return new ExportPlan(
+        table,
+        columns,
+        key,
+        delimiter,
+        request.header() == null || request.header(),
+        blocksPerPage(c, table));
+  }
+
+  private static List<Sql.Column> pick(TableName table, List<Sql.Column> all, List<String> names) {
+    if (names.isEmpty()) {
+      throw ProblemException.badRequest("'columns' must name at least one column, or be left out");
+    }
+    Map<String, Sql.Column> byName =
+        all.stream().collect(Collectors.toMap(Sql.Column::name, Function.identity()));
+    List<String> unknown = names.stream().filter(n -> !byName.containsKey(n)).toList();
+    if (!unknown.isEmpty()) {
+      throw ProblemException.badRequest(
+          "table "
+              + table
+              + " has no column "
+              + unknown
+              + "; its columns are "
+              + all.stream().map(Sql.Column::name).toList());
+    }
+    if (new HashSet<>(names).size() != names.size()) {
+      throw ProblemException.badRequest("'columns' names a column twice: " + names);
+    }
+    List<Sql.Column> picked = new ArrayList<>();
+    names.forEach(n -> picked.add(byName.get(n)));
+    return picked;
+  }
+
+  /** Exact when the table is small enough to count quickly, else PostgreSQL's estimate. */
+  private long rowCount(Connection c, TableName table) throws SQLException {
+    long estimate =
+        Sql.queryLong(
+            c,
+            "SELECT reltuples::bigint FROM pg_catalog.pg_class WHERE oid = "
+                + Sql.literal(table.sql())
+                + "::regclass",
+            -1);
+    if (estimate >= 0 && estimate > config.export().exactCountLimit()) {
+      return estimate;
+    }
+    return Sql.queryLong(c, "SELECT count(*) FROM " + table.sql(), 0);
+  }
+
+  /** For tables without a primary key: blocks a page reads to hold about a page of rows. */
+  private long blocksPerPage(Connection c, TableName table) throws SQLException {
+    long rowsPerBlock =
+        Sql.queryLong(
+            c,
+            "SELECT CASE WHEN relpages > 0 AND reltuples > 0 THEN ceil(reltuples / relpages)"
+                + " ELSE 100 END FROM pg_catalog.pg_class WHERE oid = "
+                + Sql.literal(table.sql())
+                + "::regclass",
+            100);
+    return Math.max(1, config.export().batchRows() / Math.max(1, rowsPerBlock));
+  }
+}

@@ -1,0 +1,89 @@
+package dev.tsm.web;
+
+import dev.tsm.exporting.ExportService;
+import dev.tsm.task.TaskService;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.time.Duration;
+import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** Starts exports: a table into a CSV file the client downloads from /tasks/{id}/file. */
+@Path("/exports")
+@Tag(name = "Exports", description = "Write PostgreSQL tables to downloadable CSV files")
+@Produces(MediaType.APPLICATION_JSON)
+public class ExportResource {
+  static final String REQUEST_EXAMPLE =
+      "{\"table\": \"sales\", \"columns\": [\"id\", \"amount\"], \"delimiter\": \",\","
+          + " \"header\": true}";
+
+  private final ExportService exports;
+  private final TaskService tasks;
+
+  ExportResource(ExportService exports, TaskService tasks) {
+    this.exports = exports;
+    this.tasks = tasks;
+  }
+
+  @POST
+  @Blocking
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(
+      operationId = "startExport",
+      summary = "Export a table to a CSV file",
+      description =
+          "Rows are written in primary-key order (physical order, ctid, for a table without"
+              + " one), in PostgreSQL's CSV dialect: the file is byte-identical to psql's"
+              + " \\copy (SELECT columns FROM table ORDER BY key) TO STDOUT WITH (FORMAT csv,"
+              + " HEADER). Download it from /tasks/{id}/file once COMPLETED.")
+  @RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = ExportService.Request.class),
+              examples = @ExampleObject(name = "some columns", value = REQUEST_EXAMPLE)))
+  @APIResponse(
+      responseCode = "202",
+      description = "Task created; follow Location",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = TaskView.class)))
+  @APIResponse(
+      responseCode = "400",
+      description =
+          "Bad table name (SQL, a schema that is not allowed, the service's own tables), unknown"
+              + " columns, bad delimiter",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such table",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Response start(ExportService.Request request) {
+    return accepted(exports.create(request), tasks);
+  }
+
+  static Response accepted(UUID id, TaskService tasks) {
+    TaskView view = TaskView.of(tasks.get(id).await().atMost(Duration.ofSeconds(30)));
+    return Response.accepted(view).location(URI.create("/tasks/" + id)).build();
+  }
+}

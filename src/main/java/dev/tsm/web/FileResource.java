@@ -1,0 +1,180 @@
+package dev.tsm.web;
+
+import dev.tsm.ProblemException;
+import dev.tsm.csv.FileStore;
+import dev.tsm.task.Task;
+import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskService;
+import dev.tsm.task.TaskState;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.PathPart;
+
+/** The file of a completed export: streamed from disk, with ETag and single byte ranges. */
+@Path("/tasks/{id}/file")
+@Tag(name = "Exports")
+public class FileResource {
+  private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
+
+  private final TaskService tasks;
+  private final FileStore files;
+
+  FileResource(TaskService tasks, FileStore files) {
+    this.tasks = tasks;
+    this.files = files;
+  }
+
+  @GET
+  @Blocking
+  @Produces("text/csv")
+  @Operation(
+      operationId = "downloadExport",
+      summary = "Download the CSV file of a completed export",
+      description =
+          "Supports a single byte range (Range: bytes=a-b, a-, -n) and If-None-Match with the"
+              + " ETag; the file never changes once complete.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The file",
+      content = @Content(mediaType = "text/csv"))
+  @APIResponse(
+      responseCode = "206",
+      description = "The requested range",
+      content = @Content(mediaType = "text/csv"))
+  @APIResponse(responseCode = "304", description = "Not modified (If-None-Match)")
+  @APIResponse(
+      responseCode = "404",
+      description = "No such task, or an import (which has no file)",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "The export is not COMPLETED yet",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "416",
+      description = "The range lies outside the file",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Response download(
+      @Parameter(description = "Task id (UUID)") @PathParam("id") String id,
+      @Parameter(description = "bytes=first-last, bytes=first- or bytes=-suffix")
+          @HeaderParam("Range")
+          String range,
+      @HeaderParam("If-None-Match") String ifNoneMatch) {
+    Task task = tasks.get(Ids.parse(id)).await().atMost(Duration.ofSeconds(30));
+    if (task.kind() != TaskKind.EXPORT) {
+      throw ProblemException.notFound(
+          "task " + task.id() + " is an import: it has no file to download");
+    }
+    if (task.state() != TaskState.COMPLETED) {
+      throw new TaskService.TransitionRefused(
+          task,
+          "the file of task "
+              + task.id()
+              + " is ready once it is COMPLETED; it is "
+              + task.state());
+    }
+    java.nio.file.Path file = files.exportFile(task.id());
+    long size = size(file);
+    String etag = "\"" + task.id() + "-" + size + "\"";
+    if (etag.equals(ifNoneMatch)) {
+      return Response.notModified(etag).build();
+    }
+    Response.ResponseBuilder response;
+    if (range == null) {
+      response = Response.ok(new PathPart(file, 0, size));
+    } else {
+      long[] span = span(range, size);
+      response =
+          Response.status(206)
+              .entity(new PathPart(file, span[0], span[1] - span[0] + 1))
+              .header("Content-Range", "bytes " + span[0] + "-" + span[1] + "/" + size);
+    }
+    return response
+        .type("text/csv; charset=UTF-8")
+        .header("Accept-Ranges", "bytes")
+        .header("ETag", etag)
+        .header("Content-Disposition", "attachment; filename=\"" + task.table() + ".csv\"")
+        .build();
+  }
+
+  /** First and last byte of a single range; 416 if it lies outside the file. */
+  private static long[] span(String range, long size) {
+    Matcher m = RANGE.matcher(range.trim());
+    if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
+      throw unsatisfiable(size, "'" + range + "' is not a single byte range such as bytes=0-99");
+    }
+    long first;
+    long last;
+    try {
+      if (m.group(1).isEmpty()) {
+        long suffix = Long.parseLong(m.group(2));
+        first = Math.max(0, size - suffix);
+        last = size - 1;
+        if (suffix == 0) {
+          throw unsatisfiable(size, "an empty suffix range selects nothing");
+        }
+      } else {
+        first = Long.parseLong(m.group(1));
+        last = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
+      }
+    } catch (NumberFormatException e) {
+      throw unsatisfiable(size, "'" + range + "' has a number too large");
+    }
+    if (first >= size || first > last) {
+      throw unsatisfiable(size, "range " + range + " lies outside the file of " + size + " bytes");
+    }
+    return new long[] {first, last};
+  }
+
+  private static RangeNotSatisfiable unsatisfiable(long size, String detail) {
+    return new RangeNotSatisfiable(size, detail);
+  }
+
+  /** 416 with the file's length in Content-Range, as RFC 9110 asks. */
+  public static class RangeNotSatisfiable extends ProblemException {
+    private final long size;
+
+    RangeNotSatisfiable(long size, String detail) {
+      super(416, "Range Not Satisfiable", detail);
+      this.size = size;
+    }
+
+    public long size() {
+      return size;
+    }
+  }
+
+  private static long size(java.nio.file.Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("the export file is missing: " + file, e);
+    }
+  }
+}
