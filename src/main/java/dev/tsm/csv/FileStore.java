@@ -2,6 +2,14 @@ package dev.tsm.csv;
 
 import dev.tsm.Config;
 import dev.tsm.ProblemException;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,6 +33,7 @@ import java.util.UUID;
 @ApplicationScoped
 public class FileStore {
   private static final int COPY_BUFFER = 1 << 16;
+  private static final int WRITE_CHUNK = 1 << 20;
   private final Path imports;
   private final Path exports;
 
@@ -118,6 +127,123 @@ public class FileStore {
     } catch (RuntimeException e) {
       deleteQuietly(partial);
       throw e;
+    }
+  }
+
+  /**
+   * Streams a request body to the task's staged file without a blocking thread: chunks are hashed
+   * and written as they arrive, the request paused while the disk catches up.
+   */
+  public Uni<Staged> stage(UUID taskId, HttpServerRequest request, long maxBytes, Context context) {
+    Path target = importFile(taskId);
+    Path partial = target.resolveSibling(taskId + ".upload");
+    Vertx vertx = context.owner();
+    return Uni.createFrom()
+        .<Staged>emitter(
+            emitter ->
+                // The file and the request must be used from the request's own context.
+                context.runOnContext(
+                    ignored -> {
+                      request.pause();
+                      vertx
+                          .fileSystem()
+                          .mkdirs(imports.toString())
+                          .compose(
+                              v ->
+                                  vertx
+                                      .fileSystem()
+                                      .open(
+                                          partial.toString(),
+                                          new OpenOptions()
+                                              .setWrite(true)
+                                              .setCreate(true)
+                                              .setTruncateExisting(true)))
+                          .onFailure(emitter::fail)
+                          .onSuccess(
+                              file -> receive(request, file, maxBytes, partial, target, emitter));
+                    }))
+        .onFailure()
+        .invoke(e -> deleteQuietly(partial));
+  }
+
+  private void receive(
+      HttpServerRequest request,
+      AsyncFile file,
+      long maxBytes,
+      Path partial,
+      Path target,
+      UniEmitter<? super Staged> emitter) {
+    MessageDigest sha = sha256();
+    long[] size = {0};
+    boolean[] failed = {false};
+    Buffer[] pending = {Buffer.buffer(WRITE_CHUNK + (1 << 16))};
+    request.handler(
+        chunk -> {
+          if (failed[0]) {
+            return;
+          }
+          size[0] += chunk.length();
+          if (size[0] > maxBytes) {
+            failed[0] = true;
+            file.close();
+            emitter.fail(tooLarge(maxBytes));
+            return;
+          }
+          sha.update(chunk.getByteBuf().nioBuffer());
+          pending[0].appendBuffer(chunk);
+          if (pending[0].length() >= WRITE_CHUNK) {
+            // Few large writes: each AsyncFile write is a task of its own.
+            file.write(pending[0]);
+            pending[0] = Buffer.buffer(WRITE_CHUNK + (1 << 16));
+          }
+          if (file.writeQueueFull()) {
+            request.pause();
+            file.drainHandler(v -> request.resume());
+          }
+        });
+    request.exceptionHandler(
+        e -> {
+          if (!failed[0]) {
+            failed[0] = true;
+            file.close();
+            emitter.fail(
+                new UncheckedIOException(
+                    "the upload broke off: " + e.getMessage(), new IOException(e)));
+          }
+        });
+    Runnable end =
+        () -> {
+          if (failed[0]) {
+            return;
+          }
+          file.write(pending[0])
+              .compose(written -> file.close())
+              .onFailure(emitter::fail)
+              .onSuccess(
+                  closed -> {
+                    try {
+                      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+                      emitter.complete(
+                          new Staged(target, size[0], HexFormat.of().formatHex(sha.digest())));
+                    } catch (IOException e) {
+                      emitter.fail(new UncheckedIOException("could not store the upload", e));
+                    }
+                  });
+        };
+    if (request.isEnded()) {
+      // A short (or empty) body may have arrived whole before anyone listened.
+      end.run();
+      return;
+    }
+    request.endHandler(v -> end.run());
+    request.resume();
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

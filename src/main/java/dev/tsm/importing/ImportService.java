@@ -11,6 +11,11 @@ import dev.tsm.task.NewTask;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskRunner;
 import dev.tsm.task.TaskTx;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -71,9 +76,36 @@ public class ImportService {
   public UUID create(Request request, Body body) {
     TableName table = check(request);
     UUID id = UUID.randomUUID();
-    long max = config.importing().maxBodySize().asLongValue();
     long start = System.nanoTime();
-    FileStore.Staged staged = body.stage(files, id, max);
+    FileStore.Staged staged = body.stage(files, id, config.importing().maxBodySize().asLongValue());
+    return accept(request, table, id, staged, System.nanoTime() - start);
+  }
+
+  /**
+   * Creates the task from a body streamed to disk without a blocking thread: the checks run on a
+   * worker, the body is staged on the event loop, then the task is stored on a worker.
+   */
+  public Uni<UUID> create(Request request, HttpServerRequest http) {
+    Context context = Vertx.currentContext();
+    UUID id = UUID.randomUUID();
+    long max = config.importing().maxBodySize().asLongValue();
+    long[] start = {0};
+    http.pause();
+    return Uni.createFrom()
+        .item(() -> check(request))
+        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+        .flatMap(
+            table -> {
+              start[0] = System.nanoTime();
+              return files
+                  .stage(id, http, max, context)
+                  .emitOn(Infrastructure.getDefaultWorkerPool())
+                  .map(staged -> accept(request, table, id, staged, System.nanoTime() - start[0]));
+            });
+  }
+
+  private UUID accept(
+      Request request, TableName table, UUID id, FileStore.Staged staged, long stagingNanos) {
     long stagedAt = System.nanoTime();
     try {
       if (staged.size() == 0) {
@@ -92,7 +124,7 @@ public class ImportService {
           id,
           staged.size(),
           table,
-          (stagedAt - start) / 1_000_000,
+          stagingNanos / 1_000_000,
           (System.nanoTime() - stagedAt) / 1_000_000);
     } catch (RuntimeException e) {
       files.delete(staged.path());

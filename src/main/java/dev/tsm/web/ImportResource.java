@@ -7,15 +7,17 @@ import dev.tsm.importing.ImportOptions;
 import dev.tsm.importing.ImportService;
 import dev.tsm.task.TaskService;
 import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.UUID;
@@ -65,7 +67,6 @@ public class ImportResource {
   }
 
   @POST
-  @Blocking
   @Consumes({"text/csv", MediaType.TEXT_PLAIN, MediaType.APPLICATION_OCTET_STREAM})
   @Operation(
       operationId = "startImport",
@@ -121,7 +122,7 @@ public class ImportResource {
           @Content(
               mediaType = Problem.MEDIA_TYPE,
               schema = @Schema(implementation = Problem.class)))
-  public Response importRaw(
+  public Uni<Response> importRaw(
       @Parameter(
               description = "Target table: name or schema.name",
               required = true,
@@ -148,14 +149,20 @@ public class ImportResource {
           @QueryParam("maxErrors")
           String maxErrors,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
-      InputStream body) {
+      @Context HttpServerRequest http) {
     ImportService.Request request = request(table, mode, delimiter, header, onError, maxErrors);
     long max = config.importing().maxBodySize().asLongValue();
     if (contentLength != null && contentLength > max) {
       throw FileStore.tooLarge(max);
     }
-    imports.check(request);
-    return created(imports.create(request, ImportService.Body.of(body)));
+    return imports
+        .create(request, http)
+        .flatMap(id -> tasks.get(id))
+        .map(
+            task ->
+                Response.accepted(TaskView.of(task))
+                    .location(URI.create("/tasks/" + task.id()))
+                    .build());
   }
 
   @POST
