@@ -39,10 +39,12 @@ final class Pager {
       throws SQLException {
     String after =
         from.lastKey() == null ? "true" : keyTuple(plan) + " > " + values(plan, from.lastKey());
-    String keys =
-        plan.key().stream()
-            .map(k -> Sql.ident(k.name()) + "::text")
-            .collect(Collectors.joining(", "));
+    // Aliased: ORDER BY "id" must sort by the column, not by its text (an output name wins).
+    List<String> keyText = new ArrayList<>();
+    for (int i = 0; i < plan.key().size(); i++) {
+      keyText.add(Sql.ident(plan.key().get(i).name()) + "::text AS key_" + i);
+    }
+    String keys = String.join(", ", keyText);
     String base = "SELECT " + keys + " FROM " + plan.table().sql() + " WHERE " + after;
     List<String> upper =
         firstRow(

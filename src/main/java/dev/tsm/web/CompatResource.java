@@ -1,0 +1,346 @@
+package dev.tsm.web;
+
+import dev.tsm.ProblemException;
+import dev.tsm.exporting.ExportService;
+import dev.tsm.task.Task;
+import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskRepository;
+import dev.tsm.task.TaskService;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.UUID;
+import java.util.function.Function;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.multipart.FileUpload;
+
+/**
+ * The ten endpoints of the service this one replaces, kept for its clients. Each acts on {@code
+ * ?taskId=} or, without it, on the newest task of its kind; progress answers the task.
+ */
+@Path("/")
+@Tag(
+    name = "Compatibility",
+    description =
+        "The original /upload/* and /download/* endpoints: thin aliases of /imports, /exports and"
+            + " /tasks/{id}/*, acting on ?taskId= or the newest task of the kind")
+@Produces(MediaType.APPLICATION_JSON)
+public class CompatResource {
+  private static final String TASK_ID_DOC =
+      "Task id (UUID); without it, the newest task of this kind";
+
+  private final ImportResource imports;
+  private final ExportResource exports;
+  private final TaskService tasks;
+  private final TaskRepository repository;
+
+  CompatResource(
+      ImportResource imports,
+      ExportResource exports,
+      TaskService tasks,
+      TaskRepository repository) {
+    this.imports = imports;
+    this.exports = exports;
+    this.tasks = tasks;
+    this.repository = repository;
+  }
+
+  @POST
+  @Path("upload/start")
+  @Consumes({"text/csv", MediaType.TEXT_PLAIN, MediaType.APPLICATION_OCTET_STREAM})
+  @Operation(operationId = "uploadStart", summary = "Start an import (as POST /imports)")
+  @APIResponse(
+      responseCode = "202",
+      description = "Task created",
+      content = @Content(schema = @Schema(implementation = TaskView.class)))
+  @APIResponse(
+      responseCode = "400",
+      description = "As POST /imports",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> uploadStart(
+      @QueryParam("table") String table,
+      @QueryParam("mode") String mode,
+      @QueryParam("delimiter") String delimiter,
+      @QueryParam("header") String header,
+      @QueryParam("onError") String onError,
+      @QueryParam("maxErrors") String maxErrors,
+      @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
+      @Context HttpServerRequest http) {
+    return imports.importRaw(
+        table, mode, delimiter, header, onError, maxErrors, contentLength, http);
+  }
+
+  @POST
+  @Path("upload/start")
+  @Blocking
+  @Consumes(MediaType.MULTIPART_FORM_DATA)
+  public Response uploadStartMultipart(
+      @QueryParam("table") String table,
+      @QueryParam("mode") String mode,
+      @QueryParam("delimiter") String delimiter,
+      @QueryParam("header") String header,
+      @QueryParam("onError") String onError,
+      @QueryParam("maxErrors") String maxErrors,
+      @RestForm("file") FileUpload file) {
+    return imports.importMultipart(table, mode, delimiter, header, onError, maxErrors, file);
+  }
+
+  @POST
+  @Path("upload/pause")
+  @Operation(operationId = "uploadPause", summary = "Pause an import (as POST /tasks/{id}/pause)")
+  @APIResponse(responseCode = "202", description = "Pause accepted")
+  @APIResponse(
+      responseCode = "404",
+      description = "No such import, or none yet",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "Not pausable in its state",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> uploadPause(
+      @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
+    return command(TaskKind.IMPORT, taskId, tasks::pause);
+  }
+
+  @POST
+  @Path("upload/resume")
+  @Operation(
+      operationId = "uploadResume",
+      summary = "Resume an import (as POST /tasks/{id}/resume)")
+  @APIResponse(responseCode = "202", description = "Resume accepted")
+  @APIResponse(
+      responseCode = "404",
+      description = "No such import, or none yet",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "Not resumable in its state",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> uploadResume(
+      @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
+    return command(TaskKind.IMPORT, taskId, tasks::resume);
+  }
+
+  @POST
+  @Path("upload/terminate")
+  @Operation(
+      operationId = "uploadTerminate",
+      summary = "Terminate an import (as POST /tasks/{id}/terminate)")
+  @APIResponse(responseCode = "202", description = "Terminate accepted")
+  @APIResponse(
+      responseCode = "404",
+      description = "No such import, or none yet",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "Already COMPLETED or TERMINATED",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> uploadTerminate(
+      @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
+    return command(TaskKind.IMPORT, taskId, tasks::terminate);
+  }
+
+  @GET
+  @Path("upload/progress")
+  @Operation(operationId = "uploadProgress", summary = "An import's progress (as GET /tasks/{id})")
+  @APIResponse(
+      responseCode = "200",
+      description = "The task",
+      content = @Content(schema = @Schema(implementation = TaskView.class)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such import, or none yet",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<TaskView> uploadProgress(
+      @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
+    return resolve(TaskKind.IMPORT, taskId).map(TaskView::of);
+  }
+
+  @POST
+  @Path("download/start")
+  @Blocking
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(operationId = "downloadStart", summary = "Start an export (as POST /exports)")
+  @APIResponse(
+      responseCode = "202",
+      description = "Task created",
+      content = @Content(schema = @Schema(implementation = TaskView.class)))
+  @APIResponse(
+      responseCode = "400",
+      description = "As POST /exports",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such table",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Response downloadStart(ExportService.Request request) {
+    return exports.start(request);
+  }
+
+  @POST
+  @Path("download/pause")
+  @Operation(operationId = "downloadPause", summary = "Pause an export (as POST /tasks/{id}/pause)")
+  @APIResponse(responseCode = "202", description = "Pause accepted")
+  @APIResponse(
+      responseCode = "404",
+      description = "No such export, or none yet",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "Not pausable in its state",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> downloadPause(
+      @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
+    return command(TaskKind.EXPORT, taskId, tasks::pause);
+  }
+
+  @POST
+  @Path("download/resume")
+  @Operation(
+      operationId = "downloadResume",
+      summary = "Resume an export (as POST /tasks/{id}/resume)")
+  @APIResponse(responseCode = "202", description = "Resume accepted")
+  @APIResponse(
+      responseCode = "404",
+      description = "No such export, or none yet",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "Not resumable in its state",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> downloadResume(
+      @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
+    return command(TaskKind.EXPORT, taskId, tasks::resume);
+  }
+
+  @POST
+  @Path("download/terminate")
+  @Operation(
+      operationId = "downloadTerminate",
+      summary = "Terminate an export (as POST /tasks/{id}/terminate)")
+  @APIResponse(responseCode = "202", description = "Terminate accepted")
+  @APIResponse(
+      responseCode = "404",
+      description = "No such export, or none yet",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "Already COMPLETED or TERMINATED",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<Response> downloadTerminate(
+      @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
+    return command(TaskKind.EXPORT, taskId, tasks::terminate);
+  }
+
+  @GET
+  @Path("download/progress")
+  @Operation(
+      operationId = "downloadProgress",
+      summary = "An export's progress (as GET /tasks/{id})")
+  @APIResponse(
+      responseCode = "200",
+      description = "The task",
+      content = @Content(schema = @Schema(implementation = TaskView.class)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such export, or none yet",
+      content =
+          @Content(
+              mediaType = Problem.MEDIA_TYPE,
+              schema = @Schema(implementation = Problem.class)))
+  public Uni<TaskView> downloadProgress(
+      @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
+    return resolve(TaskKind.EXPORT, taskId).map(TaskView::of);
+  }
+
+  private Uni<Response> command(TaskKind kind, String taskId, Function<UUID, Uni<Task>> command) {
+    return resolve(kind, taskId)
+        .flatMap(task -> command.apply(task.id()))
+        .map(task -> Response.accepted(TaskView.of(task)).type(MediaType.APPLICATION_JSON).build());
+  }
+
+  /** The task named by taskId (which must be of this kind), or the newest of the kind. */
+  private Uni<Task> resolve(TaskKind kind, String taskId) {
+    String noun = kind == TaskKind.IMPORT ? "import" : "export";
+    if (taskId == null || taskId.isBlank()) {
+      return repository
+          .latest(kind)
+          .onItem()
+          .ifNull()
+          .failWith(() -> ProblemException.notFound("there is no " + noun + " task yet"));
+    }
+    return tasks
+        .get(Ids.parse(taskId))
+        .invoke(
+            task -> {
+              if (task.kind() != kind) {
+                throw ProblemException.notFound(
+                    "task " + task.id() + " is not an " + noun + " task");
+              }
+            });
+  }
+}
