@@ -4,7 +4,6 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Real PostgreSQL (binaries from Maven Central) for running the service locally with nothing set
@@ -60,10 +59,5 @@ public final class EmbeddedDatabase {
       env.append(Character.isLetterOrDigit(c) ? Character.toUpperCase(c) : '_');
     }
     return env.toString();
-  }
-
-  /** For tests and tools: the environment names this class reads. */
-  public static Map<String, String> environment() {
-    return Map.of(JDBC_URL, envName(JDBC_URL), REACTIVE_URL, envName(REACTIVE_URL));
   }
 }
