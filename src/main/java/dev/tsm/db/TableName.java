@@ -9,6 +9,10 @@ import java.util.regex.Pattern;
  * the configured schemas. Anything else, SQL included, is refused before it reaches a statement.
  */
 public record TableName(String schema, String name) {
+  /** Never reachable, whatever tsm.schemas says. */
+  private static final List<String> RESERVED =
+      List.of("tsm", "pg_catalog", "information_schema", "pg_toast");
+
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
 
   public static TableName parse(String text, List<String> schemas) {
@@ -24,6 +28,13 @@ public record TableName(String schema, String name) {
               + " not starting with a digit), optionally prefixed by a schema and a dot");
     }
     String schema = parts.length == 2 ? parts[0] : schemas.get(0);
+    if (RESERVED.contains(schema.toLowerCase())) {
+      throw ProblemException.badRequest(
+          "schema '"
+              + schema
+              + "' is not open to clients: it holds PostgreSQL's catalogs or the"
+              + " service's own tables");
+    }
     if (!schemas.contains(schema)) {
       throw ProblemException.badRequest(
           "schema '" + abbreviate(schema) + "' is not one of the allowed schemas " + schemas);

@@ -25,6 +25,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestForm;
@@ -65,6 +66,7 @@ public class CompatResource {
   @Path("upload/start")
   @Consumes({"text/csv", MediaType.TEXT_PLAIN, MediaType.APPLICATION_OCTET_STREAM})
   @Operation(operationId = "uploadStart", summary = "Start an import (as POST /imports)")
+  @RequestBody(content = @Content(mediaType = "text/csv"))
   @APIResponse(
       responseCode = "202",
       description = "Task created",
@@ -93,6 +95,15 @@ public class CompatResource {
   @Path("upload/start")
   @Blocking
   @Consumes(MediaType.MULTIPART_FORM_DATA)
+  @RequestBody(
+      content =
+          @Content(
+              mediaType = MediaType.MULTIPART_FORM_DATA,
+              schema = @Schema(implementation = ImportResource.MultipartBody.class)))
+  @APIResponse(
+      responseCode = "202",
+      description = "Task created",
+      content = @Content(schema = @Schema(implementation = TaskView.class)))
   public Response uploadStartMultipart(
       @QueryParam("table") String table,
       @QueryParam("mode") String mode,

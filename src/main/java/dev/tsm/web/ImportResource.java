@@ -168,10 +168,6 @@ public class ImportResource {
   @POST
   @Blocking
   @Consumes(MediaType.MULTIPART_FORM_DATA)
-  @Operation(
-      operationId = "startImport",
-      summary = "Import a CSV body into a table",
-      description = DESCRIPTION)
   @APIResponse(
       responseCode = "202",
       description = "Task created; follow Location",

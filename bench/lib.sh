@@ -1,0 +1,272 @@
+# Shared by bench/import.sh and bench/export.sh (sourced, not run).
+# Settings, helpers, the deterministic CSV generator, service start/stop and task polling.
+# shellcheck shell=bash
+
+# ---------------------------------------------------------------- settings ---
+ROWS="${ROWS:-1000000}"
+RUNS="${RUNS:-3}"
+WARMUP="${WARMUP:-1}"                     # unmeasured warm-up rounds before the runs (0: none)
+export PGHOST="${PGHOST:-127.0.0.1}"
+export PGPORT="${PGPORT:-5432}"
+export PGUSER="${PGUSER:-postgres}"
+export PGDATABASE="${PGDATABASE:-test}"
+PORT="${PORT:-18080}"
+JAR="${JAR:-target/quarkus-app/quarkus-run.jar}"
+OUT="${OUT:-bench/out}"
+STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-60}"   # seconds to wait for /q/health/ready
+POLL_INTERVAL="${POLL_INTERVAL:-0.02}"     # seconds between GET /tasks/{id}
+JAVA_OPTS="${JAVA_OPTS:--Xmx1g}"
+MAX_LOAD="${MAX_LOAD:-0}"                  # >0: wait until the 1-min load average is below it...
+LOAD_WAIT="${LOAD_WAIT:-600}"              # ...for at most this many seconds, then run anyway
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+log()  { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die()  { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+now()  { date +%s.%N; }
+# elapsed START END -> seconds with 3 decimals
+elapsed() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f", e - s }'; }
+# rate ROWS SECONDS -> rows/s (integer)
+rate() { awk -v r="$1" -v t="$2" 'BEGIN { if (t <= 0) t = 0.001; printf "%.0f", r / t }'; }
+# median of integers (rounded) / median with 3 decimals
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) printf "%.0f", a[(NR + 1) / 2]; else printf "%.0f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+median3() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) printf "%.3f", a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+loadavg() { awk '{ print $1 " " $2 " " $3 }' /proc/loadavg; }
+join_by_comma() { local IFS=,; echo "$*"; }
+
+[[ "$ROWS" =~ ^[1-9][0-9]*$ ]]   || die "ROWS must be a positive integer (got '$ROWS')"
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]]   || die "RUNS must be a positive integer (got '$RUNS')"
+[[ "$WARMUP" =~ ^[0-9]+$ ]]      || die "WARMUP must be a non-negative integer (got '$WARMUP')"
+[[ "$PORT" =~ ^[0-9]+$ ]]        || die "PORT must be a number (got '$PORT')"
+[[ "$MAX_LOAD" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "MAX_LOAD must be a number (got '$MAX_LOAD')"
+for tool in psql curl python3 java awk cmp; do
+  command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' not found in PATH"
+done
+
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+# TSM_STORAGE_DIR of the benchmarked service; uploaded copies and export files are bench-only.
+rm -rf "$OUT/files"
+mkdir -p "$OUT/files"
+
+# client_min_messages: hide "table does not exist, skipping" notices.
+PSQL=(env PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -A -t -v ON_ERROR_STOP=1)
+sql() { "${PSQL[@]}" -c "$1"; }
+
+sql 'select 1' >/dev/null 2>&1 \
+  || die "cannot connect to PostgreSQL at $PGUSER@$PGHOST:$PGPORT/$PGDATABASE"
+
+BASE="http://127.0.0.1:$PORT"
+SVC_PID=""
+BENCH_TABLES=()    # dropped on exit unless KEEP_TABLES=1
+BENCH_FILES=()     # removed on exit unless KEEP_FILES=1
+
+cleanup() {
+  local rc=$?
+  if [[ -n "$SVC_PID" ]] && kill -0 "$SVC_PID" 2>/dev/null; then
+    kill "$SVC_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$SVC_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SVC_PID" 2>/dev/null || true
+    wait "$SVC_PID" 2>/dev/null || true
+  fi
+  if [[ "${KEEP_FILES:-0}" != 1 ]]; then
+    rm -rf "${OUT:?}/files"
+    (( ${#BENCH_FILES[@]} == 0 )) || rm -f "${BENCH_FILES[@]}"
+  fi
+  if [[ "${KEEP_TABLES:-0}" != 1 ]] && (( ${#BENCH_TABLES[@]} > 0 )); then
+    local t
+    for t in "${BENCH_TABLES[@]}"; do
+      sql "drop table if exists $t" >/dev/null 2>&1 || true
+    done
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --------------------------------------------------------------- test data ---
+# Deterministic (pure arithmetic on the row number, no RNG). Bump GEN_VERSION
+# whenever the generator changes so cached files are regenerated.
+GEN_VERSION=1
+# gen_csv N -> prints the path of the cached CSV with N data rows (generates it if missing)
+gen_csv() {
+  local n=$1 csv="$OUT/data_v${GEN_VERSION}_$1.csv"
+  if [[ ! -s "$csv" ]]; then
+    log "generating $csv ($n rows)"
+    python3 - "$n" "$csv.tmp" <<'PY'
+import sys, datetime
+n, path = int(sys.argv[1]), sys.argv[2]
+start = datetime.date(2024, 1, 1)
+days = [(start + datetime.timedelta(d)).isoformat() for d in range(731)]
+# Names: plain ASCII, multi-byte UTF-8, and RFC 4180 quoted values with
+# embedded commas and doubled quotes. '{}' is replaced by a per-row number.
+names = [
+    'Alice Johnson {}',
+    'Bob Smith-Williams {}',
+    '"Smith, ""Jr"" {}"',
+    'Zoë Kravitz {}',
+    '東京 Tower {}',
+    '"Doe, Jane {}"',
+    'José Álvarez García {}',
+    '"O\'Brien, ""Pat"" & Co {}"',
+    'Müller GmbH {}',
+    'Łódź Ñandú {}',
+    '"Plain quoted {}"',
+    'Grace Hopper {}',
+]
+nn = len(names)
+buf = []
+w = buf.append
+with open(path, 'w', encoding='utf-8', newline='') as f:
+    f.write('id,code,amount,active,day,ts,name\n')
+    for i in range(1, n + 1):
+        cents = (i * 104729) % 10000000
+        amount = '%s%d.%02d' % ('-' if i % 17 == 0 else '', cents // 100, cents % 100)
+        secs = (i * 7907) % 86400
+        w('%d,%05d,%s,%s,%s,%s %02d:%02d:%02d,%s\n' % (
+            i,
+            (i * 7919) % 100000,
+            amount,
+            'true' if i % 3 else 'false',
+            days[i % 731],
+            days[(i * 31) % 731], secs // 3600, secs // 60 % 60, secs % 60,
+            names[i % nn].format(i % 9973),
+        ))
+        if len(buf) >= 50000:
+            f.write(''.join(buf)); buf.clear()
+    f.write(''.join(buf))
+PY
+    mv "$csv.tmp" "$csv"
+  fi
+  printf '%s\n' "$csv"
+}
+# sql_literal TEXT -> TEXT with single quotes doubled (for use inside '...')
+sql_literal() { printf '%s' "${1//\'/\'\'}"; }
+BENCH_COLUMNS="id integer, code text, amount numeric, active boolean, day date, ts timestamp, name text"
+
+# ----------------------------------------------------------------- service ---
+start_service() {
+  if [[ ! -f "$JAR" ]]; then
+    log "$JAR not found, building: ./mvnw -B -q package -DskipTests"
+    ./mvnw -B -q package -DskipTests || die "maven build failed"
+    [[ -f "$JAR" ]] || die "build finished but $JAR still does not exist"
+  fi
+
+  if curl -fs -o /dev/null --max-time 2 "$BASE/q/health/ready"; then
+    die "something already answers on port $PORT; stop it or set PORT"
+  fi
+
+  log "starting service on port $PORT (log: $OUT/service.log)"
+  # shellcheck disable=SC2086  # JAVA_OPTS is intentionally word-split
+  QUARKUS_HTTP_PORT="$PORT" \
+  QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
+  QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
+  QUARKUS_DATASOURCE_USERNAME="$PGUSER" \
+  TSM_STORAGE_DIR="$OUT/files" \
+    java $JAVA_OPTS -jar "$JAR" >"$OUT/service.log" 2>&1 &
+  SVC_PID=$!
+
+  local deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
+  until curl -fs -o /dev/null --max-time 2 "$BASE/q/health/ready"; do
+    if ! kill -0 "$SVC_PID" 2>/dev/null; then
+      tail -n 40 "$OUT/service.log" >&2 || true
+      die "service exited during startup (see $OUT/service.log)"
+    fi
+    if (( $(date +%s) >= deadline )); then
+      tail -n 40 "$OUT/service.log" >&2 || true
+      die "service not ready after ${STARTUP_TIMEOUT}s ($BASE/q/health/ready)"
+    fi
+    sleep 0.2
+  done
+  log "service ready (pid $SVC_PID)"
+}
+
+# task_id JSON -> prints the "id" of a task view
+task_id() {
+  if [[ $1 =~ \"id\"[[:space:]]*:[[:space:]]*\"?([A-Za-z0-9_.-]+) ]]; then
+    printf '%s' "${BASH_REMATCH[1]}"
+  else
+    die "no \"id\" in response: $1"
+  fi
+}
+
+# wait_completed ID TIMEOUT -> returns once GET /tasks/ID says COMPLETED; dies on FAILED,
+# TERMINATED or timeout
+wait_completed() {
+  local id=$1 timeout=$2 body state deadline
+  deadline=$(( $(date +%s) + timeout ))
+  while :; do
+    body=$(curl -sS --max-time 10 "$BASE/tasks/$id") || die "GET /tasks/$id failed (curl error)"
+    state=""
+    [[ $body =~ \"state\"[[:space:]]*:[[:space:]]*\"([A-Za-z_]+)\" ]] && state=${BASH_REMATCH[1]}
+    case "$state" in
+      COMPLETED) return 0 ;;
+      FAILED|TERMINATED) die "task $id ended in state $state: $body" ;;
+    esac
+    (( $(date +%s) < deadline )) || die "task $id not COMPLETED after ${timeout}s; last body: $body"
+    sleep "$POLL_INTERVAL"
+  done
+}
+
+# svc_mem FIELD -> VmHWM (peak RSS) or VmRSS of the service in MiB
+svc_mem() {
+  local kb
+  kb=$(awk -v f="$1:" '$1 == f { print $2 }' "/proc/$SVC_PID/status" 2>/dev/null || true)
+  [[ -n "$kb" ]] || die "could not read $1 of service pid $SVC_PID"
+  awk -v k="$kb" 'BEGIN { printf "%.0f", k / 1024 }'
+}
+
+# log_times ID -> "accepted running ended staged_ms checked_ms" for task ID from the service log:
+# the times (epoch seconds, ms precision) of its "accepted", "running from row" and "run ended"
+# lines, and the staging/check times an import's "accepted" line reports; '-' where absent.
+log_times() {
+  python3 - "$OUT/service.log" "$1" <<'PY'
+import re, sys, datetime
+path, tid = sys.argv[1], sys.argv[2]
+marks = {'accepted': '-', 'running': '-', 'ended': '-', 'staged': '-', 'checked': '-'}
+with open(path, encoding='utf-8', errors='replace') as f:
+    for line in f:
+        if tid not in line:
+            continue
+        key = ('accepted' if ' accepted (' in line else
+               'running' if ' running from row ' in line else
+               'ended' if ': run ended' in line else None)
+        if key is None or marks[key] != '-':
+            continue
+        try:
+            t = datetime.datetime.strptime(line[:23], '%Y-%m-%d %H:%M:%S,%f').timestamp()
+        except ValueError:
+            continue
+        marks[key] = '%.3f' % t
+        m = re.search(r'staged in (\d+) ms, checked in (\d+) ms', line)
+        if key == 'accepted' and m:
+            marks['staged'], marks['checked'] = m.group(1), m.group(2)
+print(marks['accepted'], marks['running'], marks['ended'], marks['staged'], marks['checked'])
+PY
+}
+
+# wait_for_load: with MAX_LOAD > 0, wait (up to LOAD_WAIT s) for the 1-min load average to drop
+wait_for_load() {
+  awk -v m="$MAX_LOAD" 'BEGIN { exit !(m > 0) }' || return 0
+  local deadline=$(( $(date +%s) + LOAD_WAIT )) l
+  while :; do
+    l=$(awk '{ print $1 }' /proc/loadavg)
+    awk -v l="$l" -v m="$MAX_LOAD" 'BEGIN { exit !(l < m) }' && { log "load average $l < $MAX_LOAD"; return 0; }
+    if (( $(date +%s) >= deadline )); then
+      log "WARNING: load average still $l (>= $MAX_LOAD) after ${LOAD_WAIT}s; running anyway"
+      return 0
+    fi
+    sleep 5
+  done
+}
+
+# commit of the working tree; '+dirty' if src/ or pom.xml differ from it (the jar may not match)
+bench_commit() {
+  local c
+  c=$(git rev-parse --short HEAD 2>/dev/null) || { echo none; return; }
+  git diff --quiet HEAD -- src pom.xml 2>/dev/null || c="$c+dirty"
+  echo "$c"
+}
