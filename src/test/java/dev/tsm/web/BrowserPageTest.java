@@ -1,0 +1,494 @@
+package dev.tsm.web;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tsm.support.Api;
+import dev.tsm.support.Browser;
+import dev.tsm.support.CsvFiles;
+import dev.tsm.support.Db;
+import dev.tsm.support.TaskPage;
+import dev.tsm.support.TestDatabase;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.openqa.selenium.Alert;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+
+/**
+ * The page at / in a real browser (Debian's headless Chromium): imports uploaded through the file
+ * input and the drop zone with upload progress, live task rows with pause, resume and terminate,
+ * exports downloaded from the page, API errors shown as sentences, the polling fallback when
+ * Server-Sent Events fail, keyboard use, labels and a phone-sized screen.
+ *
+ * <p>Tagged "browser" so it can be left out with -DexcludedGroups=browser; a plain {@code ./mvnw
+ * verify} (and CI) runs it. A failing test leaves target/browser-screenshots/TEST.png.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
+@Tag("browser")
+class BrowserPageTest {
+  private static final List<String> FINAL = List.of("COMPLETED", "FAILED", "TERMINATED");
+  private static Browser browser;
+
+  @TestHTTPResource("/")
+  URL page;
+
+  @BeforeAll
+  static void startBrowser() {
+    browser = Browser.start();
+  }
+
+  @AfterAll
+  static void stopBrowser() {
+    if (browser != null) {
+      browser.close();
+    }
+  }
+
+  private TaskPage open() {
+    return new TaskPage(browser.driver(), page).open();
+  }
+
+  private static String name(TestInfo info) {
+    return info.getTestMethod().map(m -> m.getName()).orElse(info.getDisplayName());
+  }
+
+  @Test
+  void uploadPauseResumeComplete(TestInfo info) throws Exception {
+    browser.recordingFailures(
+        name(info),
+        () -> {
+          Path file = CsvFiles.mixed("page-import.csv", 20_000, 11);
+          TaskPage p = open();
+          p.chooseFile(file);
+          assertTrue(p.chosenFile().contains("page-import.csv"), p.chosenFile());
+          assertEquals("page_import", p.table(), "a table name suggested by the file name");
+          p.table("web_sales");
+          p.submitImport();
+
+          // the upload's own progress, then the task it created
+          p.await("the upload to finish", d -> p.uploadDone());
+          assertEquals(100.0, p.uploadPercent());
+          assertTrue(p.uploadEvents() >= 1, "upload progress events: " + p.uploadEvents());
+          assertTrue(
+              p.byId("upload-percent").getText().startsWith("100 %"),
+              p.byId("upload-percent").getText());
+          TaskPage.Row row = p.awaitRow("IMPORT", "public.web_sales");
+          String id = row.id();
+          assertTrue(
+              p.importMessage().contains("into public.web_sales started"), p.importMessage());
+
+          // the task's bar moves while it runs, without reloading the page
+          Set<Double> seen = new TreeSet<>();
+          p.await(
+              "the task's progress bar to move",
+              d -> {
+                String state = row.state();
+                if ("RUNNING".equals(state)) {
+                  double bar = row.bar();
+                  if (bar > 0 && bar < 100) {
+                    seen.add(bar);
+                  }
+                } else if (FINAL.contains(state) || "PAUSED".equals(state)) {
+                  throw new AssertionError("the task was " + state + " before it was paused");
+                }
+                return seen.size() >= 2;
+              });
+          assertEquals(
+              "Pause import into public.web_sales", row.button("pause").getAccessibleName());
+          assertFalse(row.enabled("resume"), "resume while running");
+          assertTrue(row.enabled("terminate"), "terminate while running");
+
+          row.click("pause");
+          row.awaitState("PAUSED");
+          assertFalse(row.enabled("pause"), "pause while paused");
+          assertTrue(row.enabled("resume"), "resume while paused");
+          assertTrue(row.enabled("terminate"), "terminate while paused");
+          assertEquals("Paused", row.text(".state"));
+
+          // a paused task's bar stands still
+          double frozen = row.bar();
+          long rows = row.rowsDone();
+          assertTrue(frozen > 0 && frozen < 100, "paused at " + frozen + " %");
+          Thread.sleep(1500);
+          assertEquals(frozen, row.bar(), "the bar of a paused task");
+          assertEquals(rows, row.rowsDone(), "rows of a paused task");
+          assertEquals(rows, Api.task(id).getLong("rowsDone"), "the page shows the task's rows");
+
+          row.click("resume");
+          row.awaitState("COMPLETED");
+          assertEquals(100.0, row.bar());
+          assertEquals("20,000", row.text(".rows"));
+          assertEquals("done", row.text(".eta"));
+          for (String button : List.of("pause", "resume", "terminate")) {
+            assertFalse(row.enabled(button), button + " of a completed task");
+          }
+          assertFalse(row.find("a.download").isDisplayed(), "an import has no download");
+          assertEquals(20_000, Db.count("SELECT count(*) FROM public.web_sales"));
+        });
+  }
+
+  @Test
+  void terminateAsksFirst(TestInfo info) throws Exception {
+    browser.recordingFailures(
+        name(info),
+        () -> {
+          Path file = CsvFiles.mixed("page-doomed.csv", 30_000, 12);
+          TaskPage p = open();
+          p.chooseFile(file);
+          p.table("web_doomed");
+          p.submitImport();
+          TaskPage.Row row = p.awaitRow("IMPORT", "public.web_doomed");
+          String id = row.id();
+
+          // dismissed: nothing happens
+          row.click("terminate");
+          Alert question = p.await("the confirmation", ExpectedConditions.alertIsPresent());
+          assertTrue(
+              question.getText().startsWith("Terminate the import into public.web_doomed?"),
+              question.getText());
+          question.dismiss();
+          assertNotEquals("TERMINATED", Api.state(id));
+          assertEquals(null, Api.task(id).getString("requestedState"));
+
+          // accepted: the task ends TERMINATED and leaves no table
+          row.click("terminate");
+          p.await("the confirmation", ExpectedConditions.alertIsPresent()).accept();
+          row.awaitState("TERMINATED");
+          assertEquals("Terminated", row.text(".state"));
+          for (String button : List.of("pause", "resume", "terminate")) {
+            assertFalse(row.enabled(button), button + " of a terminated task");
+          }
+          assertEquals("TERMINATED", Api.state(id));
+          assertFalse(Db.tableExists("public.web_doomed"), "a terminated import leaves no table");
+        });
+  }
+
+  @Test
+  void exportAndDownload(TestInfo info) throws Exception {
+    browser.recordingFailures(
+        name(info),
+        () -> {
+          Db.execute("DROP TABLE IF EXISTS public.web_export");
+          Db.execute(
+              "CREATE TABLE public.web_export (id integer PRIMARY KEY, name text, amount numeric,"
+                  + " at timestamp, ok boolean)");
+          Db.execute(
+              "INSERT INTO public.web_export SELECT i, CASE i % 5 WHEN 0 THEN 'a, \"quoted\" one'"
+                  + " WHEN 1 THEN E'two\\nlines' WHEN 2 THEN NULL WHEN 3 THEN '' ELSE 'Zoë 東京'"
+                  + " END, i * 1.25, timestamp '2024-01-01' + i * interval '1 minute', i % 2 = 0"
+                  + " FROM generate_series(1, 3000) i");
+          Db.execute("ANALYZE public.web_export");
+          TaskPage p = open();
+          p.awaitTable("public.web_export");
+          p.export("public.web_export");
+          assertTrue(
+              p.byId("export-table-hint").getText().contains("id (integer)"),
+              p.byId("export-table-hint").getText());
+
+          TaskPage.Row row = p.awaitRow("EXPORT", "public.web_export");
+          row.awaitState("COMPLETED");
+          WebElement link = row.find("a.download");
+          p.await("the download link", d -> link.isDisplayed());
+          assertEquals("public.web_export.csv", link.getDomAttribute("download"));
+          assertEquals(
+              "Download the CSV file of the export of public.web_export", link.getAccessibleName());
+          String href = link.getDomProperty("href");
+          assertTrue(href.endsWith("/tasks/" + row.id() + "/file"), href);
+          p.await("the export message", d -> p.exportMessage().contains("is ready"));
+
+          HttpResponse<String> download =
+              HttpClient.newBuilder()
+                  .version(HttpClient.Version.HTTP_1_1)
+                  .build()
+                  .send(
+                      HttpRequest.newBuilder(URI.create(href)).GET().build(),
+                      HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+          assertEquals(200, download.statusCode());
+          String reference =
+              Db.psql(
+                  "\\copy (SELECT * FROM public.web_export ORDER BY id) TO STDOUT WITH (FORMAT"
+                      + " csv, HEADER)");
+          assertEquals(reference, download.body(), "the downloaded file");
+        });
+  }
+
+  @Test
+  void apiErrorsAreSentences(TestInfo info) throws Exception {
+    browser.recordingFailures(
+        name(info),
+        () -> {
+          Db.execute("DROP TABLE IF EXISTS public.web_taken");
+          Db.execute("CREATE TABLE public.web_taken (id integer, name text)");
+          Path file = CsvFiles.write("page-taken.csv", "id,name\n1,Ada\n2,Grace\n");
+          Response api =
+              given()
+                  .contentType("text/csv")
+                  .queryParam("table", "web_taken")
+                  .body(file.toFile())
+                  .post("/imports");
+          assertEquals(409, api.statusCode());
+          String detail = api.jsonPath().getString("detail");
+
+          TaskPage p = open();
+          // nothing to upload: said by the page itself
+          p.submitImport();
+          p.await("the missing-file message", d -> p.importMessage().contains("Choose a CSV"));
+
+          p.chooseFile(file);
+          p.table("web_taken");
+          p.submitImport();
+          String shown = p.awaitImportError();
+          assertReadable(shown);
+          assertTrue(
+              shown.toLowerCase(Locale.ROOT).contains(detail.toLowerCase(Locale.ROOT)),
+              "the 409 detail '" + detail + "' in: " + shown);
+
+          // a 400 (bad name) and a 404 (append to a missing table) read as sentences too
+          p.chooseFile(file);
+          p.table("bad name; drop table x");
+          p.submitImport();
+          p.await("the 400 message", d -> p.importMessage().contains("not a valid table name"));
+          assertReadable(p.importMessage());
+
+          p.chooseFile(file);
+          p.table("web_missing");
+          p.mode("append");
+          p.submitImport();
+          p.await("the 404 message", d -> p.importMessage().contains("web_missing"));
+          assertReadable(p.importMessage());
+          assertFalse(Db.tableExists("public.web_missing"));
+        });
+  }
+
+  @Test
+  void failedImportShowsItsErrorAndRejects(TestInfo info) throws Exception {
+    browser.recordingFailures(
+        name(info),
+        () -> {
+          StringBuilder csv = new StringBuilder("id,name\n");
+          for (int i = 1; i <= 3000; i++) {
+            csv.append(i).append(",n").append(i).append('\n');
+          }
+          csv.append("3001\n");
+          for (int i = 3002; i <= 3010; i++) {
+            csv.append(i).append(",n").append(i).append('\n');
+          }
+          Path file = CsvFiles.write("page-broken.csv", csv.toString());
+          TaskPage p = open();
+          p.chooseFile(file);
+          p.table("web_broken");
+          p.submitImport();
+          TaskPage.Row row = p.awaitRow("IMPORT", "public.web_broken");
+          row.awaitState("FAILED");
+          String error = Api.task(row.id()).getString("error");
+          WebElement shown = row.find("p.error");
+          assertTrue(shown.isDisplayed(), "the error of a failed task");
+          assertTrue(
+              shown.getText().toLowerCase(Locale.ROOT).contains(firstWords(error)),
+              "'" + error + "' in: " + shown.getText());
+          WebElement rejects = row.find("a.rejects");
+          assertTrue(rejects.isDisplayed(), "the rejects link of a failed import");
+          assertTrue(
+              rejects.getDomProperty("href").endsWith("/tasks/" + row.id() + "/rejects"),
+              rejects.getDomProperty("href"));
+          assertFalse(row.enabled("pause"), "pause of a failed task");
+          assertTrue(row.enabled("resume"), "resume of a failed task");
+          assertTrue(row.enabled("terminate"), "terminate of a failed task");
+          given().get(URI.create(rejects.getDomProperty("href")).getPath()).then().statusCode(200);
+
+          row.click("terminate");
+          p.await("the confirmation", ExpectedConditions.alertIsPresent()).accept();
+          row.awaitState("TERMINATED");
+          assertFalse(row.find("p.error").isDisplayed(), "no error once terminated");
+        });
+  }
+
+  @Test
+  void liveUpdatesComeFromServerSentEvents(TestInfo info) throws Exception {
+    browser.recordingFailures(
+        name(info),
+        () -> {
+          TaskPage p = open();
+          p.await("the event stream to open", d -> "live".equals(p.liveMode()));
+          long listsBefore = taskListRequests(p);
+
+          // a task started elsewhere appears and is followed without polling
+          String id =
+              Api.startImport("web_elsewhere", CsvFiles.mixed("page-elsewhere.csv", 5_000, 13));
+          TaskPage.Row row = p.awaitRow(id);
+          row.awaitState("COMPLETED");
+          assertEquals(100.0, row.bar());
+          assertEquals("live", p.liveMode());
+          assertTrue(
+              taskListRequests(p) - listsBefore <= 1,
+              "GET /tasks while live: " + (taskListRequests(p) - listsBefore));
+        });
+  }
+
+  @Test
+  void fallsBackToPollingWhenEventsFail(TestInfo info) throws Exception {
+    String script =
+        "window.__sseTries = 0;"
+            + "window.EventSource = class extends EventTarget {"
+            + "  constructor(url) { super(); this.url = url; this.readyState = 0;"
+            + "    window.__sseTries++;"
+            + "    let n = 0; this.timer = setInterval(() => {"
+            + "      if (this.readyState === 2) { clearInterval(this.timer); return; }"
+            + "      this.dispatchEvent(new Event('error'));"
+            + "      if (++n >= 5) clearInterval(this.timer); }, 30); }"
+            + "  close() { this.readyState = 2; }"
+            + "};"
+            + "window.EventSource.CONNECTING = 0; window.EventSource.OPEN = 1;"
+            + " window.EventSource.CLOSED = 2;";
+    String injected = browser.beforeEachPage(script);
+    try {
+      browser.recordingFailures(
+          name(info),
+          () -> {
+            TaskPage p = open();
+            p.await("polling", d -> "polling".equals(p.liveMode()));
+            assertEquals(1L, ((Number) p.script("return window.__sseTries")).longValue());
+            assertTrue(p.byId("live").getText().contains("refreshing every 2 seconds"));
+
+            String id = Api.startImport("web_polled", CsvFiles.mixed("page-polled.csv", 5_000, 14));
+            TaskPage.Row row = p.awaitRow(id);
+            row.awaitState("COMPLETED");
+            assertEquals(100.0, row.bar());
+            assertTrue(taskListRequests(p) >= 2, "GET /tasks while polling");
+          });
+    } finally {
+      browser.removeBeforeEachPage(injected);
+    }
+  }
+
+  @Test
+  void dropZoneKeyboardLabelsAndPhoneScreen(TestInfo info) throws Exception {
+    browser.recordingFailures(
+        name(info),
+        () -> {
+          TaskPage p = open();
+
+          // a file dropped on the zone is chosen, and Enter in the form starts the import
+          p.script(
+              "const file = new File(['id,name\\n1,Ada\\n2,Grace\\n3,Edsger\\n'], 'Dropped"
+                  + " Names.csv', {type: 'text/csv'});"
+                  + "const data = new DataTransfer(); data.items.add(file);"
+                  + "const zone = document.getElementById('drop-zone');"
+                  + "for (const type of ['dragenter', 'dragover', 'drop']) {"
+                  + "  zone.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true,"
+                  + " cancelable: true})); }");
+          assertTrue(p.chosenFile().contains("Dropped Names.csv"), p.chosenFile());
+          assertEquals("dropped_names", p.table());
+          p.byId("import-table").sendKeys(Keys.ENTER);
+          TaskPage.Row row = p.awaitRow("IMPORT", "public.dropped_names");
+          row.awaitState("COMPLETED");
+          assertEquals(3, Db.count("SELECT count(*) FROM public.dropped_names"));
+
+          // the file input (the drop zone's own input) is reached with Tab
+          p.open();
+          p.script("document.activeElement.blur(); window.scrollTo(0, 0);");
+          boolean reached = false;
+          for (int i = 0; i < 5 && !reached; i++) {
+            new Actions(browser.driver()).sendKeys(Keys.TAB).perform();
+            reached = "import-file".equals(p.script("return document.activeElement.id"));
+          }
+          assertTrue(reached, "Tab reaches the file input");
+
+          // every control has a label, every button a name; messages are live regions
+          @SuppressWarnings("unchecked")
+          List<String> unlabelled =
+              (List<String>)
+                  p.script(
+                      "return [...document.querySelectorAll('input, select, textarea')]"
+                          + ".filter(e => e.type !== 'hidden' && e.labels.length === 0"
+                          + " && !e.getAttribute('aria-label')).map(e => e.outerHTML);");
+          assertEquals(List.of(), unlabelled, "controls without a label");
+          @SuppressWarnings("unchecked")
+          List<String> nameless =
+              (List<String>)
+                  p.script(
+                      "return [...document.querySelectorAll('button, a[href]')]"
+                          + ".filter(e => !(e.getAttribute('aria-label') || e.textContent).trim())"
+                          + ".map(e => e.outerHTML);");
+          assertEquals(List.of(), nameless, "buttons and links without a name");
+          for (String region : List.of("import-message", "export-message", "tasks-message")) {
+            assertEquals("polite", p.byId(region).getDomAttribute("aria-live"), region);
+          }
+          assertEquals("en", p.script("return document.documentElement.lang"));
+          assertTrue(
+              String.valueOf(
+                      p.script("return document.querySelector('meta[name=viewport]').content"))
+                  .contains("width=device-width"));
+
+          // a phone-sized screen: nothing wider than the screen
+          Dimension desktop = browser.driver().manage().window().getSize();
+          try {
+            browser.driver().manage().window().setSize(new Dimension(390, 844));
+            p.open();
+            p.await("a task row", d -> !d.findElements(By.cssSelector("li.task")).isEmpty());
+            Map<?, ?> widths =
+                (Map<?, ?>)
+                    p.script(
+                        "return {page: document.documentElement.scrollWidth,"
+                            + " screen: document.documentElement.clientWidth}");
+            long pageWidth = ((Number) widths.get("page")).longValue();
+            long screen = ((Number) widths.get("screen")).longValue();
+            assertTrue(
+                pageWidth <= screen, "page " + pageWidth + " px on a " + screen + " px screen");
+            browser.screenshot("phone");
+          } finally {
+            browser.driver().manage().window().setSize(desktop);
+          }
+        });
+  }
+
+  /** The page's own requests for the task list so far. */
+  private static long taskListRequests(TaskPage p) {
+    return ((Number)
+            p.script(
+                "return performance.getEntriesByType('resource')"
+                    + ".filter(e => new URL(e.name).pathname === '/tasks').length"))
+        .longValue();
+  }
+
+  /** A message for people: words, no JSON. */
+  private static void assertReadable(String message) {
+    assertTrue(message.startsWith("Error: "), message);
+    assertFalse(message.contains("{"), "raw JSON in: " + message);
+    assertFalse(message.contains("\"status\""), "raw JSON in: " + message);
+    assertFalse(message.contains("about:blank"), "raw JSON in: " + message);
+  }
+
+  private static String firstWords(String text) {
+    String lower = text.toLowerCase(Locale.ROOT);
+    return lower.length() > 30 ? lower.substring(0, 30) : lower;
+  }
+}
