@@ -26,8 +26,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.media.Content;
-import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -102,13 +100,7 @@ public class EventResource {
           "First the current snapshot, then each change (at most four a second, latest wins); the"
               + " stream ends after the task is COMPLETED or TERMINATED.")
   @APIResponse(responseCode = "200", description = "text/event-stream of the task's events")
-  @APIResponse(
-      responseCode = "404",
-      description = "No such task",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such task")
   public Multi<OutboundSseEvent> one(
       @Context Sse sse,
       @Parameter(description = "Task id (UUID)") @PathParam("id") String id,
