@@ -213,10 +213,20 @@ wait_completed() {
 
 # svc_mem FIELD -> VmHWM (peak RSS) or VmRSS of the service in MiB
 svc_mem() {
-  local kb
-  kb=$(awk -v f="$1:" '$1 == f { print $2 }' "/proc/$SVC_PID/status" 2>/dev/null || true)
-  [[ -n "$kb" ]] || die "could not read $1 of service pid $SVC_PID"
-  awk -v k="$kb" 'BEGIN { printf "%.0f", k / 1024 }'
+  local key val _unit try
+  for try in 1 2 3; do
+    if [[ -r "/proc/$SVC_PID/status" ]]; then
+      while read -r key val _unit; do
+        if [[ "$key" == "$1:" ]]; then
+          awk -v k="$val" 'BEGIN { printf "%.0f\n", k / 1024 }'
+          return 0
+        fi
+      done <"/proc/$SVC_PID/status"
+    fi
+    sleep 0.2
+  done
+  kill -0 "$SVC_PID" 2>/dev/null || die "the service (pid $SVC_PID) is gone; see $OUT/service.log"
+  die "could not read $1 of service pid $SVC_PID"
 }
 
 # log_times ID -> "accepted running ended staged_ms checked_ms" for task ID from the service log:

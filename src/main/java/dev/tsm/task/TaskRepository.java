@@ -27,6 +27,13 @@ public class TaskRepository {
     return one(pool.preparedQuery("SELECT * FROM tsm.task WHERE id = $1").execute(Tuple.of(id)));
   }
 
+  /** The tasks with these ids (those that exist). */
+  public Uni<List<Task>> findAll(List<UUID> ids) {
+    return pool.preparedQuery("SELECT * FROM tsm.task WHERE id = ANY ($1)")
+        .execute(Tuple.of(ids.toArray(new UUID[0])))
+        .map(TaskRepository::all);
+  }
+
   /** Newest first, optionally filtered. */
   public Uni<List<Task>> list(TaskState state, TaskKind kind, int limit) {
     String sql =

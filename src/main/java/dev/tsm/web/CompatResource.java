@@ -71,13 +71,7 @@ public class CompatResource {
       responseCode = "202",
       description = "Task created",
       content = @Content(schema = @Schema(implementation = TaskView.class)))
-  @APIResponse(
-      responseCode = "400",
-      description = "As POST /imports",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "400", description = "As POST /imports")
   public Uni<Response> uploadStart(
       @QueryParam("table") String table,
       @QueryParam("mode") String mode,
@@ -119,20 +113,8 @@ public class CompatResource {
   @Path("upload/pause")
   @Operation(operationId = "uploadPause", summary = "Pause an import (as POST /tasks/{id}/pause)")
   @APIResponse(responseCode = "202", description = "Pause accepted")
-  @APIResponse(
-      responseCode = "404",
-      description = "No such import, or none yet",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "409",
-      description = "Not pausable in its state",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such import, or none yet")
+  @APIResponse(responseCode = "409", description = "Not pausable in its state")
   public Uni<Response> uploadPause(
       @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
     return command(TaskKind.IMPORT, taskId, tasks::pause);
@@ -144,20 +126,8 @@ public class CompatResource {
       operationId = "uploadResume",
       summary = "Resume an import (as POST /tasks/{id}/resume)")
   @APIResponse(responseCode = "202", description = "Resume accepted")
-  @APIResponse(
-      responseCode = "404",
-      description = "No such import, or none yet",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "409",
-      description = "Not resumable in its state",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such import, or none yet")
+  @APIResponse(responseCode = "409", description = "Not resumable in its state")
   public Uni<Response> uploadResume(
       @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
     return command(TaskKind.IMPORT, taskId, tasks::resume);
@@ -169,20 +139,8 @@ public class CompatResource {
       operationId = "uploadTerminate",
       summary = "Terminate an import (as POST /tasks/{id}/terminate)")
   @APIResponse(responseCode = "202", description = "Terminate accepted")
-  @APIResponse(
-      responseCode = "404",
-      description = "No such import, or none yet",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "409",
-      description = "Already COMPLETED or TERMINATED",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such import, or none yet")
+  @APIResponse(responseCode = "409", description = "Already COMPLETED or TERMINATED")
   public Uni<Response> uploadTerminate(
       @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
     return command(TaskKind.IMPORT, taskId, tasks::terminate);
@@ -195,13 +153,7 @@ public class CompatResource {
       responseCode = "200",
       description = "The task",
       content = @Content(schema = @Schema(implementation = TaskView.class)))
-  @APIResponse(
-      responseCode = "404",
-      description = "No such import, or none yet",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such import, or none yet")
   public Uni<TaskView> uploadProgress(
       @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
     return resolve(TaskKind.IMPORT, taskId).map(TaskView::of);
@@ -216,20 +168,8 @@ public class CompatResource {
       responseCode = "202",
       description = "Task created",
       content = @Content(schema = @Schema(implementation = TaskView.class)))
-  @APIResponse(
-      responseCode = "400",
-      description = "As POST /exports",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "404",
-      description = "No such table",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "400", description = "As POST /exports")
+  @APIResponse(responseCode = "404", description = "No such table")
   public Response downloadStart(ExportService.Request request) {
     return exports.start(request);
   }
@@ -238,20 +178,8 @@ public class CompatResource {
   @Path("download/pause")
   @Operation(operationId = "downloadPause", summary = "Pause an export (as POST /tasks/{id}/pause)")
   @APIResponse(responseCode = "202", description = "Pause accepted")
-  @APIResponse(
-      responseCode = "404",
-      description = "No such export, or none yet",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "409",
-      description = "Not pausable in its state",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such export, or none yet")
+  @APIResponse(responseCode = "409", description = "Not pausable in its state")
   public Uni<Response> downloadPause(
       @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
     return command(TaskKind.EXPORT, taskId, tasks::pause);
@@ -263,20 +191,8 @@ public class CompatResource {
       operationId = "downloadResume",
       summary = "Resume an export (as POST /tasks/{id}/resume)")
   @APIResponse(responseCode = "202", description = "Resume accepted")
-  @APIResponse(
-      responseCode = "404",
-      description = "No such export, or none yet",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "409",
-      description = "Not resumable in its state",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such export, or none yet")
+  @APIResponse(responseCode = "409", description = "Not resumable in its state")
   public Uni<Response> downloadResume(
       @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
     return command(TaskKind.EXPORT, taskId, tasks::resume);
@@ -288,20 +204,8 @@ public class CompatResource {
       operationId = "downloadTerminate",
       summary = "Terminate an export (as POST /tasks/{id}/terminate)")
   @APIResponse(responseCode = "202", description = "Terminate accepted")
-  @APIResponse(
-      responseCode = "404",
-      description = "No such export, or none yet",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "409",
-      description = "Already COMPLETED or TERMINATED",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such export, or none yet")
+  @APIResponse(responseCode = "409", description = "Already COMPLETED or TERMINATED")
   public Uni<Response> downloadTerminate(
       @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
     return command(TaskKind.EXPORT, taskId, tasks::terminate);
@@ -316,13 +220,7 @@ public class CompatResource {
       responseCode = "200",
       description = "The task",
       content = @Content(schema = @Schema(implementation = TaskView.class)))
-  @APIResponse(
-      responseCode = "404",
-      description = "No such export, or none yet",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such export, or none yet")
   public Uni<TaskView> downloadProgress(
       @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
     return resolve(TaskKind.EXPORT, taskId).map(TaskView::of);

@@ -66,18 +66,8 @@ public class ExportResource {
       responseCode = "400",
       description =
           "Bad table name (SQL, a schema that is not allowed, the service's own tables), unknown"
-              + " columns, bad delimiter",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "404",
-      description = "No such table",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+              + " columns, bad delimiter")
+  @APIResponse(responseCode = "404", description = "No such table")
   public Response start(ExportService.Request request) {
     return accepted(exports.create(request), tasks);
   }

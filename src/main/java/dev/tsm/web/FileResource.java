@@ -21,7 +21,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
-import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -59,27 +58,9 @@ public class FileResource {
       description = "The requested range",
       content = @Content(mediaType = "text/csv"))
   @APIResponse(responseCode = "304", description = "Not modified (If-None-Match)")
-  @APIResponse(
-      responseCode = "404",
-      description = "No such task, or an import (which has no file)",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "409",
-      description = "The export is not COMPLETED yet",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "416",
-      description = "The range lies outside the file",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such task, or an import (which has no file)")
+  @APIResponse(responseCode = "409", description = "The export is not COMPLETED yet")
+  @APIResponse(responseCode = "416", description = "The range lies outside the file")
   public Response download(
       @Parameter(description = "Task id (UUID)") @PathParam("id") String id,
       @Parameter(description = "bytes=first-last, bytes=first- or bytes=-suffix")

@@ -100,13 +100,7 @@ public class ImportResource {
               mediaType = Problem.MEDIA_TYPE,
               schema = @Schema(implementation = Problem.class),
               examples = @ExampleObject(name = "table name with SQL", value = BAD_TABLE_EXAMPLE)))
-  @APIResponse(
-      responseCode = "404",
-      description = "mode=append and the table does not exist",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "mode=append and the table does not exist")
   @APIResponse(
       responseCode = "409",
       description = "mode=create and the table already exists",
@@ -117,11 +111,7 @@ public class ImportResource {
               examples = @ExampleObject(name = "table exists", value = EXISTS_EXAMPLE)))
   @APIResponse(
       responseCode = "413",
-      description = "The body is larger than tsm.import.max-body-size",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+      description = "The body is larger than tsm.import.max-body-size")
   public Uni<Response> importRaw(
       @Parameter(
               description = "Target table: name or schema.name",

@@ -57,13 +57,7 @@ public class TaskResource {
   @GET
   @Operation(operationId = "listTasks", summary = "List tasks, newest first")
   @APIResponse(responseCode = "200", description = "The tasks")
-  @APIResponse(
-      responseCode = "400",
-      description = "Unknown state or kind",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "400", description = "Unknown state or kind")
   public Uni<List<TaskView>> list(
       @Parameter(description = "Only tasks in this state") @QueryParam("state") String state,
       @Parameter(description = "Only tasks of this kind") @QueryParam("kind") String kind,
@@ -123,20 +117,8 @@ public class TaskResource {
               mediaType = Problem.MEDIA_TYPE,
               schema = @Schema(implementation = Problem.class),
               examples = @ExampleObject(name = "already completed", value = CONFLICT_EXAMPLE)))
-  @APIResponse(
-      responseCode = "404",
-      description = "No such task",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "400",
-      description = "Malformed id",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such task")
+  @APIResponse(responseCode = "400", description = "Malformed id")
   public Uni<Response> pause(@Parameter(description = ID_DOC) @PathParam("id") String id) {
     return accepted(tasks::pause, id);
   }
@@ -153,25 +135,9 @@ public class TaskResource {
   @APIResponse(responseCode = "202", description = "Resume accepted; the task as it is now")
   @APIResponse(
       responseCode = "409",
-      description = "The task is in no state to resume; the problem names the state",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "404",
-      description = "No such task",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "400",
-      description = "Malformed id",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+      description = "The task is in no state to resume; the problem names the state")
+  @APIResponse(responseCode = "404", description = "No such task")
+  @APIResponse(responseCode = "400", description = "Malformed id")
   public Uni<Response> resume(@Parameter(description = ID_DOC) @PathParam("id") String id) {
     return accepted(tasks::resume, id);
   }
@@ -186,27 +152,9 @@ public class TaskResource {
               + " next batch boundary, then is undone: its staging table and files are removed and"
               + " the database is as it was before the task.")
   @APIResponse(responseCode = "202", description = "Terminate accepted; the task as it is now")
-  @APIResponse(
-      responseCode = "409",
-      description = "The task is COMPLETED or TERMINATED",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "404",
-      description = "No such task",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
-  @APIResponse(
-      responseCode = "400",
-      description = "Malformed id",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "409", description = "The task is COMPLETED or TERMINATED")
+  @APIResponse(responseCode = "404", description = "No such task")
+  @APIResponse(responseCode = "400", description = "Malformed id")
   public Uni<Response> terminate(@Parameter(description = ID_DOC) @PathParam("id") String id) {
     return accepted(tasks::terminate, id);
   }
@@ -228,13 +176,7 @@ public class TaskResource {
                   @ExampleObject(
                       name = "one bad row",
                       value = "line,reason,record\n" + "17,expected 3 fields; found 2,\"4,x\"\n")))
-  @APIResponse(
-      responseCode = "404",
-      description = "No such task",
-      content =
-          @Content(
-              mediaType = Problem.MEDIA_TYPE,
-              schema = @Schema(implementation = Problem.class)))
+  @APIResponse(responseCode = "404", description = "No such task")
   public Uni<Response> rejects(@Parameter(description = ID_DOC) @PathParam("id") String id) {
     return tasks
         .get(Ids.parse(id))

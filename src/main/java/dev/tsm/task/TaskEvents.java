@@ -1,0 +1,112 @@
+package dev.tsm.task;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.pubsub.PgSubscriber;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Task changes from every replica: PostgreSQL announces each change (a trigger NOTIFYs {@code
+ * tsm_task}); this instance LISTENs, loads the changed tasks a few times a second in one query, and
+ * hands them to its subscribers' feeds.
+ */
+@ApplicationScoped
+public class TaskEvents {
+  private static final Logger LOG = Logger.getLogger(TaskEvents.class);
+  private static final long FLUSH_MILLIS = 200;
+
+  private final Set<TaskFeed> feeds = ConcurrentHashMap.newKeySet();
+  private final Set<UUID> changed = ConcurrentHashMap.newKeySet();
+  private final TaskRepository repository;
+  private final Vertx vertx;
+  private final String url;
+  private final String user;
+  private final String password;
+  private PgSubscriber subscriber;
+  private long timer = -1;
+
+  TaskEvents(
+      TaskRepository repository,
+      Vertx vertx,
+      @ConfigProperty(name = "quarkus.datasource.reactive.url") String url,
+      @ConfigProperty(name = "quarkus.datasource.username") java.util.Optional<String> user,
+      @ConfigProperty(name = "quarkus.datasource.password") java.util.Optional<String> password) {
+    this.repository = repository;
+    this.vertx = vertx;
+    this.url = url;
+    this.user = user.orElse(null);
+    this.password = password.orElse(null);
+  }
+
+  void start(@Observes StartupEvent event) {
+    PgConnectOptions options = PgConnectOptions.fromUri(url.replaceFirst("^vertx-reactive:", ""));
+    if (user != null) {
+      options.setUser(user);
+    }
+    if (password != null) {
+      options.setPassword(password);
+    }
+    subscriber = PgSubscriber.subscriber(vertx, options).reconnectPolicy(retries -> 1000L);
+    subscriber
+        .channel("tsm_task")
+        .handler(
+            payload -> {
+              if (!feeds.isEmpty()) {
+                changed.add(UUID.fromString(payload));
+              }
+            });
+    subscriber
+        .connect()
+        .onFailure(e -> LOG.warnf("cannot LISTEN for task changes yet: %s", e.getMessage()));
+    timer = vertx.setPeriodic(FLUSH_MILLIS, id -> flush());
+  }
+
+  void stop(@Observes ShutdownEvent event) {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    if (subscriber != null) {
+      subscriber.close();
+    }
+  }
+
+  /** A feed of the changes of the tasks that pass {@code filter}; closed when its stream ends. */
+  public TaskFeed open(Predicate<Task> filter) {
+    TaskFeed feed = new TaskFeed(filter, feeds::remove);
+    feeds.add(feed);
+    return feed;
+  }
+
+  /** Subscribers listening on this instance. */
+  public int subscribers() {
+    return feeds.size();
+  }
+
+  private void flush() {
+    if (changed.isEmpty()) {
+      return;
+    }
+    List<UUID> ids = new ArrayList<>(changed);
+    changed.removeAll(ids);
+    repository
+        .findAll(ids)
+        .subscribe()
+        .with(
+            tasks -> tasks.forEach(task -> feeds.forEach(feed -> feed.offer(task))),
+            e -> {
+              changed.addAll(ids);
+              LOG.debugf("cannot load changed tasks: %s", e.getMessage());
+            });
+  }
+}

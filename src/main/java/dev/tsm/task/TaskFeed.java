@@ -1,0 +1,81 @@
+package dev.tsm.task;
+
+import io.smallrye.mutiny.Multi;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * One subscriber's view of task changes. Latest wins per task: a slow subscriber holds at most one
+ * pending state per task, never a queue, and never slows a task. Changes go out at most once per
+ * {@code throttle}; after {@code heartbeat} of silence a {@link #HEARTBEAT} keeps proxies from
+ * closing the stream.
+ */
+public final class TaskFeed {
+  /** Sent when nothing changed for a while (a marker: compare by identity). */
+  public static final Task HEARTBEAT =
+      new Task(
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+          null, null, null, null, null, null, null);
+
+  private final Predicate<Task> filter;
+  private final Consumer<TaskFeed> onClose;
+  private final Map<UUID, Task> pending = new LinkedHashMap<>();
+  private long lastSent = System.nanoTime();
+
+  TaskFeed(Predicate<Task> filter, Consumer<TaskFeed> onClose) {
+    this.filter = filter;
+    this.onClose = onClose;
+  }
+
+  /** Stops the feed before its stream was ever subscribed. */
+  public void close() {
+    onClose.accept(this);
+  }
+
+  void offer(Task task) {
+    if (filter.test(task)) {
+      synchronized (pending) {
+        pending.put(task.id(), task);
+      }
+    }
+  }
+
+  /**
+   * The changes, as lists: a list of tasks, or a list holding {@link #HEARTBEAT}. Ticks a slow
+   * subscriber cannot take are dropped; what they would have carried waits in the map.
+   */
+  public Multi<List<Task>> changes(Duration throttle, Duration heartbeat) {
+    return Multi.createFrom()
+        .ticks()
+        .every(throttle)
+        .onOverflow()
+        .drop()
+        .map(tick -> drain(heartbeat))
+        .select()
+        .where(batch -> !batch.isEmpty())
+        .onTermination()
+        .invoke(() -> onClose.accept(this));
+  }
+
+  private List<Task> drain(Duration heartbeat) {
+    List<Task> out;
+    synchronized (pending) {
+      out = new ArrayList<>(pending.values());
+      pending.clear();
+    }
+    long now = System.nanoTime();
+    if (out.isEmpty() && now - lastSent >= heartbeat.toNanos()) {
+      out.add(HEARTBEAT);
+    }
+    if (!out.isEmpty()) {
+      lastSent = now;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,165 @@
+package dev.tsm.web;
+
+import dev.tsm.task.Task;
+import dev.tsm.task.TaskEvents;
+import dev.tsm.task.TaskFeed;
+import dev.tsm.task.TaskRepository;
+import dev.tsm.task.TaskService;
+import dev.tsm.task.TaskState;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Multi;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/**
+ * Live progress over Server-Sent Events. Each event has an {@code id:}, a name ({@code state} when
+ * the task's state changed since the subscriber's last event of it, else {@code progress}) and the
+ * task as JSON. The first events are the current snapshot; a reconnecting client (Last-Event-ID)
+ * gets the snapshot again at once.
+ */
+@Path("/tasks")
+@Tag(name = "Tasks")
+public class EventResource {
+  private static final Duration THROTTLE = Duration.ofMillis(250);
+  private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+  private static final int SNAPSHOT_LIMIT = 1000;
+
+  private final TaskEvents events;
+  private final TaskRepository repository;
+  private final TaskService tasks;
+
+  EventResource(TaskEvents events, TaskRepository repository, TaskService tasks) {
+    this.events = events;
+    this.repository = repository;
+    this.tasks = tasks;
+  }
+
+  @GET
+  @Path("/events")
+  @Produces(MediaType.SERVER_SENT_EVENTS)
+  @Operation(
+      operationId = "streamAllTasks",
+      summary = "Live changes of every task (Server-Sent Events)",
+      description =
+          "First the current snapshot (one 'state' event per task, oldest first, at most 1000),"
+              + " then each change, at most four events a second per task, latest wins. A comment"
+              + " line every 15 s of silence keeps proxies from closing the stream.")
+  @APIResponse(responseCode = "200", description = "text/event-stream of task events")
+  public Multi<OutboundSseEvent> all(
+      @Context Sse sse,
+      @Parameter(description = "Ignored: a reconnecting client gets the snapshot again")
+          @HeaderParam("Last-Event-ID")
+          String lastEventId) {
+    Stream stream = new Stream(sse);
+    TaskFeed feed = events.open(task -> true);
+    Multi<OutboundSseEvent> snapshot =
+        repository
+            .list(null, null, SNAPSHOT_LIMIT)
+            .onItem()
+            .transformToMulti(
+                list -> {
+                  List<Task> oldestFirst = new ArrayList<>(list);
+                  Collections.reverse(oldestFirst);
+                  return Multi.createFrom().iterable(oldestFirst);
+                })
+            .map(stream::event);
+    return Multi.createBy()
+        .concatenating()
+        .streams(
+            snapshot,
+            feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(stream::events));
+  }
+
+  @GET
+  @Path("/{id}/events")
+  @Blocking
+  @Produces(MediaType.SERVER_SENT_EVENTS)
+  @Operation(
+      operationId = "streamTask",
+      summary = "Live changes of one task (Server-Sent Events)",
+      description =
+          "First the current snapshot, then each change (at most four a second, latest wins); the"
+              + " stream ends after the task is COMPLETED or TERMINATED.")
+  @APIResponse(responseCode = "200", description = "text/event-stream of the task's events")
+  @APIResponse(responseCode = "404", description = "No such task")
+  public Multi<OutboundSseEvent> one(
+      @Context Sse sse,
+      @Parameter(description = "Task id (UUID)") @PathParam("id") String id,
+      @Parameter(description = "Ignored: a reconnecting client gets the snapshot again")
+          @HeaderParam("Last-Event-ID")
+          String lastEventId) {
+    UUID taskId = Ids.parse(id);
+    // Open the feed before reading the snapshot: a change in between is not missed.
+    TaskFeed feed = events.open(task -> task.id().equals(taskId));
+    Task current =
+        tasks
+            .get(taskId)
+            .onFailure()
+            .invoke(e -> feed.close())
+            .await()
+            .atMost(Duration.ofSeconds(30));
+    Stream stream = new Stream(sse);
+    Multi<Task> changes =
+        feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(batch -> batch);
+    Multi<Task> all =
+        Multi.createBy().concatenating().streams(Multi.createFrom().item(current), changes);
+    // Through the first final state, then end the stream.
+    AtomicLong finals = new AtomicLong();
+    return all.select()
+        .first(task -> finals.get() == 0)
+        .invoke(
+            task -> {
+              if (task != TaskFeed.HEARTBEAT && task.state().isFinal()) {
+                finals.incrementAndGet();
+              }
+            })
+        .map(stream::event);
+  }
+
+  /** Numbers the events of one stream and names them against what the subscriber saw. */
+  private static final class Stream {
+    private final Sse sse;
+    private final AtomicLong sequence = new AtomicLong();
+    private final Map<UUID, TaskState> lastState = new ConcurrentHashMap<>();
+
+    Stream(Sse sse) {
+      this.sse = sse;
+    }
+
+    List<OutboundSseEvent> events(List<Task> batch) {
+      return batch.stream().map(this::event).toList();
+    }
+
+    OutboundSseEvent event(Task task) {
+      if (task == TaskFeed.HEARTBEAT) {
+        return sse.newEventBuilder().comment("keep-alive").build();
+      }
+      TaskState before = lastState.put(task.id(), task.state());
+      return sse.newEventBuilder()
+          .id(Long.toString(sequence.incrementAndGet()))
+          .name(before == task.state() ? "progress" : "state")
+          .mediaType(MediaType.APPLICATION_JSON_TYPE)
+          .data(TaskView.class, TaskView.of(task))
+          .build();
+    }
+  }
+}

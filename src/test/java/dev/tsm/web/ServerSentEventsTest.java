@@ -1,0 +1,207 @@
+package dev.tsm.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tsm.support.Api;
+import dev.tsm.support.CsvFiles;
+import dev.tsm.support.TestDatabase;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Progress pushed over Server-Sent Events, read by a raw HTTP client as a browser would. */
+@QuarkusTest
+@QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
+class ServerSentEventsTest {
+  @TestHTTPResource("/")
+  URL base;
+
+  /** One parsed event; {@code name} null for the end of the stream. */
+  record Event(String id, String name, JsonPath task) {}
+
+  @Test
+  void taskStreamShowsSnapshotProgressPauseResumeAndEnds() throws Exception {
+    String id = Api.startImport("sse_import", CsvFiles.mixed("sse.csv", 20_000, 5));
+    BlockingQueue<Event> events = open("tasks/" + id + "/events", null);
+
+    Event first = next(events);
+    assertNotNull(first.id(), "every event has an id");
+    assertEquals("state", first.name(), "the first event is the snapshot");
+    assertEquals(id, first.task().getString("id"));
+
+    long rows = awaitRows(events, 1);
+    Api.command(id, "pause").then().statusCode(202);
+    Event paused = awaitState(events, "PAUSED");
+    assertEquals("state", paused.name());
+    long pausedAt = paused.task().getLong("rowsDone");
+    assertTrue(pausedAt >= rows);
+
+    Api.command(id, "resume").then().statusCode(202);
+    Event resumed = awaitState(events, "RUNNING");
+    assertEquals("state", resumed.name());
+    Event done = awaitState(events, "COMPLETED");
+    assertEquals(20_000, done.task().getLong("rowsDone"));
+    assertEquals(100.0, done.task().getDouble("percent"));
+    Event end = next(events);
+    assertEquals(null, end.name(), "the stream ends after the final state");
+  }
+
+  @Test
+  void allTasksStreamAndReconnectGetTheSnapshotAtOnce() throws Exception {
+    String id = Api.startImport("sse_all", CsvFiles.mixed("sse-all.csv", 5_000, 9));
+    Api.awaitState(id, "COMPLETED");
+    BlockingQueue<Event> all = open("tasks/events", null);
+    Event mine = null;
+    for (int i = 0; i < 1000 && mine == null; i++) {
+      Event e = next(all);
+      if (id.equals(e.task().getString("id"))) {
+        mine = e;
+      }
+    }
+    assertNotNull(mine, "the snapshot holds every task");
+    assertEquals("COMPLETED", mine.task().getString("state"));
+
+    // A client coming back with Last-Event-ID gets the current state at once.
+    BlockingQueue<Event> again = open("tasks/" + id + "/events", "42");
+    Event snapshot = next(again);
+    assertEquals("COMPLETED", snapshot.task().getString("state"));
+    assertEquals(null, next(again).name(), "a final task's stream ends after its snapshot");
+
+    // Another task started now shows up live on the open stream.
+    String other = Api.startImport("sse_all_2", CsvFiles.mixed("sse-all-2.csv", 5_000, 10));
+    Event live = null;
+    for (int i = 0; i < 1000 && live == null; i++) {
+      Event e = next(all);
+      if (e.name() != null && other.equals(e.task().getString("id"))) {
+        live = e;
+      }
+    }
+    assertNotNull(live, "a new task appears on the all-tasks stream");
+    Api.awaitState(other, "COMPLETED");
+  }
+
+  @Test
+  void unknownTaskStreamIs404ProblemJson() throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        base.toURI().resolve("tasks/0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10/events"))
+                    .header("Accept", "text/event-stream")
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertEquals(404, r.statusCode());
+    assertTrue(
+        r.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"));
+    assertFalse(r.body().isBlank());
+  }
+
+  private long awaitRows(BlockingQueue<Event> events, long rows) throws Exception {
+    long last = -1;
+    for (int i = 0; i < 10_000; i++) {
+      Event e = next(events);
+      long done = e.task().getLong("rowsDone");
+      assertTrue(done >= last, "progress never goes back");
+      last = done;
+      if (done >= rows) {
+        return done;
+      }
+    }
+    throw new AssertionError("no progress");
+  }
+
+  private Event awaitState(BlockingQueue<Event> events, String state) throws Exception {
+    long last = -1;
+    for (int i = 0; i < 10_000; i++) {
+      Event e = next(events);
+      if (e.name() == null) {
+        throw new AssertionError("stream ended before " + state);
+      }
+      long done = e.task().getLong("rowsDone");
+      assertTrue(done >= last, "progress never goes back");
+      last = done;
+      if (state.equals(e.task().getString("state"))) {
+        return e;
+      }
+    }
+    throw new AssertionError("never saw " + state);
+  }
+
+  private static Event next(BlockingQueue<Event> events) throws InterruptedException {
+    Event e = events.poll(60, TimeUnit.SECONDS);
+    if (e == null) {
+      throw new AssertionError("no event within 60 s");
+    }
+    return e;
+  }
+
+  /** Reads a text/event-stream on a thread of its own; an event with no name marks its end. */
+  private BlockingQueue<Event> open(String path, String lastEventId) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
+            .header("Accept", "text/event-stream")
+            .timeout(Duration.ofMinutes(2));
+    if (lastEventId != null) {
+      request.header("Last-Event-ID", lastEventId);
+    }
+    HttpResponse<java.io.InputStream> response =
+        HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+    assertEquals(200, response.statusCode());
+    assertTrue(
+        response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+    BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+                String id = null;
+                String name = null;
+                List<String> data = new ArrayList<>();
+                String line;
+                while ((line = in.readLine()) != null) {
+                  if (line.isEmpty()) {
+                    if (!data.isEmpty()) {
+                      queue.add(new Event(id, name, new JsonPath(String.join("\n", data))));
+                    }
+                    id = null;
+                    name = null;
+                    data.clear();
+                  } else if (line.startsWith("id:")) {
+                    id = line.substring(3).trim();
+                  } else if (line.startsWith("event:")) {
+                    name = line.substring(6).trim();
+                  } else if (line.startsWith("data:")) {
+                    data.add(line.substring(5));
+                  }
+                }
+              } catch (Exception ignored) {
+                // the stream was closed
+              }
+              queue.add(new Event(null, null, null));
+            });
+    reader.setDaemon(true);
+    reader.start();
+    return queue;
+  }
+}
