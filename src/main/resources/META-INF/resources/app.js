@@ -267,7 +267,13 @@
       // the new table can be exported now
       loadTables();
     }
+    exportReady(task);
+  }
+
+  /** Under the export form, a link to the file of an export started from this page. */
+  function exportReady(task) {
     if (task.state === 'COMPLETED' && task.kind === 'EXPORT' && pageExports.has(task.id)) {
+      pageExports.delete(task.id);
       sayWithLink(
         $('#export-message'),
         `The export of ${task.table} is ready:`,
@@ -324,7 +330,6 @@
     el.dataset.requestedState = t.requestedState || '';
     el.dataset.percent = String(percent);
     el.dataset.rowsDone = String(t.rowsDone || 0);
-    el.setAttribute('aria-label', `${capital(name)}: ${STATE_LABEL[t.state] || t.state}`);
 
     $('.kind', el).textContent = capital(kindWord(t));
     $('.table', el).textContent = t.table;
@@ -523,8 +528,7 @@
       sseErrors = 0;
       stopPolling();
       setLive('live', 'Live updates on.');
-      // events sent before the stream opened are caught up from the list
-      refreshTasks(true);
+      // the stream starts with every task as it is now: nothing missed while it was down
     });
     es.addEventListener('progress', onEvent);
     es.addEventListener('state', onEvent);
@@ -859,9 +863,8 @@
       pageExports.add(task.id);
       upsert(task);
       say(message, `Export of ${task.table} started; the download link appears when it completes.`, 'ok');
-      if (task.state === 'COMPLETED') {
-        stateChanged({ state: 'RUNNING' }, task, true);
-      }
+      // the event stream may have shown it completed before this answer came
+      exportReady(tasks.get(task.id).data);
     } catch (e) {
       say(message, e.message, 'error');
     } finally {

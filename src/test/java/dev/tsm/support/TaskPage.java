@@ -220,6 +220,11 @@ public final class TaskPage {
     /** Waits for one of the states; fails at once if the task ends in another. */
     public Row awaitState(String... states) {
       List<String> wanted = Arrays.asList(states);
+      // FAILED is an end unless the task is FAILED already (it can be resumed or terminated)
+      List<String> ends =
+          "FAILED".equals(state())
+              ? List.of("COMPLETED", "TERMINATED")
+              : List.of("COMPLETED", "FAILED", "TERMINATED");
       await(
           "task " + id() + " to be " + wanted,
           d -> {
@@ -227,7 +232,7 @@ public final class TaskPage {
             if (wanted.contains(state)) {
               return true;
             }
-            if (List.of("COMPLETED", "FAILED", "TERMINATED").contains(state)) {
+            if (ends.contains(state)) {
               throw new AssertionError(
                   "task " + id() + " ended " + state + ", not " + wanted + ": " + el.getText());
             }
