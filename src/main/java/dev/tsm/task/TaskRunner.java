@@ -34,13 +34,16 @@ public class TaskRunner {
   private final TaskEnds ends;
   private final Jobs jobs;
   private final Config config;
+  private final TaskMetrics metrics;
   private volatile boolean draining;
 
-  TaskRunner(TaskRepository repository, TaskEnds ends, Jobs jobs, Config config) {
+  TaskRunner(
+      TaskRepository repository, TaskEnds ends, Jobs jobs, Config config, TaskMetrics metrics) {
     this.repository = repository;
     this.ends = ends;
     this.jobs = jobs;
     this.config = config;
+    this.metrics = metrics;
   }
 
   public String instanceId() {
@@ -71,6 +74,10 @@ public class TaskRunner {
         .onFailure()
         .recoverWithItem(0)
         .invoke(ignored -> dispatch())
+        .flatMap(ignored -> repository.counts())
+        .invoke(metrics::tasks)
+        .onFailure()
+        .recoverWithNull()
         .replaceWithVoid();
   }
 
@@ -110,11 +117,15 @@ public class TaskRunner {
     return repository
         .claim(owner, config.runner().lease())
         .flatMap(
-            task -> {
-              if (task == null) {
+            claim -> {
+              if (claim == null) {
                 return Uni.createFrom().voidItem();
               }
-              start(task, owner);
+              if (claim.takeover()) {
+                metrics.takeover();
+                LOG.infof("task %s: taken over after its owner's lease ran out", claim.task().id());
+              }
+              start(claim.task(), owner);
               return fill();
             });
   }
@@ -138,7 +149,15 @@ public class TaskRunner {
     Uni<?> end =
         stop == TaskState.TERMINATED
             ? blocking(() -> ends.terminate(run.task, run.owner))
-            : repository.release(run.task.id(), run.owner, stop, null);
+            : repository
+                .release(run.task.id(), run.owner, stop, null)
+                .invoke(
+                    task -> {
+                      if (task != null && stop == TaskState.PAUSED && task.requestedAt() != null) {
+                        metrics.paused(
+                            java.time.Duration.between(task.requestedAt(), task.updatedAt()));
+                      }
+                    });
     finish(run, end, stop.name());
   }
 
@@ -238,10 +257,12 @@ public class TaskRunner {
     final String owner;
     volatile TaskState localStop;
     private Flow.Subscription subscription;
+    private Checkpoint last;
 
     Run(Task task, String owner) {
       this.task = task;
       this.owner = owner;
+      this.last = task.checkpoint();
     }
 
     @Override
@@ -252,6 +273,12 @@ public class TaskRunner {
 
     @Override
     public void onNext(Committed committed) {
+      Checkpoint now = committed.checkpoint();
+      metrics.moved(
+          task.kind(),
+          now.rowsDone() - last.rowsDone(),
+          Math.max(0, now.bytesDone() - last.bytesDone()));
+      last = now;
       TaskState stop = committed.requested() != null ? committed.requested() : localStop;
       if (stop == null) {
         subscription.request(1);
