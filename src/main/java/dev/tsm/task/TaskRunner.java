@@ -123,7 +123,11 @@ public class TaskRunner {
               }
               if (claim.takeover()) {
                 metrics.takeover();
-                LOG.infof("task %s: taken over after its owner's lease ran out", claim.task().id());
+                TaskLog.info(
+                    LOG,
+                    claim.task().id(),
+                    "task %s: taken over after its owner's lease ran out",
+                    claim.task().id());
               }
               start(claim.task(), owner);
               return fill();
@@ -133,9 +137,14 @@ public class TaskRunner {
   private void start(Task task, String owner) {
     Run run = new Run(task, owner);
     running.put(task.id(), run);
-    LOG.infof(
+    TaskLog.info(
+        LOG,
+        task.id(),
         "task %s (%s %s) running from row %d",
-        task.id(), task.kind(), task.table(), task.checkpoint().rowsDone());
+        task.id(),
+        task.kind(),
+        task.table(),
+        task.checkpoint().rowsDone());
     if (task.requestedState() != null) {
       // Asked to stop while no runner held it (its owner died): act on it before any batch.
       stopped(run, task.requestedState());
@@ -167,12 +176,12 @@ public class TaskRunner {
 
   private void failed(Run run, Throwable failure) {
     if (failure instanceof LostTaskException) {
-      LOG.warnf("task %s: %s", run.task.id(), failure.getMessage());
+      TaskLog.warn(LOG, run.task.id(), "task %s: %s", run.task.id(), failure.getMessage());
       finish(run, Uni.createFrom().voidItem(), "lost");
       return;
     }
     String reason = Failures.describe(failure);
-    LOG.warnf("task %s failed: %s", run.task.id(), reason);
+    TaskLog.warn(LOG, run.task.id(), "task %s failed: %s", run.task.id(), reason);
     finish(run, repository.release(run.task.id(), run.owner, TaskState.FAILED, reason), "failed");
   }
 
@@ -180,18 +189,27 @@ public class TaskRunner {
     end.subscribe()
         .with(
             result -> {
-              LOG.infof("task %s: run ended (%s)", run.task.id(), what);
+              TaskLog.info(LOG, run.task.id(), "task %s: run ended (%s)", run.task.id(), what);
               forget(run);
             },
             e -> {
               // A failure that ends a run becomes FAILED; if even that cannot be written (the
               // database is away), the lease runs out and a runner takes the task up again.
               if (!"failed".equals(what)) {
-                LOG.warnf("task %s: could not end the run: %s", run.task.id(), e.getMessage());
+                TaskLog.warn(
+                    LOG,
+                    run.task.id(),
+                    "task %s: could not end the run: %s",
+                    run.task.id(),
+                    e.getMessage());
                 failedEnd(run, e);
               } else {
-                LOG.warnf(
-                    "task %s: could not record the failure: %s", run.task.id(), e.getMessage());
+                TaskLog.warn(
+                    LOG,
+                    run.task.id(),
+                    "task %s: could not record the failure: %s",
+                    run.task.id(),
+                    e.getMessage());
                 forget(run);
               }
             });
