@@ -102,8 +102,9 @@ public class FileResource {
     java.nio.file.Path file = files.exportFile(task.id());
     long size = size(file);
     String etag = "\"" + task.id() + "-" + size + "\"";
-    if (etag.equals(ifNoneMatch)) {
-      return Response.notModified(etag).build();
+    if (matches(ifNoneMatch, etag)) {
+      // Not Response.notModified(etag): it quotes the already quoted tag a second time.
+      return Response.notModified().header("ETag", etag).build();
     }
     Response.ResponseBuilder response;
     if (range == null) {
@@ -121,6 +122,20 @@ public class FileResource {
         .header("ETag", etag)
         .header("Content-Disposition", "attachment; filename=\"" + task.table() + ".csv\"")
         .build();
+  }
+
+  /** If-None-Match: {@code *} or a list of tags, compared weakly (RFC 9110, 13.1.2). */
+  private static boolean matches(String ifNoneMatch, String etag) {
+    if (ifNoneMatch == null) {
+      return false;
+    }
+    for (String tag : ifNoneMatch.split(",")) {
+      String t = tag.strip();
+      if (t.equals("*") || (t.startsWith("W/") ? t.substring(2) : t).equals(etag)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** First and last byte of a single range; 416 if it lies outside the file. */
