@@ -107,7 +107,8 @@ public class FileResource {
       return Response.notModified().header("ETag", etag).build();
     }
     Response.ResponseBuilder response;
-    if (range == null) {
+    // A range of another unit must be ignored (RFC 9110, 14.2): the whole file, 200.
+    if (range == null || !range.strip().regionMatches(true, 0, "bytes=", 0, 6)) {
       response = Response.ok(new PathPart(file, 0, size));
     } else {
       long[] span = span(range, size);
@@ -140,7 +141,7 @@ public class FileResource {
 
   /** First and last byte of a single range; 416 if it lies outside the file. */
   private static long[] span(String range, long size) {
-    Matcher m = RANGE.matcher(range.trim());
+    Matcher m = RANGE.matcher(range.strip().toLowerCase(java.util.Locale.ROOT));
     if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
       throw unsatisfiable(size, "'" + range + "' is not a single byte range such as bytes=0-99");
     }
