@@ -8,6 +8,7 @@ import dev.tsm.task.Committed;
 import dev.tsm.task.Job;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskTx;
 import io.smallrye.mutiny.Multi;
@@ -39,11 +40,13 @@ public class ExportJob implements Job {
   private final Config config;
   private final FileStore files;
   private final DataSource dataSource;
+  private final TaskMetrics metrics;
 
-  ExportJob(Config config, FileStore files, DataSource dataSource) {
+  ExportJob(Config config, FileStore files, DataSource dataSource, TaskMetrics metrics) {
     this.config = config;
     this.files = files;
     this.dataSource = dataSource;
+    this.metrics = metrics;
   }
 
   @Override
@@ -96,7 +99,10 @@ public class ExportJob implements Job {
         Uni.createFrom()
             .item(
                 () -> {
-                  Committed committed = writePage(task, owner, plan, out, page, last.get());
+                  Committed committed =
+                      metrics.batch(
+                          TaskKind.EXPORT,
+                          () -> writePage(task, owner, plan, out, page, last.get()));
                   last.set(committed.checkpoint());
                   return committed;
                 })

@@ -69,10 +69,21 @@ record ExportPlan(
     return columns.stream().map(c -> Sql.ident(c.name())).collect(Collectors.joining(", "));
   }
 
+  /** The table's alias in every query: qualified names always mean the table's columns. */
+  static final String ALIAS = "src";
+
+  /** The key, qualified: {@code src."a", src."b"} (an output column's name never captures it). */
   String orderBy() {
     return byCtid()
-        ? "ctid"
-        : key.stream().map(c -> Sql.ident(c.name())).collect(Collectors.joining(", "));
+        ? ALIAS + ".ctid"
+        : key.stream()
+            .map(c -> ALIAS + "." + Sql.ident(c.name()))
+            .collect(Collectors.joining(", "));
+  }
+
+  /** {@code "schema"."table" src} */
+  String from() {
+    return table.sql() + " " + ALIAS;
   }
 
   /** {@code COPY (SELECT cols FROM t WHERE condition ORDER BY key) TO STDOUT ...} */
@@ -80,7 +91,7 @@ record ExportPlan(
     return "COPY (SELECT "
         + selectList()
         + " FROM "
-        + table.sql()
+        + from()
         + " WHERE "
         + condition
         + " ORDER BY "

@@ -90,6 +90,15 @@ public class ExportService {
       columns = pick(table, all, request.columns());
     }
     List<Sql.Column> key = Sql.primaryKey(c, table);
+    if (key.isEmpty() && hasChildren(c, table)) {
+      // Paged by ctid, such a table would lose rows: the parent's own blocks are all the pages
+      // there are (none, if partitioned), and a ctid repeats from one child to the next.
+      throw ProblemException.badRequest(
+          "table "
+              + table
+              + " has no primary key and its rows live in partitions or child tables: they have"
+              + " no order to export them in; add a primary key, or export each partition");
+    }
     return new ExportPlan(
         table,
         columns,
@@ -121,6 +130,18 @@ public class ExportService {
     List<Sql.Column> picked = new ArrayList<>();
     names.forEach(n -> picked.add(byName.get(n)));
     return picked;
+  }
+
+  /** Partitioned, or a parent of inheritance children. */
+  private static boolean hasChildren(Connection c, TableName table) throws SQLException {
+    return Sql.queryLong(
+            c,
+            "SELECT count(*) FROM pg_catalog.pg_class k WHERE k.oid = "
+                + Sql.literal(table.sql())
+                + "::regclass AND (k.relkind = 'p' OR EXISTS (SELECT 1 FROM pg_catalog.pg_inherits"
+                + " i WHERE i.inhparent = k.oid))",
+            0)
+        > 0;
   }
 
   /** Exact when the table is small enough to count quickly, else PostgreSQL's estimate. */

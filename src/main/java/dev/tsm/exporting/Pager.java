@@ -39,20 +39,19 @@ final class Pager {
       throws SQLException {
     String after =
         from.lastKey() == null ? "true" : keyTuple(plan) + " > " + values(plan, from.lastKey());
-    // Aliased: ORDER BY "id" must sort by the column, not by its text (an output name wins).
     List<String> keyText = new ArrayList<>();
     for (int i = 0; i < plan.key().size(); i++) {
-      keyText.add(Sql.ident(plan.key().get(i).name()) + "::text AS key_" + i);
+      keyText.add(ExportPlan.ALIAS + "." + Sql.ident(plan.key().get(i).name()) + "::text");
     }
-    String keys = String.join(", ", keyText);
-    String base = "SELECT " + keys + " FROM " + plan.table().sql() + " WHERE " + after;
+    String base =
+        "SELECT " + String.join(", ", keyText) + " FROM " + plan.from() + " WHERE " + after;
     List<String> upper =
         firstRow(
             c, base + " ORDER BY " + plan.orderBy() + " OFFSET " + (pageRows - 1) + " LIMIT 1");
     if (upper == null) {
       String descending =
           plan.key().stream()
-              .map(k -> Sql.ident(k.name()) + " DESC")
+              .map(k -> ExportPlan.ALIAS + "." + Sql.ident(k.name()) + " DESC")
               .collect(Collectors.joining(", "));
       upper = firstRow(c, base + " ORDER BY " + descending + " LIMIT 1");
     }
@@ -79,7 +78,14 @@ final class Pager {
     }
     long end = block + plan.blocksPerPage();
     return new Page(
-        "ctid >= '(" + block + ",0)'::tid AND ctid < '(" + end + ",0)'::tid",
+        ExportPlan.ALIAS
+            + ".ctid >= '("
+            + block
+            + ",0)'::tid AND "
+            + ExportPlan.ALIAS
+            + ".ctid < '("
+            + end
+            + ",0)'::tid",
         Long.toString(end),
         false);
   }

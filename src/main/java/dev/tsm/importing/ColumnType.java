@@ -44,7 +44,11 @@ public enum ColumnType {
 
   /** The narrowest type of one non-null value. */
   public static ColumnType of(String value) {
-    if ("true".equalsIgnoreCase(value) || "false".equalsIgnoreCase(value)) {
+    // true/false, and t/f as PostgreSQL writes booleans: exported files import back as booleans.
+    if ("true".equalsIgnoreCase(value)
+        || "false".equalsIgnoreCase(value)
+        || "t".equalsIgnoreCase(value)
+        || "f".equalsIgnoreCase(value)) {
       return BOOLEAN;
     }
     if (WHOLE.matcher(value).matches()) {

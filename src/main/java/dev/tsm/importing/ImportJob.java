@@ -11,6 +11,7 @@ import dev.tsm.task.Committed;
 import dev.tsm.task.Job;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -36,11 +37,13 @@ public class ImportJob implements Job {
   private final Config config;
   private final FileStore files;
   private final CopyBatchWriter writer;
+  private final TaskMetrics metrics;
 
-  ImportJob(Config config, FileStore files, DataSource dataSource) {
+  ImportJob(Config config, FileStore files, DataSource dataSource, TaskMetrics metrics) {
     this.config = config;
     this.files = files;
     this.writer = new CopyBatchWriter(dataSource);
+    this.metrics = metrics;
   }
 
   @Override
@@ -106,18 +109,28 @@ public class ImportJob implements Job {
         .item(
             () -> {
               try {
-                Committed committed = writer.write(target, batch, before);
+                Committed committed =
+                    metrics.batch(TaskKind.IMPORT, () -> writeUnchecked(target, batch, before));
                 mine.complete(committed.checkpoint());
                 return committed;
-              } catch (SQLException e) {
-                mine.completeExceptionally(e);
-                throw new DatabaseException(e);
+              } catch (DatabaseException e) {
+                mine.completeExceptionally(e.getCause());
+                throw e;
               } catch (RuntimeException e) {
                 mine.completeExceptionally(e);
                 throw e;
               }
             })
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  private Committed writeUnchecked(
+      CopyBatchWriter.Target target, Batch batch, CompletableFuture<Checkpoint> before) {
+    try {
+      return writer.write(target, batch, before);
+    } catch (SQLException e) {
+      throw new DatabaseException(e);
+    }
   }
 
   private Uni<Committed> throttled(Uni<Committed> write) {

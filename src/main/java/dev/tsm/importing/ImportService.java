@@ -9,6 +9,7 @@ import dev.tsm.db.TableName;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.NewTask;
 import dev.tsm.task.TaskKind;
+import dev.tsm.task.TaskLog;
 import dev.tsm.task.TaskRunner;
 import dev.tsm.task.TaskTx;
 import io.smallrye.mutiny.Uni;
@@ -119,7 +120,9 @@ public class ImportService {
               ImportJob.limits(config),
               config.importing().sampleRows());
       withConnection(c -> insert(c, id, table, options, sample, staged));
-      LOG.infof(
+      TaskLog.info(
+          LOG,
+          id,
           "task %s: import of %d bytes into %s accepted (staged in %d ms, checked in %d ms)",
           id,
           staged.size(),

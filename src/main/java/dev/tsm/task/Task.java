@@ -28,4 +28,5 @@ public record Task(
     Long runBytesStart,
     OffsetDateTime createdAt,
     OffsetDateTime updatedAt,
-    OffsetDateTime finishedAt) {}
+    OffsetDateTime finishedAt,
+    OffsetDateTime requestedAt) {}

@@ -91,7 +91,7 @@ public class TaskEnds {
             });
     if (done) {
       job.cleanFiles(task, TaskState.TERMINATED);
-      LOG.infof("task %s terminated: its work was undone", task.id());
+      TaskLog.info(LOG, task.id(), "task %s terminated: its work was undone", task.id());
     }
     return done;
   }

@@ -38,12 +38,14 @@ public class TaskEvents {
 
   TaskEvents(
       TaskRepository repository,
+      TaskMetrics metrics,
       Vertx vertx,
       @ConfigProperty(name = "quarkus.datasource.reactive.url") String url,
       @ConfigProperty(name = "quarkus.datasource.username") java.util.Optional<String> user,
       @ConfigProperty(name = "quarkus.datasource.password") java.util.Optional<String> password) {
     this.repository = repository;
     this.vertx = vertx;
+    metrics.subscribers(feeds::size);
     this.url = url;
     this.user = user.orElse(null);
     this.password = password.orElse(null);

@@ -52,7 +52,8 @@ public class TaskRepository {
   /** Moves {@code from -> to} if the task is still in {@code from}; null otherwise. */
   public Uni<Task> move(UUID id, TaskState from, TaskState to) {
     String sql =
-        "UPDATE tsm.task SET state = $3, requested_state = NULL, updated_at = now(),"
+        "UPDATE tsm.task SET state = $3, requested_state = NULL, requested_at = NULL,"
+            + " updated_at = now(),"
             + " error = CASE WHEN $3 = 'PENDING' THEN NULL ELSE error END"
             + " WHERE id = $1 AND state = $2 RETURNING *";
     return one(pool.preparedQuery(sql).execute(Tuple.of(id, from.name(), to.name())));
@@ -61,7 +62,8 @@ public class TaskRepository {
   /** Asks the owner of a RUNNING task to stop; null if the task is no longer RUNNING. */
   public Uni<Task> request(UUID id, TaskState requested) {
     String sql =
-        "UPDATE tsm.task SET requested_state = $2, updated_at = now()"
+        "UPDATE tsm.task SET requested_state = $2, updated_at = now(),"
+            + " requested_at = COALESCE(requested_at, now())"
             + " WHERE id = $1 AND state = 'RUNNING'"
             + " AND (requested_state IS NULL OR requested_state = $2 OR $2 = 'TERMINATED')"
             + " RETURNING *";
@@ -71,7 +73,7 @@ public class TaskRepository {
   /** Withdraws a pause that has not taken effect yet; null if there is none. */
   public Uni<Task> withdrawPause(UUID id) {
     String sql =
-        "UPDATE tsm.task SET requested_state = NULL, updated_at = now()"
+        "UPDATE tsm.task SET requested_state = NULL, requested_at = NULL, updated_at = now()"
             + " WHERE id = $1 AND state = 'RUNNING' AND requested_state = 'PAUSED' RETURNING *";
     return one(pool.preparedQuery(sql).execute(Tuple.of(id)));
   }
@@ -80,17 +82,42 @@ public class TaskRepository {
    * Claims the oldest task that waits for a runner: a PENDING one, or a RUNNING one whose owner let
    * its lease expire. {@code SKIP LOCKED} lets replicas claim side by side.
    */
-  public Uni<Task> claim(String owner, Duration lease) {
+  public Uni<Claim> claim(String owner, Duration lease) {
     String sql =
-        "UPDATE tsm.task t SET state = 'RUNNING', owner = $1,"
+        "WITH picked AS (SELECT id, state AS was FROM tsm.task"
+            + "   WHERE state = 'PENDING' OR (state = 'RUNNING' AND lease_until < now())"
+            + "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
+            + " UPDATE tsm.task t SET state = 'RUNNING', owner = $1,"
             + " lease_until = now() + $2 * interval '1 millisecond',"
             + " run_started_at = now(), run_rows_start = t.rows_done,"
             + " run_bytes_start = t.bytes_done, updated_at = now(), error = NULL"
-            + " WHERE t.id = (SELECT id FROM tsm.task"
-            + "   WHERE state = 'PENDING' OR (state = 'RUNNING' AND lease_until < now())"
-            + "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
-            + " RETURNING t.*";
-    return one(pool.preparedQuery(sql).execute(Tuple.of(owner, lease.toMillis())));
+            + " FROM picked WHERE t.id = picked.id"
+            + " RETURNING t.*, picked.was";
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(owner, lease.toMillis()))
+        .map(
+            set -> {
+              if (!set.iterator().hasNext()) {
+                return null;
+              }
+              Row row = set.iterator().next();
+              return new Claim(TaskRows.task(row), "RUNNING".equals(row.getString("was")));
+            });
+  }
+
+  /** A claimed task; {@code takeover} when its previous owner's lease had run out. */
+  public record Claim(Task task, boolean takeover) {}
+
+  /** State counts by state and kind, for the metrics. */
+  public Uni<List<Row>> counts() {
+    return pool.query("SELECT state, kind, count(*) AS n FROM tsm.task GROUP BY state, kind")
+        .execute()
+        .map(
+            rows -> {
+              List<Row> list = new ArrayList<>();
+              rows.forEach(list::add);
+              return list;
+            });
   }
 
   /** Extends the lease of every task this instance runs. */

@@ -39,6 +39,7 @@ final class TaskRows {
         row.getLong("run_bytes_start"),
         row.getOffsetDateTime("created_at"),
         row.getOffsetDateTime("updated_at"),
-        row.getOffsetDateTime("finished_at"));
+        row.getOffsetDateTime("finished_at"),
+        row.getOffsetDateTime("requested_at"));
   }
 }

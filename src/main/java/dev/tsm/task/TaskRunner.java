@@ -34,13 +34,16 @@ public class TaskRunner {
   private final TaskEnds ends;
   private final Jobs jobs;
   private final Config config;
+  private final TaskMetrics metrics;
   private volatile boolean draining;
 
-  TaskRunner(TaskRepository repository, TaskEnds ends, Jobs jobs, Config config) {
+  TaskRunner(
+      TaskRepository repository, TaskEnds ends, Jobs jobs, Config config, TaskMetrics metrics) {
     this.repository = repository;
     this.ends = ends;
     this.jobs = jobs;
     this.config = config;
+    this.metrics = metrics;
   }
 
   public String instanceId() {
@@ -71,6 +74,10 @@ public class TaskRunner {
         .onFailure()
         .recoverWithItem(0)
         .invoke(ignored -> dispatch())
+        .flatMap(ignored -> repository.counts())
+        .invoke(metrics::tasks)
+        .onFailure()
+        .recoverWithNull()
         .replaceWithVoid();
   }
 
@@ -110,11 +117,19 @@ public class TaskRunner {
     return repository
         .claim(owner, config.runner().lease())
         .flatMap(
-            task -> {
-              if (task == null) {
+            claim -> {
+              if (claim == null) {
                 return Uni.createFrom().voidItem();
               }
-              start(task, owner);
+              if (claim.takeover()) {
+                metrics.takeover();
+                TaskLog.info(
+                    LOG,
+                    claim.task().id(),
+                    "task %s: taken over after its owner's lease ran out",
+                    claim.task().id());
+              }
+              start(claim.task(), owner);
               return fill();
             });
   }
@@ -122,9 +137,14 @@ public class TaskRunner {
   private void start(Task task, String owner) {
     Run run = new Run(task, owner);
     running.put(task.id(), run);
-    LOG.infof(
+    TaskLog.info(
+        LOG,
+        task.id(),
         "task %s (%s %s) running from row %d",
-        task.id(), task.kind(), task.table(), task.checkpoint().rowsDone());
+        task.id(),
+        task.kind(),
+        task.table(),
+        task.checkpoint().rowsDone());
     if (task.requestedState() != null) {
       // Asked to stop while no runner held it (its owner died): act on it before any batch.
       stopped(run, task.requestedState());
@@ -138,7 +158,15 @@ public class TaskRunner {
     Uni<?> end =
         stop == TaskState.TERMINATED
             ? blocking(() -> ends.terminate(run.task, run.owner))
-            : repository.release(run.task.id(), run.owner, stop, null);
+            : repository
+                .release(run.task.id(), run.owner, stop, null)
+                .invoke(
+                    task -> {
+                      if (task != null && stop == TaskState.PAUSED && task.requestedAt() != null) {
+                        metrics.paused(
+                            java.time.Duration.between(task.requestedAt(), task.updatedAt()));
+                      }
+                    });
     finish(run, end, stop.name());
   }
 
@@ -148,12 +176,12 @@ public class TaskRunner {
 
   private void failed(Run run, Throwable failure) {
     if (failure instanceof LostTaskException) {
-      LOG.warnf("task %s: %s", run.task.id(), failure.getMessage());
+      TaskLog.warn(LOG, run.task.id(), "task %s: %s", run.task.id(), failure.getMessage());
       finish(run, Uni.createFrom().voidItem(), "lost");
       return;
     }
     String reason = Failures.describe(failure);
-    LOG.warnf("task %s failed: %s", run.task.id(), reason);
+    TaskLog.warn(LOG, run.task.id(), "task %s failed: %s", run.task.id(), reason);
     finish(run, repository.release(run.task.id(), run.owner, TaskState.FAILED, reason), "failed");
   }
 
@@ -161,18 +189,27 @@ public class TaskRunner {
     end.subscribe()
         .with(
             result -> {
-              LOG.infof("task %s: run ended (%s)", run.task.id(), what);
+              TaskLog.info(LOG, run.task.id(), "task %s: run ended (%s)", run.task.id(), what);
               forget(run);
             },
             e -> {
               // A failure that ends a run becomes FAILED; if even that cannot be written (the
               // database is away), the lease runs out and a runner takes the task up again.
               if (!"failed".equals(what)) {
-                LOG.warnf("task %s: could not end the run: %s", run.task.id(), e.getMessage());
+                TaskLog.warn(
+                    LOG,
+                    run.task.id(),
+                    "task %s: could not end the run: %s",
+                    run.task.id(),
+                    e.getMessage());
                 failedEnd(run, e);
               } else {
-                LOG.warnf(
-                    "task %s: could not record the failure: %s", run.task.id(), e.getMessage());
+                TaskLog.warn(
+                    LOG,
+                    run.task.id(),
+                    "task %s: could not record the failure: %s",
+                    run.task.id(),
+                    e.getMessage());
                 forget(run);
               }
             });
@@ -238,10 +275,12 @@ public class TaskRunner {
     final String owner;
     volatile TaskState localStop;
     private Flow.Subscription subscription;
+    private Checkpoint last;
 
     Run(Task task, String owner) {
       this.task = task;
       this.owner = owner;
+      this.last = task.checkpoint();
     }
 
     @Override
@@ -252,6 +291,12 @@ public class TaskRunner {
 
     @Override
     public void onNext(Committed committed) {
+      Checkpoint now = committed.checkpoint();
+      metrics.moved(
+          task.kind(),
+          now.rowsDone() - last.rowsDone(),
+          Math.max(0, now.bytesDone() - last.bytesDone()));
+      last = now;
       TaskState stop = committed.requested() != null ? committed.requested() : localStop;
       if (stop == null) {
         subscription.request(1);

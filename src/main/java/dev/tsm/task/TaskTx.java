@@ -93,7 +93,7 @@ public final class TaskTx {
   public static void end(Connection c, UUID id, TaskState to, String error) throws SQLException {
     String sql =
         "UPDATE tsm.task SET state = ?, requested_state = NULL, owner = NULL, lease_until = NULL,"
-            + " error = ?, updated_at = now(),"
+            + " requested_at = NULL, error = ?, updated_at = now(),"
             + " finished_at = CASE WHEN ? THEN now() END WHERE id = ?";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, to.name());

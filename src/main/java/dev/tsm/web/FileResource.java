@@ -83,11 +83,13 @@ public class FileResource {
     java.nio.file.Path file = files.exportFile(task.id());
     long size = size(file);
     String etag = "\"" + task.id() + "-" + size + "\"";
-    if (etag.equals(ifNoneMatch)) {
-      return Response.notModified(etag).build();
+    if (matches(ifNoneMatch, etag)) {
+      // Not Response.notModified(etag): it quotes the already quoted tag a second time.
+      return Response.notModified().header("ETag", etag).build();
     }
     Response.ResponseBuilder response;
-    if (range == null) {
+    // A range of another unit must be ignored (RFC 9110, 14.2): the whole file, 200.
+    if (range == null || !range.strip().regionMatches(true, 0, "bytes=", 0, 6)) {
       response = Response.ok(new PathPart(file, 0, size));
     } else {
       long[] span = span(range, size);
@@ -104,9 +106,23 @@ public class FileResource {
         .build();
   }
 
+  /** If-None-Match: {@code *} or a list of tags, compared weakly (RFC 9110, 13.1.2). */
+  private static boolean matches(String ifNoneMatch, String etag) {
+    if (ifNoneMatch == null) {
+      return false;
+    }
+    for (String tag : ifNoneMatch.split(",")) {
+      String t = tag.strip();
+      if (t.equals("*") || (t.startsWith("W/") ? t.substring(2) : t).equals(etag)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** First and last byte of a single range; 416 if it lies outside the file. */
   private static long[] span(String range, long size) {
-    Matcher m = RANGE.matcher(range.trim());
+    Matcher m = RANGE.matcher(range.strip().toLowerCase(java.util.Locale.ROOT));
     if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
       throw unsatisfiable(size, "'" + range + "' is not a single byte range such as bytes=0-99");
     }

@@ -1,11 +1,15 @@
 package dev.tsm.web;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.tsm.ProblemException;
 import dev.tsm.db.DatabaseException;
 import dev.tsm.task.TaskService;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -27,6 +31,14 @@ public class ProblemMapper {
   @ServerExceptionMapper
   public Response web(WebApplicationException e, HttpServerRequest request) {
     int status = e.getResponse().getStatus();
+    if (status == 400 && e.getCause() instanceof JsonProcessingException json) {
+      // The JSON reader wraps what it cannot parse as a bare "HTTP 400 Bad Request".
+      return Problem.response(
+          400,
+          "the body is not valid JSON" + at(json.getLocation()) + ": " + json.getOriginalMessage(),
+          request.path(),
+          null);
+    }
     String detail =
         switch (status) {
           case 404 -> "there is nothing at " + request.path();
@@ -37,6 +49,29 @@ public class ProblemMapper {
           default -> e.getMessage();
         };
     return Problem.response(status, detail, request.path(), null);
+  }
+
+  /**
+   * JSON of the wrong shape (an array for an object, text for a boolean): without this, Quarkus'
+   * own mapper answers in a body of its own, or none, naming Java classes.
+   */
+  @ServerExceptionMapper
+  public Response jsonShape(MismatchedInputException e, HttpServerRequest request) {
+    String field =
+        e.getPath().stream()
+            .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+            .collect(Collectors.joining("."));
+    String detail =
+        field.isEmpty()
+            ? "the body must be a JSON object" + at(e.getLocation())
+            : "the body's field '" + field + "' has the wrong type" + at(e.getLocation());
+    return Problem.response(400, detail, request.path(), null);
+  }
+
+  private static String at(JsonLocation location) {
+    return location == null || location.getLineNr() < 1
+        ? ""
+        : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
   }
 
   @ServerExceptionMapper
