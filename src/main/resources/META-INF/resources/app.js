@@ -387,7 +387,7 @@
     if (ready) {
       download.href = `/tasks/${encodeURIComponent(t.id)}/file`;
       download.setAttribute('download', `${t.table}.csv`);
-      download.setAttribute('aria-label', `Download the CSV file of the ${name}`);
+      download.setAttribute('aria-label', `Download CSV of the ${name}`);
     } else {
       download.removeAttribute('href');
     }

@@ -223,8 +223,7 @@ class BrowserPageTest {
           WebElement link = row.find("a.download");
           p.await("the download link", d -> link.isDisplayed());
           assertEquals("public.web_export.csv", link.getDomAttribute("download"));
-          assertEquals(
-              "Download the CSV file of the export of public.web_export", link.getAccessibleName());
+          assertEquals("Download CSV of the export of public.web_export", link.getAccessibleName());
           String href = link.getDomProperty("href");
           assertTrue(href.endsWith("/tasks/" + row.id() + "/file"), href);
           p.await("the export message", d -> p.exportMessage().contains("is ready"));
