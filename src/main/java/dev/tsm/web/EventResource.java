@@ -1,5 +1,7 @@
 package dev.tsm.web;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskEvents;
 import dev.tsm.task.TaskFeed;
@@ -46,11 +48,15 @@ public class EventResource {
   private final TaskEvents events;
   private final TaskRepository repository;
   private final TaskService tasks;
+  private final Rendered rendered;
 
-  EventResource(TaskEvents events, TaskRepository repository, TaskService tasks) {
+  EventResource(
+      TaskEvents events, TaskRepository repository, TaskService tasks, ObjectMapper mapper) {
     this.events = events;
     this.repository = repository;
     this.tasks = tasks;
+    // The same mapper as the REST responses: a task reads the same on every channel.
+    this.rendered = new Rendered(mapper);
   }
 
   @GET
@@ -69,7 +75,7 @@ public class EventResource {
       @Parameter(description = "Ignored: a reconnecting client gets the snapshot again")
           @HeaderParam("Last-Event-ID")
           String lastEventId) {
-    Stream stream = new Stream(sse);
+    Stream stream = new Stream(sse, rendered);
     TaskFeed feed = events.open(task -> true);
     Multi<OutboundSseEvent> snapshot =
         repository
@@ -117,7 +123,7 @@ public class EventResource {
             .invoke(e -> feed.close())
             .await()
             .atMost(Duration.ofSeconds(30));
-    Stream stream = new Stream(sse);
+    Stream stream = new Stream(sse, rendered);
     Multi<Task> changes =
         feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(batch -> batch);
     Multi<Task> all =
@@ -135,14 +141,46 @@ public class EventResource {
         .map(stream::event);
   }
 
+  /**
+   * The JSON of each task's latest state, made once and shared by every subscriber: with hundreds
+   * of streams open, a change costs one serialisation, not one per subscriber.
+   */
+  private static final class Rendered {
+    private final ObjectMapper mapper;
+    private final Map<UUID, Map.Entry<Task, String>> latest = new ConcurrentHashMap<>();
+
+    Rendered(ObjectMapper mapper) {
+      this.mapper = mapper;
+    }
+
+    String json(Task task) {
+      Map.Entry<Task, String> cached = latest.get(task.id());
+      if (cached != null && cached.getKey().equals(task)) {
+        return cached.getValue();
+      }
+      try {
+        String json = mapper.writeValueAsString(TaskView.of(task));
+        latest.put(task.id(), Map.entry(task, json));
+        if (latest.size() > 10_000) {
+          latest.clear();
+        }
+        return json;
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
   /** Numbers the events of one stream and names them against what the subscriber saw. */
   private static final class Stream {
     private final Sse sse;
+    private final Rendered rendered;
     private final AtomicLong sequence = new AtomicLong();
     private final Map<UUID, TaskState> lastState = new ConcurrentHashMap<>();
 
-    Stream(Sse sse) {
+    Stream(Sse sse, Rendered rendered) {
       this.sse = sse;
+      this.rendered = rendered;
     }
 
     List<OutboundSseEvent> events(List<Task> batch) {
@@ -158,7 +196,7 @@ public class EventResource {
           .id(Long.toString(sequence.incrementAndGet()))
           .name(before == task.state() ? "progress" : "state")
           .mediaType(MediaType.APPLICATION_JSON_TYPE)
-          .data(TaskView.class, TaskView.of(task))
+          .data(String.class, rendered.json(task))
           .build();
     }
   }

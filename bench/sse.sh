@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Benchmark: a 1M-row import with and without SUBSCRIBERS concurrent Server-Sent Events streams.
+#
+# Usage: bench/sse.sh            (SUBSCRIBERS=500 ROWS=1000000 RUNS=1 by default)
+# Prints the import's rows/s alone and under the subscribers, their ratio, the events the
+# subscribers received, and the service's resident memory before, during and at peak.
+# Public tools only: bash, curl, psql, python3 (standard library).
+set -euo pipefail
+RUNS="${RUNS:-1}"
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+SUBSCRIBERS="${SUBSCRIBERS:-500}"
+IMPORT_TIMEOUT="${IMPORT_TIMEOUT:-600}"
+[[ "$SUBSCRIBERS" =~ ^[1-9][0-9]*$ ]] || die "SUBSCRIBERS must be a positive integer"
+
+CSV=$(gen_csv "$ROWS")
+start_service
+
+# import TABLE -> prints seconds from upload to COMPLETED
+import_once() {
+  local table=$1 t0 t1 body id
+  BENCH_TABLES+=("$table")
+  sql "drop table if exists $table" >/dev/null
+  t0=$(now)
+  body=$(curl -sS --fail-with-body -H 'Expect:' -H 'Content-Type: text/csv' \
+    --data-binary @"$CSV" "$BASE/imports?table=$table") || die "import failed: $body"
+  id=$(task_id "$body")
+  wait_completed "$id" "$IMPORT_TIMEOUT"
+  t1=$(now)
+  elapsed "$t0" "$t1"
+}
+
+if (( WARMUP > 0 )); then
+  log "warm-up import (not measured)"
+  import_once bench_sse_warm >/dev/null
+fi
+
+alone=() loaded=()
+rss_idle=$(svc_mem VmRSS)
+for i in $(seq 1 "$RUNS"); do
+  s=$(import_once "bench_sse_alone_$i")
+  alone+=("$(rate "$ROWS" "$s")")
+  log "run $i: alone        ${s}s  $(rate "$ROWS" "$s") rows/s"
+
+  python3 "$ROOT/bench/sse_clients.py" "$BASE/tasks/events" "$SUBSCRIBERS" "$IMPORT_TIMEOUT" \
+    >"$OUT/sse_clients.json" 2>"$OUT/sse_clients.err" &
+  clients=$!
+  sleep 3   # let every subscriber connect and take its snapshot
+  rss_subscribed=$(svc_mem VmRSS)
+  s=$(import_once "bench_sse_loaded_$i")
+  rss_after=$(svc_mem VmRSS)
+  kill -TERM "$clients" 2>/dev/null || true
+  wait "$clients" || true
+  loaded+=("$(rate "$ROWS" "$s")")
+  log "run $i: subscribed   ${s}s  $(rate "$ROWS" "$s") rows/s  ($(cat "$OUT/sse_clients.json"))"
+done
+
+med_alone=$(median "${alone[@]}")
+med_loaded=$(median "${loaded[@]}")
+cat <<REPORT
+
+=== SSE load benchmark: $ROWS rows, $SUBSCRIBERS subscribers on /tasks/events, $RUNS run(s) ===
+import alone             : $med_alone rows/s
+import with subscribers  : $med_loaded rows/s
+ratio with/without       : $(ratio "$med_loaded" "$med_alone")
+subscribers              : $(cat "$OUT/sse_clients.json")
+service RSS idle         : $rss_idle MiB
+service RSS subscribed   : $rss_subscribed MiB (before the import)
+service RSS after import : $rss_after MiB (subscribers still open)
+service peak RSS         : $(svc_mem VmHWM) MiB (VmHWM, $JAVA_OPTS)
+load average             : $(loadavg)
+date                     : $(date -u +%Y-%m-%dT%H:%M:%SZ)
+nproc                    : $(nproc)
+REPORT

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Opens N concurrent Server-Sent Events streams on one URL (standard library only) and counts
+the events each receives until told to stop (SIGTERM) or the deadline passes. Prints a JSON
+summary: clients connected, events received (total, min, max per client), errors."""
+import asyncio
+import json
+import signal
+import sys
+import urllib.parse
+
+
+async def run(url, n, seconds):
+    parts = urllib.parse.urlsplit(url)
+    stats = {"connected": 0, "errors": 0, "per_client": []}
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+
+    tasks = [asyncio.create_task(client_forever(parts, stats, stop)) for _ in range(n)]
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    per = stats["per_client"]
+    print(
+        json.dumps(
+            {
+                "clients": n,
+                "connected": stats["connected"],
+                "errors": stats["errors"],
+                "events_total": sum(per),
+                "events_min": min(per) if per else 0,
+                "events_max": max(per) if per else 0,
+            }
+        )
+    )
+
+
+async def client_forever(parts, stats, stop):
+    """One subscriber: a single connection read until stop (quiet seconds are not the end)."""
+    try:
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    except OSError:
+        stats["errors"] += 1
+        stats["per_client"].append(0)
+        return
+    writer.write(
+        f"GET {parts.path} HTTP/1.1\r\nHost: {parts.hostname}:{parts.port}\r\n"
+        f"Accept: text/event-stream\r\n\r\n".encode()
+    )
+    await writer.drain()
+    stats["connected"] += 1
+    events = 0
+    try:
+        while not stop.is_set():
+            try:
+                line = await asyncio.wait_for(reader.readline(), timeout=0.5)
+            except asyncio.TimeoutError:
+                continue
+            if not line:
+                break
+            if line.startswith(b"data:"):
+                events += 1
+    except OSError:
+        stats["errors"] += 1
+    finally:
+        stats["per_client"].append(events)
+        writer.close()
+
+
+if __name__ == "__main__":
+    url, n, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    asyncio.run(run(url, n, seconds))
