@@ -10,6 +10,7 @@ import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskTx;
+import dev.tsm.task.Throttle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -101,8 +102,7 @@ public class ExportJob implements Job {
                   return committed;
                 })
             .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
-    java.time.Duration pause = config.runner().throttle();
-    return pause.isZero() ? write : write.onItem().delayIt().by(pause);
+    return Throttle.after(write, config.runner().throttle());
   }
 
   /** One page: COPY TO the file, sync it, then commit the checkpoint that says so. */

@@ -12,6 +12,7 @@ import dev.tsm.task.Job;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskState;
+import dev.tsm.task.Throttle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -121,8 +122,7 @@ public class ImportJob implements Job {
   }
 
   private Uni<Committed> throttled(Uni<Committed> write) {
-    java.time.Duration pause = config.runner().throttle();
-    return pause.isZero() ? write : write.onItem().delayIt().by(pause);
+    return Throttle.after(write, config.runner().throttle());
   }
 
   private BatchReader open(Task task, ImportPlan plan, ImportOptions options) {
