@@ -9,6 +9,7 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,10 +62,12 @@ public class TaskRunner {
       every = "${tsm.runner.poll-interval}",
       concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   Uni<Void> tick() {
+    // Each run owns its task under its own token (instance/run), so renew by the runs' tokens.
+    List<String> owners = running.values().stream().map(run -> run.owner).toList();
     Uni<Integer> renew =
-        running.isEmpty()
+        owners.isEmpty()
             ? Uni.createFrom().item(0)
-            : repository.renewLeases(instanceId, config.runner().lease());
+            : repository.renewLeases(owners, config.runner().lease());
     return renew
         .onFailure()
         .invoke(e -> LOG.warnf("could not renew leases: %s", e.getMessage()))
