@@ -116,6 +116,7 @@ public class ExportJob implements Job {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        TaskTx.boundIdle(c, config.runner().lease().toMillis());
         OutputStream stream = new BufferedOutputStream(Channels.newOutputStream(out), WRITE_BUFFER);
         long rows =
             c.unwrap(PGConnection.class)
