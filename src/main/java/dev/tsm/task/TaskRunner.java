@@ -156,8 +156,32 @@ public class TaskRunner {
       return;
     }
     String reason = Failures.describe(failure);
-    LOG.warnf("task %s failed: %s", run.task.id(), reason);
-    finish(run, repository.release(run.task.id(), run.owner, TaskState.FAILED, reason), "failed");
+    UUID id = run.task.id();
+    repository
+        .release(id, run.owner, TaskState.FAILED, reason)
+        .subscribe()
+        .with(
+            released -> {
+              if (released == null) {
+                // Another run holds the task now (this one was frozen or cut off past its lease):
+                // the failure is this stale run's, not the task's.
+                LOG.warnf(
+                    "task %s: lost to another run; this run's failure is not recorded: %s",
+                    id, reason);
+                LOG.infof("task %s: run ended (lost)", id);
+              } else {
+                LOG.warnf("task %s failed: %s", id, reason);
+                LOG.infof("task %s: run ended (failed)", id);
+              }
+              forget(run);
+            },
+            e -> {
+              // The database is away: the lease runs out and a runner takes the task up again.
+              LOG.warnf(
+                  "task %s failed: %s; could not record the failure: %s",
+                  id, reason, e.getMessage());
+              forget(run);
+            });
   }
 
   private void finish(Run run, Uni<?> end, String what) {
@@ -168,16 +192,10 @@ public class TaskRunner {
               forget(run);
             },
             e -> {
-              // A failure that ends a run becomes FAILED; if even that cannot be written (the
+              // An end that cannot be written becomes FAILED; if even that cannot be written (the
               // database is away), the lease runs out and a runner takes the task up again.
-              if (!"failed".equals(what)) {
-                LOG.warnf("task %s: could not end the run: %s", run.task.id(), e.getMessage());
-                failedEnd(run, e);
-              } else {
-                LOG.warnf(
-                    "task %s: could not record the failure: %s", run.task.id(), e.getMessage());
-                forget(run);
-              }
+              LOG.warnf("task %s: could not end the run: %s", run.task.id(), e.getMessage());
+              failedEnd(run, e);
             });
   }
 
@@ -241,6 +259,9 @@ public class TaskRunner {
     final String owner;
     volatile TaskState localStop;
     private Flow.Subscription subscription;
+    // Two batches in flight can both fail (the database went away, the run was fenced out); the
+    // run ends once, on the first signal that ends it.
+    private final AtomicBoolean ended = new AtomicBoolean();
 
     Run(Task task, String owner) {
       this.task = task;
@@ -261,17 +282,25 @@ public class TaskRunner {
         return;
       }
       subscription.cancel();
-      stopped(this, stop);
+      if (ended.compareAndSet(false, true)) {
+        stopped(this, stop);
+      }
     }
 
     @Override
     public void onError(Throwable failure) {
-      failed(this, failure);
+      if (ended.compareAndSet(false, true)) {
+        failed(this, failure);
+      } else {
+        LOG.debugf("task %s: after the end of its run: %s", task.id(), failure.getMessage());
+      }
     }
 
     @Override
     public void onComplete() {
-      completed(this);
+      if (ended.compareAndSet(false, true)) {
+        completed(this);
+      }
     }
   }
 }
