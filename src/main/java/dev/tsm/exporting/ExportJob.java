@@ -11,6 +11,7 @@ import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskTx;
+import dev.tsm.task.Throttle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -107,8 +108,7 @@ public class ExportJob implements Job {
                   return committed;
                 })
             .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
-    java.time.Duration pause = config.runner().throttle();
-    return pause.isZero() ? write : write.onItem().delayIt().by(pause);
+    return Throttle.after(write, config.runner().throttle());
   }
 
   /** One page: COPY TO the file, sync it, then commit the checkpoint that says so. */
@@ -122,6 +122,7 @@ public class ExportJob implements Job {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        TaskTx.boundIdle(c, config.runner().lease().toMillis());
         OutputStream stream = new BufferedOutputStream(Channels.newOutputStream(out), WRITE_BUFFER);
         long rows =
             c.unwrap(PGConnection.class)

@@ -53,6 +53,7 @@ final class CopyBatchWriter {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        TaskTx.boundIdle(c, target.leaseMillis());
         List<Batch.Reject> rejects = new ArrayList<>(batch.rejects());
         long copied;
         try {
@@ -95,6 +96,7 @@ final class CopyBatchWriter {
         throw e;
       }
       c.rollback();
+      TaskTx.boundIdle(c, target.leaseMillis()); // the rollback undid it
       return isolate(c, target, batch, 0, batch.rows(), rejects);
     }
   }

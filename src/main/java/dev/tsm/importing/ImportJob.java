@@ -13,6 +13,7 @@ import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
+import dev.tsm.task.Throttle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -24,9 +25,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
+import org.jboss.logging.Logger;
 
 /**
  * A CSV file into a table: the staged file, read from the checkpoint's byte offset, goes batch by
@@ -34,6 +37,8 @@ import javax.sql.DataSource;
  */
 @ApplicationScoped
 public class ImportJob implements Job {
+  private static final Logger LOG = Logger.getLogger(ImportJob.class);
+  private static final String LOCK_NOT_AVAILABLE = "55P03";
   private final Config config;
   private final FileStore files;
   private final CopyBatchWriter writer;
@@ -134,8 +139,7 @@ public class ImportJob implements Job {
   }
 
   private Uni<Committed> throttled(Uni<Committed> write) {
-    java.time.Duration pause = config.runner().throttle();
-    return pause.isZero() ? write : write.onItem().delayIt().by(pause);
+    return Throttle.after(write, config.runner().throttle());
   }
 
   private BatchReader open(Task task, ImportPlan plan, ImportOptions options) {
@@ -185,13 +189,45 @@ public class ImportJob implements Job {
   /**
    * Waits for batches still in flight (a stop does not wait for them) by taking the staging table
    * before the task row: locking in this order cannot deadlock with a batch's commit.
+   *
+   * <p>A batch of an earlier run whose owner lost the task (a process frozen past its lease) can
+   * never commit, its checkpoint being fenced, but its open transaction holds the staging table for
+   * as long as the process stays frozen. So the wait lasts at most a lease; then the sessions still
+   * holding the table are ended and the lock taken.
    */
   @Override
   public void lock(Connection c, Task task) throws SQLException {
-    if (Sql.tableExists(c, new TableName("tsm", task.stagingTable()))) {
-      Sql.execute(
-          c, "LOCK TABLE tsm." + Sql.ident(task.stagingTable()) + " IN ACCESS EXCLUSIVE MODE");
+    if (!Sql.tableExists(c, new TableName("tsm", task.stagingTable()))) {
+      return;
     }
+    String table = "tsm." + Sql.ident(task.stagingTable());
+    String lock = "LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE";
+    Savepoint waiting = c.setSavepoint();
+    try {
+      Sql.execute(c, "SET LOCAL lock_timeout = " + config.runner().lease().toMillis());
+      Sql.execute(c, lock);
+      Sql.execute(c, "SET LOCAL lock_timeout = DEFAULT");
+      c.releaseSavepoint(waiting);
+      return;
+    } catch (SQLException e) {
+      if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+        throw e;
+      }
+      c.rollback(waiting); // also undoes the SET LOCAL
+    }
+    long ended =
+        Sql.queryLong(
+            c,
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM (SELECT DISTINCT pid"
+                + " FROM pg_locks WHERE relation = "
+                + Sql.literal(table)
+                + "::regclass AND granted AND pid <> pg_backend_pid()) holders",
+            0);
+    LOG.warnf(
+        "task %s: its staging table was still held after a lease (a batch of a run that lost the"
+            + " task); ended %d database session(s) holding it",
+        task.id(), ended);
+    Sql.execute(c, lock);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.tsm.task;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.nio.file.NoSuchFileException;
 import java.sql.SQLException;
 
 /** Says why a run failed in words an operator can act on, without stack traces. */
@@ -26,10 +27,27 @@ final class Failures {
             + " is back";
       }
       if (t instanceof IOException io) {
-        return "file error: " + io.getMessage();
+        return "file error: " + fileProblem(failure, io);
       }
     }
     String message = failure.getMessage();
     return message == null ? failure.getClass().getSimpleName() : message;
+  }
+
+  /**
+   * The words of the nearest wrapper that has its own ("the staged file of this import is gone:
+   * ..."), with the file system's detail if they lack it: a missing file's exception says no more
+   * than its path.
+   */
+  private static String fileProblem(Throwable failure, IOException io) {
+    String detail =
+        io instanceof NoSuchFileException ? "no such file: " + io.getMessage() : io.getMessage();
+    for (Throwable w = failure; w != null && w != io; w = w.getCause()) {
+      String own = w.getMessage();
+      if (own != null && (w.getCause() == null || !own.equals(w.getCause().toString()))) {
+        return io.getMessage() != null && own.contains(io.getMessage()) ? own : own + ": " + detail;
+      }
+    }
+    return detail;
   }
 }

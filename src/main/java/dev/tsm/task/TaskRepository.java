@@ -120,12 +120,14 @@ public class TaskRepository {
             });
   }
 
-  /** Extends the lease of every task this instance runs. */
-  public Uni<Integer> renewLeases(String owner, Duration lease) {
+  /** Extends the lease of every task still held by one of these runs (owner tokens). */
+  public Uni<Integer> renewLeases(List<String> owners, Duration lease) {
     String sql =
         "UPDATE tsm.task SET lease_until = now() + $2 * interval '1 millisecond'"
-            + " WHERE owner = $1 AND state = 'RUNNING'";
-    return pool.preparedQuery(sql).execute(Tuple.of(owner, lease.toMillis())).map(RowSet::rowCount);
+            + " WHERE owner = ANY ($1) AND state = 'RUNNING'";
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(owners.toArray(new String[0]), lease.toMillis()))
+        .map(RowSet::rowCount);
   }
 
   /**

@@ -9,6 +9,7 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,10 +65,12 @@ public class TaskRunner {
       every = "${tsm.runner.poll-interval}",
       concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   Uni<Void> tick() {
+    // Each run owns its task under its own token (instance/run), so renew by the runs' tokens.
+    List<String> owners = running.values().stream().map(run -> run.owner).toList();
     Uni<Integer> renew =
-        running.isEmpty()
+        owners.isEmpty()
             ? Uni.createFrom().item(0)
-            : repository.renewLeases(instanceId, config.runner().lease());
+            : repository.renewLeases(owners, config.runner().lease());
     return renew
         .onFailure()
         .invoke(e -> LOG.warnf("could not renew leases: %s", e.getMessage()))
@@ -181,8 +184,39 @@ public class TaskRunner {
       return;
     }
     String reason = Failures.describe(failure);
-    TaskLog.warn(LOG, run.task.id(), "task %s failed: %s", run.task.id(), reason);
-    finish(run, repository.release(run.task.id(), run.owner, TaskState.FAILED, reason), "failed");
+    UUID id = run.task.id();
+    repository
+        .release(id, run.owner, TaskState.FAILED, reason)
+        .subscribe()
+        .with(
+            released -> {
+              if (released == null) {
+                // Another run holds the task now (this one was frozen or cut off past its lease):
+                // the failure is this stale run's, not the task's.
+                TaskLog.warn(
+                    LOG,
+                    id,
+                    "task %s: lost to another run; this run's failure is not recorded: %s",
+                    id,
+                    reason);
+                TaskLog.info(LOG, id, "task %s: run ended (lost)", id);
+              } else {
+                TaskLog.warn(LOG, id, "task %s failed: %s", id, reason);
+                TaskLog.info(LOG, id, "task %s: run ended (failed)", id);
+              }
+              forget(run);
+            },
+            e -> {
+              // The database is away: the lease runs out and a runner takes the task up again.
+              TaskLog.warn(
+                  LOG,
+                  id,
+                  "task %s failed: %s; could not record the failure: %s",
+                  id,
+                  reason,
+                  e.getMessage());
+              forget(run);
+            });
   }
 
   private void finish(Run run, Uni<?> end, String what) {
@@ -193,25 +227,15 @@ public class TaskRunner {
               forget(run);
             },
             e -> {
-              // A failure that ends a run becomes FAILED; if even that cannot be written (the
+              // An end that cannot be written becomes FAILED; if even that cannot be written (the
               // database is away), the lease runs out and a runner takes the task up again.
-              if (!"failed".equals(what)) {
-                TaskLog.warn(
-                    LOG,
-                    run.task.id(),
-                    "task %s: could not end the run: %s",
-                    run.task.id(),
-                    e.getMessage());
-                failedEnd(run, e);
-              } else {
-                TaskLog.warn(
-                    LOG,
-                    run.task.id(),
-                    "task %s: could not record the failure: %s",
-                    run.task.id(),
-                    e.getMessage());
-                forget(run);
-              }
+              TaskLog.warn(
+                  LOG,
+                  run.task.id(),
+                  "task %s: could not end the run: %s",
+                  run.task.id(),
+                  e.getMessage());
+              failedEnd(run, e);
             });
   }
 
@@ -276,6 +300,9 @@ public class TaskRunner {
     volatile TaskState localStop;
     private Flow.Subscription subscription;
     private Checkpoint last;
+    // Two batches in flight can both fail (the database went away, the run was fenced out); the
+    // run ends once, on the first signal that ends it.
+    private final AtomicBoolean ended = new AtomicBoolean();
 
     Run(Task task, String owner) {
       this.task = task;
@@ -303,17 +330,25 @@ public class TaskRunner {
         return;
       }
       subscription.cancel();
-      stopped(this, stop);
+      if (ended.compareAndSet(false, true)) {
+        stopped(this, stop);
+      }
     }
 
     @Override
     public void onError(Throwable failure) {
-      failed(this, failure);
+      if (ended.compareAndSet(false, true)) {
+        failed(this, failure);
+      } else {
+        LOG.debugf("task %s: after the end of its run: %s", task.id(), failure.getMessage());
+      }
     }
 
     @Override
     public void onComplete() {
-      completed(this);
+      if (ended.compareAndSet(false, true)) {
+        completed(this);
+      }
     }
   }
 }

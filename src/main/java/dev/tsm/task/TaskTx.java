@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.util.UUID;
 
@@ -37,6 +38,19 @@ public final class TaskTx {
       ps.setLong(12, t.start().bytesDone());
       ps.setLong(13, t.start().line());
       ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Bounds how long the current transaction may sit idle, its client silent between statements. A
+   * process frozen in the middle of a batch (a long GC pause, a suspended VM, {@code kill -STOP})
+   * would otherwise keep the task row or the staging table locked for as long as it stays frozen,
+   * and no other instance could take the task over: the server ends such a session instead. Twice
+   * the lease, because a batch waiting for the one before it to commit is idle meanwhile.
+   */
+  public static void boundIdle(Connection c, long leaseMillis) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("SET LOCAL idle_in_transaction_session_timeout = " + 2 * leaseMillis);
     }
   }
 

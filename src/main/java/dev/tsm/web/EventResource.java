@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -128,17 +129,17 @@ public class EventResource {
         feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(batch -> batch);
     Multi<Task> all =
         Multi.createBy().concatenating().streams(Multi.createFrom().item(current), changes);
-    // Through the first final state, then end the stream.
-    AtomicLong finals = new AtomicLong();
-    return all.select()
-        .first(task -> finals.get() == 0)
-        .invoke(
-            task -> {
-              if (task != TaskFeed.HEARTBEAT && task.state().isFinal()) {
-                finals.incrementAndGet();
-              }
-            })
-        .map(stream::event);
+    // Through the first final state, then end the stream at once: an empty marker follows the
+    // final task, so the stream does not wait for a next tick (up to a heartbeat) to end.
+    return all.onItem()
+        .transformToMultiAndConcatenate(
+            task ->
+                task != TaskFeed.HEARTBEAT && task.state().isFinal()
+                    ? Multi.createFrom().items(Optional.of(task), Optional.<Task>empty())
+                    : Multi.createFrom().item(Optional.of(task)))
+        .select()
+        .first(Optional::isPresent)
+        .map(task -> stream.event(task.get()));
   }
 
   /**

@@ -1,0 +1,298 @@
+package dev.tsm.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.tsm.support.Db;
+import dev.tsm.support.ItDatabase;
+import dev.tsm.support.ServiceProcess;
+import dev.tsm.support.TaskTable;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * kill -9 at random points while a task runs, restart, repeat; the task still completes exactly
+ * once: an import equals a psql \copy of the same file, an export's file is byte-identical to psql
+ * \copy TO of the same table.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CrashIT {
+  private static final int KILLS = 10;
+  private static final int ROWS = 1_000_000;
+  private static final Duration LEASE = Duration.ofSeconds(2);
+
+  private static ItDatabase db;
+  private static TaskTable tasks;
+  private static Random random;
+
+  /** One kill and what followed it. */
+  private record Kill(
+      int n,
+      long delayMillis,
+      String stateAtKill,
+      long rowsAtKill,
+      Duration startup,
+      Duration takeover,
+      long rowsAtTakeover) {}
+
+  @BeforeAll
+  static void setUp() {
+    db = new ItDatabase("CrashIT");
+    tasks = new TaskTable(db.pg());
+    long seed = Long.getLong("tsm.it.seed", System.nanoTime());
+    random = new Random(seed);
+    System.out.printf("[CrashIT] random seed %d (rerun with -Dtsm.it.seed=%d)%n", seed, seed);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    if (tasks != null) {
+      tasks.close();
+    }
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  /**
+   * While killed: small batches with a pause after each, so that ten lives of at most two seconds
+   * cannot finish the task. The last instance runs at full speed.
+   */
+  private static Map<String, String> slowImport() {
+    return db.serviceEnv("TSM_IMPORT_BATCH_ROWS", "5000", "TSM_RUNNER_THROTTLE", "200ms");
+  }
+
+  private static Map<String, String> slowExport() {
+    return db.serviceEnv("TSM_EXPORT_BATCH_ROWS", "5000", "TSM_RUNNER_THROTTLE", "200ms");
+  }
+
+  private static Map<String, String> fullSpeed() {
+    return db.serviceEnv();
+  }
+
+  @Test
+  @Order(1)
+  void importSurvivesRepeatedKills() {
+    Path file = ItDatabase.csv("crash-1m.csv", ROWS, 42);
+    ServiceProcess first = ServiceProcess.startReady("crash-import", slowImport());
+    String id = first.startImport("crash_import", file);
+    System.out.printf("[CrashIT] import %s of %s (%d bytes)%n", id, file, size(file));
+    List<Kill> kills = new ArrayList<>();
+    try (ServiceProcess last =
+        crashUntilCompleted("crash-import", id, first, slowImport(), fullSpeed(), kills)) {
+      TaskTable.Row done = tasks.row(id);
+      assertEquals(ROWS, done.rowsDone(), "rows done");
+      assertEquals(0, Db.stagingTables().size(), "staging tables left: " + Db.stagingTables());
+      assertTrue(
+          Files.notExists(db.storage().resolve("imports").resolve(id + ".csv")),
+          "the staged file is removed on completion");
+    }
+    report("import", kills);
+    Db.copyReference("crash_import_ref", "public.crash_import", file, ", HEADER true");
+    Db.assertSameRows("crash_import_ref", "public.crash_import");
+  }
+
+  @Test
+  @Order(2)
+  void exportSurvivesRepeatedKills() throws IOException {
+    Db.execute(
+        "CREATE TABLE crash_export (id bigint PRIMARY KEY, code text, amount numeric(12,2),"
+            + " ratio double precision, active boolean, day date, at timestamp, name text)");
+    Db.execute(
+        "INSERT INTO crash_export SELECT i, lpad((i::bigint * 7919 % 100000)::text, 5, '0'),"
+            + " CASE WHEN i % 20 = 0 THEN NULL ELSE (i % 100000 - 50000) / 100.0 END,"
+            + " i / 7.0::float8, i % 3 = 0, date '2024-01-01' + i % 366,"
+            + " timestamp '2024-03-01' + i * interval '1 second',"
+            + " (ARRAY['Ada', 'Zoë', '東京', 'Smith, Jr.', 'say \"hi\"', E'two\\nlines', '',"
+            + " NULL, 'plain text'])[1 + i % 9]"
+            + " FROM generate_series(1, "
+            + ROWS
+            + ") i");
+    Db.execute("ANALYZE crash_export");
+    ServiceProcess first = ServiceProcess.startReady("crash-export", slowExport());
+    String id = first.startExport("{\"table\": \"crash_export\"}");
+    System.out.printf("[CrashIT] export %s of crash_export (%d rows)%n", id, ROWS);
+    List<Kill> kills = new ArrayList<>();
+    Path downloaded = db.storage().resolve("crash_export.download.csv");
+    try (ServiceProcess last =
+        crashUntilCompleted("crash-export", id, first, slowExport(), fullSpeed(), kills)) {
+      assertEquals(ROWS, tasks.row(id).rowsDone(), "rows done");
+      assertTrue(
+          Files.notExists(db.storage().resolve("exports").resolve(id + ".csv.part")),
+          "no partial file is left");
+      last.download(id, downloaded);
+    }
+    report("export", kills);
+    Path reference = db.storage().resolve("crash_export.reference.csv");
+    Db.psql(
+        "\\copy (SELECT * FROM crash_export ORDER BY id) TO '"
+            + reference
+            + "' WITH (FORMAT csv, HEADER)");
+    assertEquals(Files.size(reference), Files.size(downloaded), "size of the exported file");
+    assertEquals(
+        -1L,
+        Files.mismatch(reference, downloaded),
+        "the exported file differs from psql \\copy from byte "
+            + Files.mismatch(reference, downloaded));
+  }
+
+  @Test
+  @Order(3)
+  void pausedTaskStaysPausedAcrossKill() {
+    Path file = ItDatabase.csv("crash-100k.csv", 100_000, 11);
+    String id;
+    TaskTable.Row paused;
+    try (ServiceProcess svc = ServiceProcess.startReady("crash-paused", slowImport())) {
+      id = svc.startImport("crash_paused", file);
+      tasks.awaitRows(id, Duration.ofSeconds(60), 10_000);
+      HttpResponse<String> pause = svc.command(id, "pause");
+      assertTrue(pause.statusCode() / 100 == 2, "pause: " + pause.statusCode() + pause.body());
+      paused = tasks.awaitState(id, Duration.ofSeconds(30), "PAUSED");
+      svc.kill();
+    }
+    System.out.printf("[CrashIT] paused at row %d, then killed -9%n", paused.rowsDone());
+    try (ServiceProcess svc = ServiceProcess.startReady("crash-paused", fullSpeed())) {
+      // Longer than a lease and two polls: nothing may claim a paused task.
+      long quiet = LEASE.toMillis() + 3000;
+      long end = System.currentTimeMillis() + quiet;
+      while (System.currentTimeMillis() < end) {
+        TaskTable.Row r = tasks.row(id);
+        assertEquals("PAUSED", r.state(), "state after the restart");
+        assertNull(r.owner(), "a paused task has no owner");
+        assertEquals(paused.rowsDone(), r.rowsDone(), "a paused task does not move");
+        sleep(50);
+      }
+      assertEquals("PAUSED", svc.json("/tasks/" + id).getString("state"));
+      HttpResponse<String> resume = svc.command(id, "resume");
+      assertTrue(resume.statusCode() / 100 == 2, "resume: " + resume.statusCode() + resume.body());
+      tasks.awaitState(id, Duration.ofSeconds(120), "COMPLETED");
+    }
+    Db.copyReference("crash_paused_ref", "public.crash_paused", file, ", HEADER true");
+    Db.assertSameRows("crash_paused_ref", "public.crash_paused");
+  }
+
+  /**
+   * kill -9 the instance running the task {@value #KILLS} times, each a random 0.3-2 s after the
+   * task is RUNNING on it, restarting it each time; then lets the last instance finish. Returns the
+   * last instance, which the caller closes.
+   */
+  private static ServiceProcess crashUntilCompleted(
+      String name,
+      String id,
+      ServiceProcess first,
+      Map<String, String> slow,
+      Map<String, String> fast,
+      List<Kill> kills) {
+    ServiceProcess current = first;
+    try {
+      tasks.awaitOwner(id, Duration.ofSeconds(60), current);
+      while (kills.size() < KILLS) {
+        long delay = 300 + random.nextInt(1701);
+        sleep(delay);
+        TaskTable.Row before = tasks.row(id);
+        if (before.isFinal() || before.is("FAILED")) {
+          fail(
+              "the task ended after only "
+                  + kills.size()
+                  + " kills ("
+                  + before
+                  + "): slow it down for the test");
+        }
+        current.kill();
+        long killedAt = System.nanoTime();
+        TaskTable.Row atKill = tasks.row(id);
+        boolean last = kills.size() + 1 == KILLS;
+        ServiceProcess next = ServiceProcess.startReady(name, last ? fast : slow);
+        current = next;
+        TaskTable.Row claimed =
+            tasks.await(
+                id,
+                Duration.ofSeconds(60),
+                "taken over by " + next.name(),
+                r -> r.is("RUNNING") && next.owns(r.owner()) || r.is("COMPLETED"),
+                r -> r.is("FAILED") || r.is("TERMINATED"));
+        Duration takeover = Duration.ofNanos(System.nanoTime() - killedAt);
+        Kill kill =
+            new Kill(
+                kills.size() + 1,
+                delay,
+                atKill.state(),
+                atKill.rowsDone(),
+                next.startupTime(),
+                takeover,
+                claimed.rowsDone());
+        kills.add(kill);
+        System.out.printf(
+            "[CrashIT] %s kill #%d after %d ms: %s at row %d; restarted in %d ms; taken over %d ms"
+                + " after the kill, from row %d%n",
+            name,
+            kill.n(),
+            delay,
+            kill.stateAtKill(),
+            kill.rowsAtKill(),
+            kill.startup().toMillis(),
+            takeover.toMillis(),
+            kill.rowsAtTakeover());
+        assertTrue(
+            claimed.rowsDone() >= atKill.rowsDone(), "the checkpoint never goes back: " + claimed);
+      }
+      tasks.awaitState(id, Duration.ofMinutes(5), "COMPLETED");
+      return current;
+    } catch (RuntimeException | Error e) {
+      System.out.println(
+          "[CrashIT] last log lines of " + current.name() + ":\n" + current.tail(30));
+      current.close();
+      throw e;
+    }
+  }
+
+  private static void report(String what, List<Kill> kills) {
+    long[] takeovers = kills.stream().mapToLong(k -> k.takeover().toMillis()).sorted().toArray();
+    long[] startups = kills.stream().mapToLong(k -> k.startup().toMillis()).sorted().toArray();
+    System.out.printf(
+        "[CrashIT] %s: %d kills; takeover after a kill (ms): min %d, median %d, max %d; of which"
+            + " JVM start to ready (ms): min %d, median %d, max %d; all takeovers: %s%n",
+        what,
+        kills.size(),
+        takeovers[0],
+        takeovers[takeovers.length / 2],
+        takeovers[takeovers.length - 1],
+        startups[0],
+        startups[startups.length / 2],
+        startups[startups.length - 1],
+        kills.stream().map(k -> k.takeover().toMillis() + "").toList());
+    assertTrue(kills.size() >= KILLS, "at least " + KILLS + " kills");
+  }
+
+  private static long size(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
