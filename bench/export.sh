@@ -32,6 +32,7 @@ sql "analyze $SRC" >/dev/null
 n=$(sql "select count(*) from $SRC")
 [[ "$n" == "$ROWS" ]] || die "$SRC has $n rows, expected $ROWS"
 
+wait_for_load   # before the JVM starts (the service is measured warm, after the warm-up)
 start_service
 
 # ------------------------------------------------------------------ export ---
@@ -72,7 +73,6 @@ export_service() {
   printf '%s %s %s %s\n' "$(elapsed "$s" "$e")" "$(elapsed "$e" "$d")" "$post" "$id"
 }
 
-wait_for_load
 LOAD_START=$(loadavg)
 log "load average (1/5/15 min) before the runs: $LOAD_START"
 

@@ -24,6 +24,7 @@ CSV_BYTES=$(stat -c %s "$CSV")
 log "data: $CSV ($CSV_BYTES bytes, $(awk -v b="$CSV_BYTES" -v r="$ROWS" 'BEGIN{printf "%.1f", b/r}') bytes/row)"
 CSV_SQL=$(sql_literal "$CSV")   # for use inside a single-quoted SQL literal
 
+wait_for_load   # before the JVM starts (the service is measured warm, after the warm-up)
 start_service
 
 # ------------------------------------------------------------------ import ---
@@ -100,7 +101,6 @@ check_tables() {   # REF SVC -> dies on mismatch
   [[ "$diff" == 0 ]] || die "$diff rows of $ref are missing/different in $svc"
 }
 
-wait_for_load
 LOAD_START=$(loadavg)
 log "load average (1/5/15 min) before the runs: $LOAD_START"
 

@@ -23,7 +23,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 log()  { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die()  { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+die()  {
+  printf '[bench] ERROR: %s\n' "$*" >&2
+  if [[ -n "${SVC_PID:-}" ]] && ! kill -0 "$SVC_PID" 2>/dev/null; then
+    printf '[bench] the service (pid %s) is not running any more; see %s\n' "$SVC_PID" "$OUT/service.log" >&2
+  fi
+  exit 1
+}
 now()  { date +%s.%N; }
 # elapsed START END -> seconds with 3 decimals
 elapsed() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f", e - s }'; }
@@ -31,7 +37,8 @@ elapsed() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f", e - s }'; }
 rate() { awk -v r="$1" -v t="$2" 'BEGIN { if (t <= 0) t = 0.001; printf "%.0f", r / t }'; }
 # median of integers (rounded) / median with 3 decimals
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) printf "%.0f", a[(NR + 1) / 2]; else printf "%.0f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-median3() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) printf "%.3f", a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# ('-' values, unknown, are left out; '-' if none is left)
+median3() { printf '%s\n' "$@" | grep -v '^-$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) printf "-"; else if (NR % 2) printf "%.3f", a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 loadavg() { awk '{ print $1 " " $2 " " $3 }' /proc/loadavg; }
 join_by_comma() { local IFS=,; echo "$*"; }
@@ -47,6 +54,16 @@ done
 
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
+# One benchmark at a time per OUT: they share the service log, the storage dir and the machine.
+# (The lock is released when the script exits.)
+LOCK_WAIT="${LOCK_WAIT:-1800}"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$OUT/.lock"
+  if ! flock -n 9; then
+    log "another benchmark holds $OUT/.lock; waiting up to ${LOCK_WAIT}s"
+    flock -w "$LOCK_WAIT" 9 || die "another benchmark still holds $OUT/.lock after ${LOCK_WAIT}s"
+  fi
+fi
 # TSM_STORAGE_DIR of the benchmarked service; uploaded copies and export files are bench-only.
 rm -rf "$OUT/files"
 mkdir -p "$OUT/files"
@@ -166,7 +183,7 @@ start_service() {
   QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
   QUARKUS_DATASOURCE_USERNAME="$PGUSER" \
   TSM_STORAGE_DIR="$OUT/files" \
-    java $JAVA_OPTS -jar "$JAR" >"$OUT/service.log" 2>&1 &
+    java $JAVA_OPTS -jar "$JAR" >"$OUT/service.log" 2>&1 9>&- &   # 9: the OUT lock, not for the JVM
   SVC_PID=$!
 
   local deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
@@ -232,26 +249,52 @@ svc_mem() {
 # log_times ID -> "accepted running ended staged_ms checked_ms" for task ID from the service log:
 # the times (epoch seconds, ms precision) of its "accepted", "running from row" and "run ended"
 # lines, and the staging/check times an import's "accepted" line reports; '-' where absent.
+# Reads both the plain console format ("2026-01-01 10:00:00,123 INFO ...") and JSON lines
+# ({"timestamp":"2026-01-01T10:00:00.123456789Z",...,"message":"..."}).
 log_times() {
   python3 - "$OUT/service.log" "$1" <<'PY'
-import re, sys, datetime
+import json, re, sys, datetime
 path, tid = sys.argv[1], sys.argv[2]
 marks = {'accepted': '-', 'running': '-', 'ended': '-', 'staged': '-', 'checked': '-'}
+
+def parse(line):
+    """(epoch seconds, message) of a log line, or None."""
+    if line.startswith('{'):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            return None
+        m = re.match(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$',
+                     str(rec.get('timestamp', '')))
+        if not m:
+            return None
+        t = datetime.datetime.fromisoformat(m.group(1) + '+00:00' if m.group(3) in (None, 'Z')
+                                            else m.group(1) + m.group(3))
+        frac = float('0.' + m.group(2)) if m.group(2) else 0.0
+        return t.timestamp() + frac, str(rec.get('message', ''))
+    try:
+        t = datetime.datetime.strptime(line[:23], '%Y-%m-%d %H:%M:%S,%f').timestamp()
+    except ValueError:
+        return None
+    return t, line[23:]
+
 with open(path, encoding='utf-8', errors='replace') as f:
     for line in f:
         if tid not in line:
             continue
-        key = ('accepted' if ' accepted (' in line else
-               'running' if ' running from row ' in line else
-               'ended' if ': run ended' in line else None)
+        parsed = parse(line)
+        if parsed is None:
+            continue
+        t, msg = parsed
+        if tid not in msg:
+            continue
+        key = ('accepted' if ' accepted (' in msg else
+               'running' if ' running from row ' in msg else
+               'ended' if ': run ended' in msg else None)
         if key is None or marks[key] != '-':
             continue
-        try:
-            t = datetime.datetime.strptime(line[:23], '%Y-%m-%d %H:%M:%S,%f').timestamp()
-        except ValueError:
-            continue
         marks[key] = '%.3f' % t
-        m = re.search(r'staged in (\d+) ms, checked in (\d+) ms', line)
+        m = re.search(r'staged in (\d+) ms, checked in (\d+) ms', msg)
         if key == 'accepted' and m:
             marks['staged'], marks['checked'] = m.group(1), m.group(2)
 print(marks['accepted'], marks['running'], marks['ended'], marks['staged'], marks['checked'])
@@ -273,9 +316,11 @@ wait_for_load() {
   done
 }
 
-# commit of the working tree; '+dirty' if src/ or pom.xml differ from it (the jar may not match)
+# commit of the working tree; '+dirty' if src/ or pom.xml differ from it (the jar may not match).
+# COMMIT overrides it (e.g. for a JAR copied from an earlier build).
 bench_commit() {
   local c
+  [[ -z "${COMMIT:-}" ]] || { echo "$COMMIT"; return; }
   c=$(git rev-parse --short HEAD 2>/dev/null) || { echo none; return; }
   git diff --quiet HEAD -- src pom.xml 2>/dev/null || c="$c+dirty"
   echo "$c"
