@@ -72,6 +72,7 @@ public class ExportResource {
     return accepted(exports.create(request), tasks);
   }
 
+  /** 202 with the new task and its Location (shared by every endpoint that starts a task). */
   static Response accepted(UUID id, TaskService tasks) {
     TaskView view = TaskView.of(tasks.get(id).await().atMost(Duration.ofSeconds(30)));
     return Response.accepted(view).location(URI.create("/tasks/" + id)).build();

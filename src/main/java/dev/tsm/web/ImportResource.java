@@ -19,7 +19,6 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
-import java.time.Duration;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
@@ -206,7 +205,6 @@ public class ImportResource {
   }
 
   private Response created(UUID id) {
-    TaskView view = TaskView.of(tasks.get(id).await().atMost(Duration.ofSeconds(30)));
-    return Response.accepted(view).location(URI.create("/tasks/" + id)).build();
+    return ExportResource.accepted(id, tasks);
   }
 }
