@@ -37,6 +37,11 @@ public class ExportService {
   }
 
   /** What a client asks for; only {@code table} is required. */
+  @org.eclipse.microprofile.openapi.annotations.media.Schema(
+      name = "ExportRequest",
+      example =
+          "{\"table\": \"sales\", \"columns\": [\"id\", \"amount\"], \"delimiter\": \",\","
+              + " \"header\": true}")
   public record Request(String table, List<String> columns, String delimiter, Boolean header) {}
 
   public UUID create(Request request) {

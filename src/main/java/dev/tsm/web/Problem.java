@@ -5,7 +5,14 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** An RFC 9457 problem body. */
-@Schema(name = "Problem", description = "RFC 9457 problem details")
+@Schema(
+    name = "Problem",
+    description = "RFC 9457 problem details",
+    example =
+        "{\"type\": \"about:blank\", \"title\": \"Conflict\", \"status\": 409, \"detail\":"
+            + " \"task 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10 is COMPLETED and cannot be paused\","
+            + " \"instance\": \"/tasks/0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10/pause\","
+            + " \"state\": \"COMPLETED\"}")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Problem(
     @Schema(example = "about:blank") String type,

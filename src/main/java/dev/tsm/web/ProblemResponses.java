@@ -5,8 +5,8 @@ import org.eclipse.microprofile.openapi.OASFilter;
 import org.eclipse.microprofile.openapi.models.Operation;
 
 /**
- * Every error response in the API description is an RFC 9457 problem: declared once here rather
- * than on each operation's 4xx and 5xx responses.
+ * Every error response in the API description is an RFC 9457 problem, and every 202 the task:
+ * declared once here rather than on each operation's responses.
  */
 public class ProblemResponses implements OASFilter {
   @Override
@@ -19,6 +19,16 @@ public class ProblemResponses implements OASFilter {
         .getAPIResponses()
         .forEach(
             (code, response) -> {
+              if ("202".equals(code) && response.getContent() == null) {
+                // Every 202 of this API answers with the task as it is now.
+                response.setContent(
+                    OASFactory.createContent()
+                        .addMediaType(
+                            "application/json",
+                            OASFactory.createMediaType()
+                                .schema(
+                                    OASFactory.createSchema().ref("#/components/schemas/Task"))));
+              }
               if ((code.startsWith("4") || code.startsWith("5")) && response.getContent() == null) {
                 response.setContent(
                     OASFactory.createContent()

@@ -32,7 +32,12 @@ public class TableResource {
   }
 
   /** A table, its estimated row count and its columns. */
-  @Schema(name = "Table")
+  @Schema(
+      name = "Table",
+      example =
+          "{\"schema\": \"public\", \"name\": \"sales\", \"estimatedRows\": 1000000,"
+              + " \"primaryKey\": true, \"columns\": [{\"name\": \"id\", \"type\": \"integer\"},"
+              + " {\"name\": \"amount\", \"type\": \"numeric\"}]}")
   public record TableView(
       @Schema(example = "public") String schema,
       @Schema(example = "sales") String name,

@@ -10,7 +10,18 @@ import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** A task as clients see it, with its progress worked out. */
-@Schema(name = "Task", description = "A task and its live progress")
+@Schema(
+    name = "Task",
+    description = "A task and its live progress",
+    example =
+        "{\"id\": \"0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10\", \"kind\": \"IMPORT\","
+            + " \"state\": \"RUNNING\", \"requestedState\": null, \"table\": \"public.sales\","
+            + " \"options\": {\"mode\": \"create\", \"delimiter\": \",\", \"header\": true,"
+            + " \"onError\": \"fail\", \"maxErrors\": null}, \"rowsDone\": 412000,"
+            + " \"rowsSkipped\": 0, \"bytesDone\": 32900000, \"bytesTotal\": 79000000,"
+            + " \"rowsTotal\": null, \"percent\": 41.6, \"rowsPerSecond\": 598000.0,"
+            + " \"etaSeconds\": 1, \"error\": null, \"createdAt\": \"2026-11-27T23:59:06.675Z\","
+            + " \"updatedAt\": \"2026-11-27T23:59:07.412Z\", \"finishedAt\": null}")
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record TaskView(
     @Schema(example = "0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10") String id,
