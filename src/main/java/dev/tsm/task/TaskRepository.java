@@ -132,14 +132,20 @@ public class TaskRepository {
 
   /**
    * Ends this instance's run of a task: the task goes to {@code to} and loses its owner. Fenced on
-   * the owner: an instance that lost the task changes nothing.
+   * the owner: an instance that lost the task changes nothing. Null also when a pause is ended
+   * while a terminate waits: the caller terminates instead.
    */
   public Uni<Task> release(UUID id, String owner, TaskState to, String error) {
     String sql =
-        "UPDATE tsm.task SET state = $3, requested_state = NULL, owner = NULL, lease_until = NULL,"
+        "UPDATE tsm.task SET state = $3, owner = NULL, lease_until = NULL,"
+            // A task handed back (PENDING) keeps a terminate asked meanwhile for its next owner.
+            + " requested_state = CASE WHEN $3 = 'PENDING' THEN requested_state END,"
             + " error = $4, updated_at = now(),"
             + " finished_at = CASE WHEN $3 IN ('COMPLETED', 'TERMINATED') THEN now() END"
-            + " WHERE id = $1 AND owner = $2 AND state = 'RUNNING' RETURNING *";
+            + " WHERE id = $1 AND owner = $2 AND state = 'RUNNING'"
+            // A terminate that arrived after the pause was seen wins: no PAUSED then.
+            + " AND NOT ($3 = 'PAUSED' AND requested_state IS NOT DISTINCT FROM 'TERMINATED')"
+            + " RETURNING *";
     return one(pool.preparedQuery(sql).execute(Tuple.of(id, owner, to.name(), error)));
   }
 

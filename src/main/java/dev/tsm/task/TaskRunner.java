@@ -163,12 +163,17 @@ public class TaskRunner {
             ? blocking(() -> ends.terminate(run.task, run.owner))
             : repository
                 .release(run.task.id(), run.owner, stop, null)
-                .invoke(
+                .flatMap(
                     task -> {
+                      if (task == null && stop == TaskState.PAUSED) {
+                        // A terminate came in after the pause was seen: it wins.
+                        return blocking(() -> ends.terminate(run.task, run.owner));
+                      }
                       if (task != null && stop == TaskState.PAUSED && task.requestedAt() != null) {
                         metrics.paused(
                             java.time.Duration.between(task.requestedAt(), task.updatedAt()));
                       }
+                      return Uni.createFrom().item(task);
                     });
     finish(run, end, stop.name());
   }

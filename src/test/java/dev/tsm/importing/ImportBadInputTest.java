@@ -1,5 +1,7 @@
 package dev.tsm.importing;
 
+import static dev.tsm.support.Problems.assertMentions;
+import static dev.tsm.support.Problems.assertProblem;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,7 +24,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +47,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 @QuarkusTest
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
 class ImportBadInputTest {
-  private static final String PROBLEM = "application/problem+json";
   private static final Path IMPORTS = Path.of("target", "test-files", "imports");
   private static final int ROWS = 3000;
   private static final int BATCH_ROWS =
@@ -497,31 +497,6 @@ class ImportBadInputTest {
 
   private static Response postCsv(byte[] body, Map<String, ?> params) {
     return given().contentType("text/csv").queryParams(params).body(body).post("/imports");
-  }
-
-  private static JsonPath assertProblem(Response r, int status, String... words) {
-    String body = r.asString();
-    assertEquals(status, r.statusCode(), body);
-    assertTrue(
-        r.contentType() != null && r.contentType().startsWith(PROBLEM),
-        "Content-Type " + r.contentType() + ": " + body);
-    JsonPath p = r.jsonPath();
-    assertEquals(status, p.getInt("status"), body);
-    assertNotNull(p.getString("type"), body);
-    assertNotNull(p.getString("title"), body);
-    assertNotNull(p.getString("instance"), body);
-    String detail = p.getString("detail");
-    assertNotNull(detail, body);
-    assertMentions(detail, Arrays.asList(words));
-    return p;
-  }
-
-  private static void assertMentions(String text, List<String> words) {
-    for (String word : words) {
-      assertTrue(
-          text.toLowerCase(Locale.ROOT).contains(word.toLowerCase(Locale.ROOT)),
-          "'" + text + "' should mention '" + word + "'");
-    }
   }
 
   /** The staging table holds exactly the committed rows: the first good rows of the file. */

@@ -1,5 +1,6 @@
 package dev.tsm.task;
 
+import static dev.tsm.support.Problems.assertProblem;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tsm.support.Api;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
+import dev.tsm.support.Problems;
 import dev.tsm.support.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -40,7 +42,7 @@ import org.junit.jupiter.api.Test;
 @TestProfile(TaskApiTest.TwoRunners.class)
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
 class TaskApiTest {
-  private static final String PROBLEM = "application/problem+json";
+  private static final String PROBLEM = Problems.MEDIA_TYPE;
 
   /** At most two tasks run at once. */
   public static class TwoRunners implements QuarkusTestProfile {
@@ -272,26 +274,6 @@ class TaskApiTest {
     JsonPath p = assertProblem(Api.command(id, command), 409, state, "cannot be " + verb);
     assertEquals(state, p.getString("state"), "the problem names the current state");
     assertEquals("/tasks/" + id + "/" + command, p.getString("instance"));
-  }
-
-  private static JsonPath assertProblem(Response r, int status, String... words) {
-    String body = r.asString();
-    assertEquals(status, r.statusCode(), body);
-    assertTrue(
-        r.contentType() != null && r.contentType().startsWith(PROBLEM),
-        "Content-Type " + r.contentType() + ": " + body);
-    JsonPath p = r.jsonPath();
-    assertEquals(status, p.getInt("status"), body);
-    assertNotNull(p.getString("type"), body);
-    assertNotNull(p.getString("title"), body);
-    String detail = p.getString("detail");
-    assertNotNull(detail, body);
-    for (String word : words) {
-      assertTrue(
-          detail.toLowerCase(Locale.ROOT).contains(word.toLowerCase(Locale.ROOT)),
-          "'" + detail + "' should mention '" + word + "'");
-    }
-    return p;
   }
 
   private static void assertResponses(
