@@ -56,20 +56,21 @@ import_service() {   # TABLE FILE -> prints "seconds task-id"
   id=$(task_id "$body")
   wait_completed "$id" "$IMPORT_TIMEOUT"
   e=$(now)
-  printf '%s %s\n' "$(elapsed "$s" "$e")" "$id"
+  printf '%s %s %s\n' "$(elapsed "$s" "$e")" "$id" "$s"
 }
 
-# split_times SECONDS ID -> "staging checks run rest" in seconds: the service's own staging and
-# check times (from its "accepted" log line), accepted -> "run ended", and what is left of the
-# wall time (HTTP round trips, polling).
+# split_times SECONDS ID START -> "accept upload run rest" in seconds: POST start -> the task's
+# "accepted" line (the body, or its first rows for a large one, on disk plus the checks); the
+# upload as the service timed it (for a large body it overlaps the run); "accepted" -> "run ended";
+# and what is left of the wall time (HTTP round trips, polling).
 split_times() {
-  local wall=$1 acc run end staged checked
+  local wall=$1 start=$3 acc run end staged checked
   read -r acc run end staged checked < <(log_times "$2")
   if [[ "$acc" == - || "$end" == - || "$staged" == - ]]; then
     echo "- - - -"; return
   fi
-  awk -v w="$wall" -v a="$acc" -v e="$end" -v st="$staged" -v ch="$checked" \
-    'BEGIN { r = e - a; printf "%.3f %.3f %.3f %.3f\n", st / 1000, ch / 1000, r, w - st / 1000 - ch / 1000 - r }'
+  awk -v w="$wall" -v s="$start" -v a="$acc" -v e="$end" -v st="$staged" \
+    'BEGIN { printf "%.3f %.3f %.3f %.3f\n", a - s, st / 1000, e - a, w - (e - s) }'
 }
 
 count_rows() {   # TABLE EXPECTED -> dies unless the table has EXPECTED rows
@@ -122,19 +123,19 @@ else
 fi
 
 # -------------------------------------------------------------------- runs ---
-declare -a R_PSQL=() R_SVC=() S_STAGE=() S_CHECK=() S_RUN=() S_REST=() T_SVC=()
+declare -a R_PSQL=() R_SVC=() S_ACCEPT=() S_UPLOAD=() S_RUN=() S_REST=() T_SVC=()
 for i in $(seq 1 "$RUNS"); do
   ref="bench_ref_$i" svc="bench_svc_$i"
   tp=$(import_psql "$ref")
   out=$(import_service "$svc" "$CSV")
-  read -r ts id <<<"$out"
+  read -r ts id started <<<"$out"
   check_tables "$ref" "$svc"
   rp=$(rate "$ROWS" "$tp"); rs=$(rate "$ROWS" "$ts")
   R_PSQL+=("$rp"); R_SVC+=("$rs"); T_SVC+=("$ts")
-  read -r st ch ru re < <(split_times "$ts" "$id")
-  S_STAGE+=("$st"); S_CHECK+=("$ch"); S_RUN+=("$ru"); S_REST+=("$re")
-  printf 'run %d/%d: psql \\copy %8ss %10s rows/s | service %8ss %10s rows/s (upload+staging %ss, checks %ss, run %ss, rest %ss)\n' \
-    "$i" "$RUNS" "$tp" "$rp" "$ts" "$rs" "$st" "$ch" "$ru" "$re"
+  read -r ac up ru re < <(split_times "$ts" "$id" "$started")
+  S_ACCEPT+=("$ac"); S_UPLOAD+=("$up"); S_RUN+=("$ru"); S_REST+=("$re")
+  printf 'run %d/%d: psql \\copy %8ss %10s rows/s | service %8ss %10s rows/s (accepted after %ss, run %ss, rest %ss; upload %ss)\n' \
+    "$i" "$RUNS" "$tp" "$rp" "$ts" "$rs" "$ac" "$ru" "$re" "$up"
 done
 HWM_1X=$(svc_mem VmHWM)
 
@@ -173,7 +174,7 @@ psql \\copy median : $med_psql rows/s
 service median    : $med_svc rows/s
 ratio svc/psql    : $ratio
 service peak RSS  : $rss_mib MiB (VmHWM after warm-up + runs, $JAVA_OPTS)
-service time split: median upload+staging $(median3 "${S_STAGE[@]}")s, checks $(median3 "${S_CHECK[@]}")s, run $(median3 "${S_RUN[@]}")s, rest $(median3 "${S_REST[@]}")s (of $(median3 "${T_SVC[@]}")s)
+service time split: median accepted after $(median3 "${S_ACCEPT[@]}")s, run $(median3 "${S_RUN[@]}")s, rest $(median3 "${S_REST[@]}")s (of $(median3 "${T_SVC[@]}")s); upload $(median3 "${S_UPLOAD[@]}")s, overlapping the run
 warm-up           : $WARMUP x $WARMUP_ROWS rows
 date              : $when
 nproc             : $cores

@@ -248,7 +248,9 @@ svc_mem() {
 
 # log_times ID -> "accepted running ended staged_ms checked_ms" for task ID from the service log:
 # the times (epoch seconds, ms precision) of its "accepted", "running from row" and "run ended"
-# lines, and the staging/check times an import's "accepted" line reports; '-' where absent.
+# lines, and the staging/check times an import reports ("accepted (staged in X ms, checked in Y
+# ms)", or, for a task started while its body arrived, "received in X ms" of the whole upload and
+# "checked in Y ms"); '-' where absent.
 # Reads both the plain console format ("2026-01-01 10:00:00,123 INFO ...") and JSON lines
 # ({"timestamp":"2026-01-01T10:00:00.123456789Z",...,"message":"..."}).
 log_times() {
@@ -288,7 +290,11 @@ with open(path, encoding='utf-8', errors='replace') as f:
         t, msg = parsed
         if tid not in msg:
             continue
-        key = ('accepted' if ' accepted (' in msg else
+        m = re.search(r'upload of \d+ bytes received in (\d+) ms', msg)
+        if m and marks['staged'] == '-':
+            marks['staged'] = m.group(1)   # a task that started while its body arrived
+            continue
+        key = ('accepted' if ' accepted (' in msg or ' accepted while ' in msg else
                'running' if ' running from row ' in msg else
                'ended' if ': run ended' in msg else None)
         if key is None or marks[key] != '-':
@@ -297,6 +303,9 @@ with open(path, encoding='utf-8', errors='replace') as f:
         m = re.search(r'staged in (\d+) ms, checked in (\d+) ms', msg)
         if key == 'accepted' and m:
             marks['staged'], marks['checked'] = m.group(1), m.group(2)
+        m = re.search(r'on disk, checked in (\d+) ms', msg)
+        if key == 'accepted' and m:
+            marks['checked'] = m.group(1)
 print(marks['accepted'], marks['running'], marks['ended'], marks['staged'], marks['checked'])
 PY
 }

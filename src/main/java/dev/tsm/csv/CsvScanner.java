@@ -2,10 +2,12 @@ package dev.tsm.csv;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CancellationException;
 
 /**
  * Finds record boundaries in a CSV file, byte by byte, with PostgreSQL's quoting rules, and checks
@@ -13,17 +15,23 @@ import java.nio.file.StandardOpenOption;
  * raw bytes of good records go to PostgreSQL's own CSV parser (COPY), so that parser alone defines
  * the result, exactly as {@code psql \copy} does.
  *
- * <p>It starts at any byte offset where a record starts, which is what makes resume O(1).
+ * <p>It starts at any byte offset where a record starts, which is what makes resume O(1). It can
+ * follow a file that is still being uploaded ({@link Growth}): it reads only bytes that reached the
+ * disk and waits for more where a record is cut short.
  */
 public final class CsvScanner implements Closeable {
   private static final int READ_SIZE = 1 << 18;
   private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+  // Waits for a growing file are cut in slices so that a cancel is seen soon.
+  private static final long WAIT_SLICE_NANOS = 100_000_000L;
 
   private final FileChannel channel;
   private final byte[] buf = new byte[READ_SIZE];
   private final ByteBuffer window = ByteBuffer.wrap(buf);
   private final byte delimiter;
   private final CsvLimits limits;
+  private final Growth growth;
+  private volatile boolean cancelled;
   private int pos;
   private int limit;
   private long windowOffset;
@@ -35,15 +43,52 @@ public final class CsvScanner implements Closeable {
    */
   public CsvScanner(Path file, long offset, long line, CsvDialect dialect, CsvLimits limits)
       throws IOException {
+    this(file, offset, line, dialect, limits, Growth.WHOLE);
+  }
+
+  /** A scanner of a file that may still grow: it reads what {@code growth} says is on disk. */
+  public CsvScanner(
+      Path file, long offset, long line, CsvDialect dialect, CsvLimits limits, Growth growth)
+      throws IOException {
     this.channel = FileChannel.open(file, StandardOpenOption.READ);
     this.delimiter = dialect.delimiter();
     this.limits = limits;
+    this.growth = growth;
     this.line = line;
     channel.position(offset);
     windowOffset = offset;
-    if (offset == 0 && fill(0) && startsWithBom()) {
-      pos = BOM.length;
+    if (offset == 0) {
+      // The first bytes decide about a byte order mark: have them all before looking.
+      awaitBytes(BOM.length);
+      if (fill(0) && startsWithBom()) {
+        pos = BOM.length;
+      }
     }
+  }
+
+  /**
+   * Whether the next record can start without waiting for the file to grow: always for a complete
+   * file. A record that then turns out to be cut short still waits for its end.
+   */
+  public boolean ready() {
+    return pos < limit || growth.complete() || growth.readable() > windowOffset + limit;
+  }
+
+  /** Waits up to {@code timeoutNanos} for {@link #ready()}. */
+  public void awaitReady(long timeoutNanos) throws IOException {
+    long deadline = System.nanoTime() + timeoutNanos;
+    while (!ready()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return;
+      }
+      waitForGrowth(windowOffset + limit, Math.min(left, WAIT_SLICE_NANOS));
+    }
+  }
+
+  /** Ends any wait for the file to grow, now and later, with a {@link CancellationException}. */
+  public void cancel() {
+    cancelled = true;
   }
 
   /** Byte offset of the next record. */
@@ -207,21 +252,51 @@ public final class CsvScanner implements Closeable {
     return buf[0] == BOM[0] && buf[1] == BOM[1] && buf[2] == BOM[2];
   }
 
-  /** Reads the next window of the file; {@code consumed} bytes of the current one are done. */
+  /**
+   * Reads the next window of the file; {@code consumed} bytes of the current one are done. Returns
+   * false at the end of a complete file; waits while a growing file has nothing more yet.
+   */
   private boolean fill(int consumed) throws IOException {
     windowOffset += consumed;
+    pos = 0;
+    limit = 0;
+    awaitBytes(windowOffset + 1);
+    long readable = growth.readable();
+    if (readable <= windowOffset) {
+      return false; // complete, and all of it read
+    }
     window.clear();
+    window.limit((int) Math.min(buf.length, readable - windowOffset));
     int n;
     do {
       n = channel.read(window);
     } while (n == 0);
-    pos = 0;
     limit = Math.max(n, 0);
     return n > 0;
   }
 
+  /** Waits until {@code bytes} bytes of the file are readable or the file is complete. */
+  private void awaitBytes(long bytes) throws IOException {
+    while (growth.readable() < bytes && !growth.complete()) {
+      waitForGrowth(bytes - 1, WAIT_SLICE_NANOS);
+    }
+  }
+
+  private void waitForGrowth(long beyond, long timeoutNanos) throws IOException {
+    if (cancelled) {
+      throw new CancellationException("the scan was cancelled");
+    }
+    try {
+      growth.await(beyond, timeoutNanos);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for the upload");
+    }
+  }
+
   @Override
   public void close() throws IOException {
+    cancelled = true;
     channel.close();
   }
 }

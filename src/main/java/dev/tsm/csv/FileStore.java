@@ -5,6 +5,7 @@ import dev.tsm.ProblemException;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.AsyncFile;
@@ -23,6 +24,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.HexFormat;
 import java.util.UUID;
 
@@ -132,111 +134,216 @@ public class FileStore {
 
   /**
    * Streams a request body to the task's staged file without a blocking thread: chunks are hashed
-   * and written as they arrive, the request paused while the disk catches up.
+   * and written as they arrive, the request paused while the disk catches up. The returned upload
+   * tells readers how much is on disk while it grows; {@code done} completes once the body ended
+   * and all of it is on disk. When the body breaks off, the caller decides when readers learn it
+   * ({@link Upload#fail}): a task reading it may have to be stopped first.
    */
-  public Uni<Staged> stage(UUID taskId, HttpServerRequest request, long maxBytes, Context context) {
+  public Receiving receive(
+      UUID taskId, HttpServerRequest request, long maxBytes, long expected, Context context) {
     Path target = importFile(taskId);
-    Path partial = target.resolveSibling(taskId + ".upload");
+    Receiving receiving = new Receiving(target, new Upload(expected));
     Vertx vertx = context.owner();
-    return Uni.createFrom()
-        .<Staged>emitter(
-            emitter ->
-                // The file and the request must be used from the request's own context.
-                context.runOnContext(
-                    ignored -> {
-                      request.pause();
-                      vertx
-                          .fileSystem()
-                          .mkdirs(imports.toString())
-                          .compose(
-                              v ->
-                                  vertx
-                                      .fileSystem()
-                                      .open(
-                                          partial.toString(),
-                                          new OpenOptions()
-                                              .setWrite(true)
-                                              .setCreate(true)
-                                              .setTruncateExisting(true)))
-                          .onFailure(emitter::fail)
-                          .onSuccess(
-                              file -> receive(request, file, maxBytes, partial, target, emitter));
-                    }))
-        .onFailure()
-        .invoke(e -> deleteQuietly(partial));
+    Uni<Staged> done =
+        Uni.createFrom()
+            .<Staged>emitter(
+                emitter ->
+                    // The file and the request must be used from the request's own context.
+                    context.runOnContext(
+                        ignored -> {
+                          request.pause();
+                          vertx
+                              .fileSystem()
+                              .mkdirs(imports.toString())
+                              .compose(
+                                  v ->
+                                      vertx
+                                          .fileSystem()
+                                          .open(
+                                              target.toString(),
+                                              new OpenOptions()
+                                                  .setWrite(true)
+                                                  .setCreate(true)
+                                                  .setTruncateExisting(true)))
+                              .onFailure(emitter::fail)
+                              .onSuccess(
+                                  file ->
+                                      new Writer(request, file, maxBytes, receiving, emitter)
+                                          .start());
+                        }))
+            .onFailure()
+            .invoke(e -> deleteQuietly(target))
+            .memoize()
+            .indefinitely();
+    receiving.done = done;
+    done.subscribe().with(staged -> {}, failure -> {}); // start now; the outcome is kept
+    return receiving;
   }
 
-  private void receive(
-      HttpServerRequest request,
-      AsyncFile file,
-      long maxBytes,
-      Path partial,
-      Path target,
-      UniEmitter<? super Staged> emitter) {
-    MessageDigest sha = sha256();
-    long[] size = {0};
-    boolean[] failed = {false};
-    Buffer[] pending = {Buffer.buffer(WRITE_CHUNK + (1 << 16))};
-    request.handler(
-        chunk -> {
-          if (failed[0]) {
-            return;
-          }
-          size[0] += chunk.length();
-          if (size[0] > maxBytes) {
-            failed[0] = true;
-            file.close();
-            emitter.fail(tooLarge(maxBytes));
-            return;
-          }
-          sha.update(chunk.getByteBuf().nioBuffer());
-          pending[0].appendBuffer(chunk);
-          if (pending[0].length() >= WRITE_CHUNK) {
-            // Few large writes: each AsyncFile write is a task of its own.
-            file.write(pending[0]);
-            pending[0] = Buffer.buffer(WRITE_CHUNK + (1 << 16));
-          }
-          if (file.writeQueueFull()) {
-            request.pause();
-            file.drainHandler(v -> request.resume());
-          }
-        });
-    request.exceptionHandler(
-        e -> {
-          if (!failed[0]) {
-            failed[0] = true;
-            file.close();
-            emitter.fail(
-                new UncheckedIOException(
-                    "the upload broke off: " + e.getMessage(), new IOException(e)));
-          }
-        });
-    Runnable end =
-        () -> {
-          if (failed[0]) {
-            return;
-          }
-          file.write(pending[0])
-              .compose(written -> file.close())
-              .onFailure(emitter::fail)
-              .onSuccess(
-                  closed -> {
-                    try {
-                      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-                      emitter.complete(
-                          new Staged(target, size[0], HexFormat.of().formatHex(sha.digest())));
-                    } catch (IOException e) {
-                      emitter.fail(new UncheckedIOException("could not store the upload", e));
-                    }
-                  });
-        };
-    if (request.isEnded()) {
-      // A short (or empty) body may have arrived whole before anyone listened.
-      end.run();
-      return;
+  private static final IllegalStateException REFUSED =
+      new IllegalStateException("the upload was refused before its end");
+
+  /** A body being written to disk. */
+  public static final class Receiving {
+    private final Path path;
+    private final Upload upload;
+    private volatile boolean discarding;
+    private Uni<Staged> done;
+
+    Receiving(Path path, Upload upload) {
+      this.path = path;
+      this.upload = upload;
     }
-    request.endHandler(v -> end.run());
-    request.resume();
+
+    public Path path() {
+      return path;
+    }
+
+    public Upload upload() {
+      return upload;
+    }
+
+    /** Completes once the whole body is on disk; fails if it broke off or passed the limit. */
+    public Uni<Staged> done() {
+      return done;
+    }
+
+    /**
+     * Keeps reading the body to its end but throws it away (the request was refused early, and the
+     * client is still sending): {@link #done()} then fails, and the file is deleted.
+     */
+    public void discard() {
+      discarding = true;
+    }
+  }
+
+  /** Writes one request body: few large writes, and the length of the gap-free prefix on disk. */
+  private static final class Writer {
+    private final HttpServerRequest request;
+    private final AsyncFile file;
+    private final long maxBytes;
+    private final Receiving receiving;
+    private final UniEmitter<? super Staged> emitter;
+    private final MessageDigest sha = sha256();
+    // Writes complete in any order; the upload advances over those whose predecessors are done.
+    private final ArrayDeque<long[]> inFlight = new ArrayDeque<>();
+    private Buffer pending = Buffer.buffer(WRITE_CHUNK + (1 << 16));
+    private long size;
+    private long queued;
+    private boolean failed;
+
+    Writer(
+        HttpServerRequest request,
+        AsyncFile file,
+        long maxBytes,
+        Receiving receiving,
+        UniEmitter<? super Staged> emitter) {
+      this.request = request;
+      this.file = file;
+      this.maxBytes = maxBytes;
+      this.receiving = receiving;
+      this.emitter = emitter;
+    }
+
+    void start() {
+      request.handler(this::chunk);
+      request.exceptionHandler(
+          e ->
+              fail(
+                  new UncheckedIOException("the upload broke off: " + e.getMessage(), e(e)),
+                  false));
+      if (request.isEnded()) {
+        // A short (or empty) body may have arrived whole before anyone listened.
+        end();
+        return;
+      }
+      request.endHandler(v -> end());
+      request.resume();
+    }
+
+    private void chunk(Buffer chunk) {
+      if (failed) {
+        return;
+      }
+      if (receiving.discarding) {
+        fail(REFUSED, true);
+        return;
+      }
+      size += chunk.length();
+      if (size > maxBytes) {
+        fail(tooLarge(maxBytes), false);
+        return;
+      }
+      sha.update(chunk.getByteBuf().nioBuffer());
+      pending.appendBuffer(chunk);
+      if (pending.length() >= WRITE_CHUNK) {
+        write();
+      }
+      if (file.writeQueueFull()) {
+        request.pause();
+        file.drainHandler(v -> request.resume());
+      }
+    }
+
+    /** Each AsyncFile write is a task of its own: write in large pieces. */
+    private Future<Void> write() {
+      long[] piece = {queued + pending.length(), 0};
+      queued = piece[0];
+      inFlight.add(piece);
+      Future<Void> written = file.write(pending);
+      pending = Buffer.buffer(WRITE_CHUNK + (1 << 16));
+      return written.onSuccess(
+          v -> {
+            piece[1] = 1;
+            while (!inFlight.isEmpty() && inFlight.peek()[1] == 1) {
+              receiving.upload.advance(inFlight.poll()[0]);
+            }
+          });
+    }
+
+    private void end() {
+      if (failed) {
+        return;
+      }
+      if (receiving.discarding) {
+        fail(REFUSED, true);
+        return;
+      }
+      failed = true; // the body is whole: a late connection error changes nothing
+      write()
+          .compose(written -> file.close())
+          .onFailure(emitter::fail)
+          .onSuccess(
+              closed ->
+                  emitter.complete(
+                      new Staged(receiving.path, size, HexFormat.of().formatHex(sha.digest()))));
+    }
+
+    /**
+     * Stops writing; with {@code drain}, reads the rest of the body so the client gets an answer.
+     */
+    private void fail(RuntimeException e, boolean drain) {
+      if (failed) {
+        return;
+      }
+      failed = true;
+      file.close();
+      if (drain) {
+        request.handler(ignored -> {});
+        request.endHandler(v -> emitter.fail(e));
+        request.exceptionHandler(x -> emitter.fail(e));
+        request.resume();
+        if (request.isEnded()) {
+          emitter.fail(e);
+        }
+        return;
+      }
+      emitter.fail(e);
+    }
+
+    private static IOException e(Throwable t) {
+      return t instanceof IOException io ? io : new IOException(t);
+    }
   }
 
   private static MessageDigest sha256() {

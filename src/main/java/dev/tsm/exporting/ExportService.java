@@ -70,7 +70,8 @@ public class ExportService {
                 null,
                 null,
                 rowCount(c, table),
-                new Checkpoint(0, 0, 0, 0, null)));
+                new Checkpoint(0, 0, 0, 0, null),
+                null));
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();

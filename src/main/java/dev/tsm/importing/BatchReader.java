@@ -4,6 +4,7 @@ import dev.tsm.csv.ByteBuf;
 import dev.tsm.csv.CsvDialect;
 import dev.tsm.csv.CsvLimits;
 import dev.tsm.csv.CsvScanner;
+import dev.tsm.csv.Growth;
 import dev.tsm.csv.ScannedRecord;
 import java.io.Closeable;
 import java.io.IOException;
@@ -13,9 +14,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Cuts the staged file into batches bounded in rows and bytes, from a checkpoint on. */
+/**
+ * Cuts the staged file into batches bounded in rows and bytes, from a checkpoint on. Of a file
+ * still arriving, a batch also ends where the data on disk ends once it has waited {@link
+ * #LINGER_NANOS} for more, even empty: so a slow upload still commits checkpoints (and hears pause
+ * and terminate, which are answered at commits) at least that often.
+ */
 final class BatchReader implements Closeable {
   private static final int REJECT_TEXT_LIMIT = 4096;
+  static final long LINGER_NANOS = 500_000_000L;
 
   private final CsvScanner scanner;
   private final int width;
@@ -24,9 +31,12 @@ final class BatchReader implements Closeable {
   private final ScannedRecord rec = new ScannedRecord();
   private boolean done;
   private ByteBuf buf;
+  // The buffer of a batch that took no bytes, for the next one.
+  private ByteBuf spare;
 
   BatchReader(
       Path file,
+      Growth growth,
       long offset,
       long line,
       CsvDialect dialect,
@@ -35,7 +45,7 @@ final class BatchReader implements Closeable {
       int maxRows,
       int maxBytes)
       throws IOException {
-    this.scanner = new CsvScanner(file, offset, line, dialect, limits);
+    this.scanner = new CsvScanner(file, offset, line, dialect, limits, growth);
     this.width = width;
     this.maxRows = maxRows;
     this.maxBytes = maxBytes;
@@ -47,12 +57,22 @@ final class BatchReader implements Closeable {
       return null;
     }
     long startOffset = scanner.offset();
-    buf = new ByteBuf(maxBytes + (maxBytes >> 3));
+    long openedAt = System.nanoTime();
+    buf = spare != null ? spare : new ByteBuf(maxBytes + (maxBytes >> 3));
+    spare = null;
     int[] starts = new int[Math.min(maxRows, 1024) + 1];
     long[] lines = new long[starts.length - 1];
     List<Batch.Reject> rejects = new ArrayList<>();
     int rows = 0;
     while (rows < maxRows && buf.length() < maxBytes) {
+      if (!scanner.ready()) {
+        long left = LINGER_NANOS - (System.nanoTime() - openedAt);
+        if (left <= 0) {
+          break;
+        }
+        scanner.awaitReady(left);
+        continue;
+      }
       if (!scanner.next(buf, rec)) {
         done = true;
         break;
@@ -77,6 +97,9 @@ final class BatchReader implements Closeable {
       return null;
     }
     starts[rows] = buf.length();
+    if (buf.length() == 0) {
+      spare = buf;
+    }
     return new Batch(
         buf.array(),
         Arrays.copyOf(starts, rows + 1),
@@ -121,8 +144,14 @@ final class BatchReader implements Closeable {
         .stripTrailing();
   }
 
+  /** Ends a wait for the file to grow, from another thread: the run was cancelled. */
+  void cancel() {
+    scanner.cancel();
+  }
+
   @Override
   public void close() throws IOException {
+    scanner.cancel();
     scanner.close();
   }
 }

@@ -7,6 +7,7 @@ import dev.tsm.csv.CsvField;
 import dev.tsm.csv.CsvFields;
 import dev.tsm.csv.CsvLimits;
 import dev.tsm.csv.CsvScanner;
+import dev.tsm.csv.Growth;
 import dev.tsm.csv.ScannedRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,8 +26,10 @@ import java.util.List;
  */
 record FileSample(List<String> names, List<ColumnType> types, long dataOffset, long dataLine) {
 
-  static FileSample read(Path file, CsvDialect dialect, CsvLimits limits, int sampleRows) {
-    try (CsvScanner scanner = new CsvScanner(file, 0, 1, dialect, limits)) {
+  /** Reads the sample; of a file still arriving, waits until its sample rows are on disk. */
+  static FileSample read(
+      Path file, Growth growth, CsvDialect dialect, CsvLimits limits, int sampleRows) {
+    try (CsvScanner scanner = new CsvScanner(file, 0, 1, dialect, limits, growth)) {
       ByteBuf buf = new ByteBuf(1 << 16);
       ScannedRecord rec = new ScannedRecord();
       long firstOffset;

@@ -43,12 +43,15 @@ public class ImportJob implements Job {
   private final FileStore files;
   private final CopyBatchWriter writer;
   private final TaskMetrics metrics;
+  private final Uploads uploads;
 
-  ImportJob(Config config, FileStore files, DataSource dataSource, TaskMetrics metrics) {
+  ImportJob(
+      Config config, FileStore files, DataSource dataSource, TaskMetrics metrics, Uploads uploads) {
     this.config = config;
     this.files = files;
     this.writer = new CopyBatchWriter(dataSource);
     this.metrics = metrics;
+    this.uploads = uploads;
   }
 
   @Override
@@ -78,10 +81,25 @@ public class ImportJob implements Job {
 
   /** Batches pulled from the file on demand: the next one is read only when asked for. */
   private Multi<Batch> batches(Task task, ImportPlan plan, ImportOptions options) {
+    AtomicReference<BatchReader> opened = new AtomicReference<>();
     return Multi.createFrom()
-        .resource(() -> open(task, plan, options), ImportJob::generate)
+        .resource(
+            () -> {
+              opened.set(open(task, plan, options));
+              return opened.get();
+            },
+            ImportJob::generate)
         .withFinalizer(ImportJob::close)
-        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+        .onCancellation()
+        .invoke(
+            () -> {
+              // A reader waiting for an upload to grow lets go of its thread at once.
+              BatchReader reader = opened.get();
+              if (reader != null) {
+                reader.cancel();
+              }
+            });
   }
 
   private static Multi<Batch> generate(BatchReader reader) {
@@ -147,6 +165,7 @@ public class ImportJob implements Job {
     try {
       return new BatchReader(
           file,
+          uploads.of(task),
           task.checkpoint().bytesDone(),
           task.checkpoint().line(),
           options.dialect(),

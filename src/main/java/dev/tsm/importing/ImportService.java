@@ -3,6 +3,8 @@ package dev.tsm.importing;
 import dev.tsm.Config;
 import dev.tsm.ProblemException;
 import dev.tsm.csv.FileStore;
+import dev.tsm.csv.Growth;
+import dev.tsm.csv.Upload;
 import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
@@ -11,6 +13,7 @@ import dev.tsm.task.NewTask;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskLog;
 import dev.tsm.task.TaskRunner;
+import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskTx;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -18,7 +21,9 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -27,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
@@ -38,16 +44,30 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ImportService {
   private static final Logger LOG = Logger.getLogger(ImportService.class);
+
+  /** Bodies of declared length over this start loading before they have fully arrived. */
+  static final long FOLLOW_FROM = 1 << 20;
+
   private final Config config;
   private final FileStore files;
   private final DataSource dataSource;
   private final TaskRunner runner;
+  private final TaskService tasks;
+  private final Uploads uploads;
 
-  ImportService(Config config, FileStore files, DataSource dataSource, TaskRunner runner) {
+  ImportService(
+      Config config,
+      FileStore files,
+      DataSource dataSource,
+      TaskRunner runner,
+      TaskService tasks,
+      Uploads uploads) {
     this.config = config;
     this.files = files;
     this.dataSource = dataSource;
     this.runner = runner;
+    this.tasks = tasks;
+    this.uploads = uploads;
   }
 
   /** What the client sent, before the body is read. */
@@ -84,25 +104,63 @@ public class ImportService {
 
   /**
    * Creates the task from a body streamed to disk without a blocking thread: the checks run on a
-   * worker, the body is staged on the event loop, then the task is stored on a worker.
+   * worker, the body is written by the event loop. A body of declared length over {@link
+   * #FOLLOW_FROM} is not waited for: the task is created once the header and sample rows are on
+   * disk and starts loading while the rest arrives. The answer still comes once the body ended.
    */
-  public Uni<UUID> create(Request request, HttpServerRequest http) {
+  public Uni<UUID> create(Request request, HttpServerRequest http, Long declaredLength) {
     Context context = Vertx.currentContext();
     UUID id = UUID.randomUUID();
     long max = config.importing().maxBodySize().asLongValue();
-    long[] start = {0};
     http.pause();
     return Uni.createFrom()
         .item(() -> check(request))
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
         .flatMap(
             table -> {
-              start[0] = System.nanoTime();
-              return files
-                  .stage(id, http, max, context)
-                  .emitOn(Infrastructure.getDefaultWorkerPool())
-                  .map(staged -> accept(request, table, id, staged, System.nanoTime() - start[0]));
+              long start = System.nanoTime();
+              long expected = declaredLength == null ? -1 : declaredLength;
+              FileStore.Receiving receiving = files.receive(id, http, max, expected, context);
+              if (expected <= FOLLOW_FROM) {
+                // Small, or of unknown length (only its end tells whether it fits the limit).
+                return detached(
+                    receiving
+                        .done()
+                        .emitOn(Infrastructure.getDefaultWorkerPool())
+                        .map(
+                            staged ->
+                                accept(request, table, id, staged, System.nanoTime() - start)));
+              }
+              AtomicBoolean created = new AtomicBoolean();
+              receiving
+                  .done()
+                  .subscribe()
+                  .with(
+                      staged -> {},
+                      failure -> {
+                        if (!created.get()) {
+                          // Only the sample waits for it yet.
+                          receiving.upload().fail(String.valueOf(failure.getMessage()));
+                        }
+                      });
+              return detached(
+                  Uni.createFrom()
+                      .item(() -> acceptArriving(request, table, id, receiving, expected, created))
+                      .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                      .onFailure()
+                      .call(() -> refused(receiving))
+                      .flatMap(accepted -> arrived(id, receiving, start)));
             });
+  }
+
+  /**
+   * Runs to its end even when the client goes away (which cancels the response): a task or a file
+   * must never be left half made.
+   */
+  private static <T> Uni<T> detached(Uni<T> work) {
+    Uni<T> outcome = work.memoize().indefinitely();
+    outcome.subscribe().with(result -> {}, failure -> {});
+    return outcome;
   }
 
   private UUID accept(
@@ -112,14 +170,13 @@ public class ImportService {
       if (staged.size() == 0) {
         throw ProblemException.badRequest("the request body is empty: send a CSV file");
       }
-      ImportOptions options = request.options();
-      FileSample sample =
-          FileSample.read(
-              staged.path(),
-              options.dialect(),
-              ImportJob.limits(config),
-              config.importing().sampleRows());
-      withConnection(c -> insert(c, id, table, options, sample, staged));
+      FileSample sample = sample(request, staged.path(), Growth.WHOLE);
+      store(
+          id,
+          table,
+          request,
+          sample,
+          new Arrival(staged.path(), staged.size(), staged.sha256(), null));
       TaskLog.info(
           LOG,
           id,
@@ -137,13 +194,154 @@ public class ImportService {
     return id;
   }
 
+  /**
+   * Creates the task of a body still arriving, from its first rows: blocks until they are on disk.
+   * The task holds the upload for this instance until it ends.
+   */
+  private UUID acceptArriving(
+      Request request,
+      TableName table,
+      UUID id,
+      FileStore.Receiving receiving,
+      long expected,
+      AtomicBoolean created) {
+    long begun = System.nanoTime();
+    awaitFirstBytes(receiving.upload());
+    FileSample sample = sample(request, receiving.path(), receiving.upload());
+    String instance = runner.instanceId();
+    uploads.add(id, receiving.upload(), instance);
+    // From here a failed body stops the task before its readers hear of it (see arrived).
+    created.set(true);
+    try {
+      NewTask.UploadHold hold =
+          new NewTask.UploadHold(instance, config.runner().lease().toMillis());
+      store(id, table, request, sample, new Arrival(receiving.path(), expected, null, hold));
+    } catch (RuntimeException e) {
+      uploads.remove(id);
+      receiving.upload().fail("the task could not be created");
+      throw e;
+    }
+    TaskLog.info(
+        LOG,
+        id,
+        "task %s: import of %d bytes into %s accepted while the body arrives (%d bytes on disk,"
+            + " checked in %d ms)",
+        id,
+        expected,
+        table,
+        receiving.upload().readable(),
+        (System.nanoTime() - begun) / 1_000_000);
+    runner.dispatch();
+    return id;
+  }
+
+  /** The file exists once its first write completed. */
+  private static void awaitFirstBytes(Upload upload) {
+    try {
+      while (upload.readable() == 0 && !upload.ended()) {
+        upload.await(0, 100_000_000L);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the upload", e);
+    }
+  }
+
+  /** Refused before a task exists: the rest of the body is read and dropped, the file deleted. */
+  private Uni<Void> refused(FileStore.Receiving receiving) {
+    receiving.discard();
+    return receiving
+        .done()
+        .onItemOrFailure()
+        .invoke(() -> files.delete(receiving.path()))
+        .replaceWithVoid()
+        .onFailure()
+        .recoverWithNull();
+  }
+
+  /**
+   * The body of a running task ended. Complete: recorded as such, and readers may take its end for
+   * the end of the data. Broken off: the task is terminated, since nobody has its id yet.
+   */
+  private Uni<UUID> arrived(UUID id, FileStore.Receiving receiving, long start) {
+    return receiving
+        .done()
+        .emitOn(Infrastructure.getDefaultWorkerPool())
+        .invoke(
+            staged -> {
+              withConnection(c -> uploaded(c, id, staged));
+              receiving.upload().finish();
+              uploads.remove(id);
+              TaskLog.info(
+                  LOG,
+                  id,
+                  "task %s: upload of %d bytes received in %d ms",
+                  id,
+                  staged.size(),
+                  (System.nanoTime() - start) / 1_000_000);
+            })
+        .onFailure()
+        .call(
+            failure -> {
+              String reason =
+                  failure.getMessage() + " (after " + receiving.upload().readable() + " bytes)";
+              TaskLog.warn(LOG, id, "task %s: %s; terminating it", id, reason);
+              return tasks
+                  .terminate(id, reason)
+                  .onFailure()
+                  .invoke(
+                      e ->
+                          TaskLog.warn(
+                              LOG, id, "task %s: could not terminate: %s", id, e.getMessage()))
+                  .onFailure()
+                  .recoverWithNull()
+                  .onTermination()
+                  .invoke(
+                      () -> {
+                        receiving.upload().fail(String.valueOf(failure.getMessage()));
+                        uploads.remove(id);
+                      });
+            })
+        .replaceWith(id);
+  }
+
+  private static Void uploaded(Connection c, UUID id, FileStore.Staged staged) throws SQLException {
+    try (var ps =
+        c.prepareStatement(
+            "UPDATE tsm.task SET file_sha256 = ?, upload_owner = NULL, upload_until = NULL"
+                + " WHERE id = ?")) {
+      ps.setString(1, staged.sha256());
+      ps.setObject(2, id);
+      ps.executeUpdate();
+    }
+    return null;
+  }
+
+  private FileSample sample(Request request, Path file, Growth growth) {
+    return FileSample.read(
+        file,
+        growth,
+        request.options().dialect(),
+        ImportJob.limits(config),
+        config.importing().sampleRows());
+  }
+
+  /** The file of a new task: complete ({@code upload} null) or still arriving. */
+  private record Arrival(Path path, Long size, String sha256, NewTask.UploadHold upload) {}
+
+  private void store(UUID id, TableName table, Request request, FileSample sample, Arrival file) {
+    withConnection(c -> insert(c, id, table, request.options(), sample, file));
+  }
+
   private Void insert(
       Connection c,
       UUID id,
       TableName table,
       ImportOptions options,
       FileSample sample,
-      FileStore.Staged staged)
+      Arrival file)
       throws SQLException {
     c.setAutoCommit(false);
     try {
@@ -166,11 +364,12 @@ public class ImportService {
               options.toJson(),
               plan.toJson(),
               staging,
-              staged.path().getFileName().toString(),
-              staged.sha256(),
-              staged.size(),
+              file.path().getFileName().toString(),
+              file.sha256(),
+              file.size(),
               null,
-              new Checkpoint(0, 0, sample.dataOffset(), sample.dataLine(), null)));
+              new Checkpoint(0, 0, sample.dataOffset(), sample.dataLine(), null),
+              file.upload()));
       c.commit();
       return null;
     } catch (SQLException | RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.tsm.task;
 
+import dev.tsm.csv.UploadBrokeOffException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.nio.file.NoSuchFileException;
@@ -11,6 +12,9 @@ final class Failures {
 
   static String describe(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof UploadBrokeOffException) {
+        return t.getMessage();
+      }
       if (t instanceof SQLException sql && sql.getSQLState() != null) {
         if (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P")) {
           return "the database connection was lost ("

@@ -4,7 +4,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 
-/** What a job kind knows of a task before it is stored. */
+/**
+ * What a job kind knows of a task before it is stored. {@code upload} is null unless the task
+ * starts while its file is still arriving.
+ */
 public record NewTask(
     UUID id,
     TaskKind kind,
@@ -17,4 +20,9 @@ public record NewTask(
     String fileSha256,
     Long bytesTotal,
     Long rowsTotal,
-    Checkpoint start) {}
+    Checkpoint start,
+    UploadHold upload) {
+
+  /** The instance receiving the file, which alone can follow it until the upload ends. */
+  public record UploadHold(String owner, long leaseMillis) {}
+}

@@ -29,4 +29,11 @@ public record Task(
     OffsetDateTime createdAt,
     OffsetDateTime updatedAt,
     OffsetDateTime finishedAt,
-    OffsetDateTime requestedAt) {}
+    OffsetDateTime requestedAt,
+    String uploadOwner) {
+
+  /** Whether its file was still arriving when this row was read. */
+  public boolean uploading() {
+    return uploadOwner != null;
+  }
+}

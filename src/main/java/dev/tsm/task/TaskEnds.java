@@ -68,6 +68,11 @@ public class TaskEnds {
    * nothing, when the task is in no state to be terminated this way.
    */
   public boolean terminate(Task task, String owner) {
+    return terminate(task, owner, null);
+  }
+
+  /** As {@link #terminate(Task, String)}, recording why as the task's error. */
+  public boolean terminate(Task task, String owner, String reason) {
     Job job = jobs.of(task.kind());
     boolean done =
         inTransaction(
@@ -86,7 +91,7 @@ public class TaskEnds {
                 return false;
               }
               job.discard(c, task);
-              TaskTx.end(c, task.id(), TaskState.TERMINATED, null);
+              TaskTx.end(c, task.id(), TaskState.TERMINATED, reason);
               return true;
             });
     if (done) {

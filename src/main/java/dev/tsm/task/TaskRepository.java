@@ -59,15 +59,18 @@ public class TaskRepository {
     return one(pool.preparedQuery(sql).execute(Tuple.of(id, from.name(), to.name())));
   }
 
-  /** Asks the owner of a RUNNING task to stop; null if the task is no longer RUNNING. */
-  public Uni<Task> request(UUID id, TaskState requested) {
+  /**
+   * Asks the owner of a RUNNING task to stop, for a reason of the service's own if {@code reason}
+   * is given (recorded as the error); null if the task is no longer RUNNING.
+   */
+  public Uni<Task> request(UUID id, TaskState requested, String reason) {
     String sql =
         "UPDATE tsm.task SET requested_state = $2, updated_at = now(),"
-            + " requested_at = COALESCE(requested_at, now())"
+            + " requested_at = COALESCE(requested_at, now()), error = COALESCE($3, error)"
             + " WHERE id = $1 AND state = 'RUNNING'"
             + " AND (requested_state IS NULL OR requested_state = $2 OR $2 = 'TERMINATED')"
             + " RETURNING *";
-    return one(pool.preparedQuery(sql).execute(Tuple.of(id, requested.name())));
+    return one(pool.preparedQuery(sql).execute(Tuple.of(id, requested.name(), reason)));
   }
 
   /** Withdraws a pause that has not taken effect yet; null if there is none. */
@@ -80,12 +83,16 @@ public class TaskRepository {
 
   /**
    * Claims the oldest task that waits for a runner: a PENDING one, or a RUNNING one whose owner let
-   * its lease expire. {@code SKIP LOCKED} lets replicas claim side by side.
+   * its lease expire. {@code SKIP LOCKED} lets replicas claim side by side. The owner token is
+   * {@code instance/run}.
    */
   public Uni<Claim> claim(String owner, Duration lease) {
     String sql =
         "WITH picked AS (SELECT id, state AS was FROM tsm.task"
-            + "   WHERE state = 'PENDING' OR (state = 'RUNNING' AND lease_until < now())"
+            + "   WHERE (state = 'PENDING' OR (state = 'RUNNING' AND lease_until < now()))"
+            // A file still arriving can be followed only by the instance receiving it.
+            + "   AND (upload_owner IS NULL OR upload_owner = split_part($1, '/', 1)"
+            + "     OR upload_until < now())"
             + "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
             + " UPDATE tsm.task t SET state = 'RUNNING', owner = $1,"
             + " lease_until = now() + $2 * interval '1 millisecond',"
@@ -130,10 +137,20 @@ public class TaskRepository {
         .map(RowSet::rowCount);
   }
 
+  /** Extends the hold of this instance on the uploads it is still receiving. */
+  public Uni<Integer> renewUploads(List<UUID> ids, String instance, Duration lease) {
+    String sql =
+        "UPDATE tsm.task SET upload_until = now() + $3 * interval '1 millisecond'"
+            + " WHERE id = ANY ($1) AND upload_owner = $2";
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(ids.toArray(new UUID[0]), instance, lease.toMillis()))
+        .map(RowSet::rowCount);
+  }
+
   /**
    * Ends this instance's run of a task: the task goes to {@code to} and loses its owner. Fenced on
-   * the owner: an instance that lost the task changes nothing. Null also when a pause is ended
-   * while a terminate waits: the caller terminates instead.
+   * the owner: an instance that lost the task changes nothing. Null also when a pause or a failure
+   * ends the run while a terminate waits: the caller terminates instead.
    */
   public Uni<Task> release(UUID id, String owner, TaskState to, String error) {
     String sql =
@@ -143,8 +160,9 @@ public class TaskRepository {
             + " error = $4, updated_at = now(),"
             + " finished_at = CASE WHEN $3 IN ('COMPLETED', 'TERMINATED') THEN now() END"
             + " WHERE id = $1 AND owner = $2 AND state = 'RUNNING'"
-            // A terminate that arrived after the pause was seen wins: no PAUSED then.
-            + " AND NOT ($3 = 'PAUSED' AND requested_state IS NOT DISTINCT FROM 'TERMINATED')"
+            // A terminate asked meanwhile wins over a pause or a failure: no PAUSED or FAILED then.
+            + " AND NOT ($3 IN ('PAUSED', 'FAILED')"
+            + "   AND requested_state IS NOT DISTINCT FROM 'TERMINATED')"
             + " RETURNING *";
     return one(pool.preparedQuery(sql).execute(Tuple.of(id, owner, to.name(), error)));
   }

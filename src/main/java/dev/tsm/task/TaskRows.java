@@ -40,6 +40,7 @@ final class TaskRows {
         row.getOffsetDateTime("created_at"),
         row.getOffsetDateTime("updated_at"),
         row.getOffsetDateTime("finished_at"),
-        row.getOffsetDateTime("requested_at"));
+        row.getOffsetDateTime("requested_at"),
+        row.getString("upload_owner"));
   }
 }

@@ -196,19 +196,11 @@ public class TaskRunner {
         .with(
             released -> {
               if (released == null) {
-                // Another run holds the task now (this one was frozen or cut off past its lease):
-                // the failure is this stale run's, not the task's.
-                TaskLog.warn(
-                    LOG,
-                    id,
-                    "task %s: lost to another run; this run's failure is not recorded: %s",
-                    id,
-                    reason);
-                TaskLog.info(LOG, id, "task %s: run ended (lost)", id);
-              } else {
-                TaskLog.warn(LOG, id, "task %s failed: %s", id, reason);
-                TaskLog.info(LOG, id, "task %s: run ended (failed)", id);
+                terminateInstead(run, reason);
+                return;
               }
+              TaskLog.warn(LOG, id, "task %s failed: %s", id, reason);
+              TaskLog.info(LOG, id, "task %s: run ended (failed)", id);
               forget(run);
             },
             e -> {
@@ -220,6 +212,38 @@ public class TaskRunner {
                   id,
                   reason,
                   e.getMessage());
+              forget(run);
+            });
+  }
+
+  /**
+   * A failed run whose task was not released: a terminate was asked meanwhile (it wins over the
+   * failure), or another run holds the task now (this one was frozen or cut off past its lease) and
+   * the failure is this stale run's, not the task's.
+   */
+  private void terminateInstead(Run run, String reason) {
+    UUID id = run.task.id();
+    blocking(() -> ends.terminate(run.task, run.owner, reason))
+        .subscribe()
+        .with(
+            terminated -> {
+              if (terminated) {
+                TaskLog.info(
+                    LOG, id, "task %s: run ended (terminated; it had failed: %s)", id, reason);
+              } else {
+                TaskLog.warn(
+                    LOG,
+                    id,
+                    "task %s: lost to another run; this run's failure is not recorded: %s",
+                    id,
+                    reason);
+                TaskLog.info(LOG, id, "task %s: run ended (lost)", id);
+              }
+              forget(run);
+            },
+            e -> {
+              // The lease runs out and a runner takes the task up again, terminate included.
+              TaskLog.warn(LOG, id, "task %s: could not end the run: %s", id, e.getMessage());
               forget(run);
             });
   }

@@ -43,13 +43,18 @@ public class TaskService {
   }
 
   public Uni<Task> terminate(UUID id) {
-    return get(id).flatMap(task -> terminate(task, MAX_RACES));
+    return terminate(id, null);
+  }
+
+  /** Terminates a task for a reason of the service's own, recorded as its error. */
+  public Uni<Task> terminate(UUID id, String reason) {
+    return get(id).flatMap(task -> terminate(task, reason, MAX_RACES));
   }
 
   private Uni<Task> pause(Task task, int tries) {
     if (task.state().takesRequests() && task.requestedState() != TaskState.TERMINATED) {
       return retryIfRaced(
-          repository.request(task.id(), TaskState.PAUSED), task, tries, this::pause);
+          repository.request(task.id(), TaskState.PAUSED, null), task, tries, this::pause);
     }
     if (!task.state().canMoveTo(TaskState.PAUSED) || task.state().takesRequests()) {
       return refuse(task, "paused");
@@ -70,20 +75,21 @@ public class TaskService {
         .invoke(runner::dispatch);
   }
 
-  private Uni<Task> terminate(Task task, int tries) {
+  private Uni<Task> terminate(Task task, String reason, int tries) {
+    Command again = (fresh, left) -> terminate(fresh, reason, left);
     if (task.state().takesRequests()) {
       return retryIfRaced(
-          repository.request(task.id(), TaskState.TERMINATED), task, tries, this::terminate);
+          repository.request(task.id(), TaskState.TERMINATED, reason), task, tries, again);
     }
     if (!task.state().canMoveTo(TaskState.TERMINATED)) {
       return refuse(task, "terminated");
     }
     Uni<Task> undo =
         Uni.createFrom()
-            .item(() -> ends.terminate(task, null))
+            .item(() -> ends.terminate(task, null, reason))
             .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
             .flatMap(done -> done ? get(task.id()) : Uni.createFrom().nullItem());
-    return retryIfRaced(undo, task, tries, this::terminate);
+    return retryIfRaced(undo, task, tries, again);
   }
 
   private interface Command {

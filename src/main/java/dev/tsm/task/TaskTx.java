@@ -21,8 +21,10 @@ public final class TaskTx {
   public static void insert(Connection c, NewTask t) throws SQLException {
     String sql =
         "INSERT INTO tsm.task (id, kind, state, schema_name, table_name, options, columns,"
-            + " staging_table, file_name, file_sha256, bytes_total, rows_total, bytes_done, line)"
-            + " VALUES (?, ?, 'PENDING', ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?, ?)";
+            + " staging_table, file_name, file_sha256, bytes_total, rows_total, bytes_done, line,"
+            + " upload_owner, upload_until)"
+            + " VALUES (?, ?, 'PENDING', ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?,"
+            + " now() + ? * interval '1 millisecond')";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setObject(1, t.id());
       ps.setString(2, t.kind().name());
@@ -37,6 +39,8 @@ public final class TaskTx {
       setLong(ps, 11, t.rowsTotal());
       ps.setLong(12, t.start().bytesDone());
       ps.setLong(13, t.start().line());
+      ps.setString(14, t.upload() == null ? null : t.upload().owner());
+      setLong(ps, 15, t.upload() == null ? null : t.upload().leaseMillis());
       ps.executeUpdate();
     }
   }
@@ -103,17 +107,21 @@ public final class TaskTx {
     }
   }
 
-  /** Moves a locked task to a state where no instance owns it. */
+  /**
+   * Moves a locked task to a state where no instance owns it. A termination without an error of its
+   * own keeps the one recorded before (why it was asked, why it had failed).
+   */
   public static void end(Connection c, UUID id, TaskState to, String error) throws SQLException {
     String sql =
         "UPDATE tsm.task SET state = ?, requested_state = NULL, owner = NULL, lease_until = NULL,"
-            + " requested_at = NULL, error = ?, updated_at = now(),"
-            + " finished_at = CASE WHEN ? THEN now() END WHERE id = ?";
+            + " requested_at = NULL, error = COALESCE(?, CASE WHEN ? THEN error END),"
+            + " updated_at = now(), finished_at = CASE WHEN ? THEN now() END WHERE id = ?";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, to.name());
       ps.setString(2, error);
-      ps.setBoolean(3, to.isFinal());
-      ps.setObject(4, id);
+      ps.setBoolean(3, to == TaskState.TERMINATED);
+      ps.setBoolean(4, to.isFinal());
+      ps.setObject(5, id);
       ps.executeUpdate();
     }
   }

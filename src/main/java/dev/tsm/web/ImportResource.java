@@ -145,7 +145,7 @@ public class ImportResource {
       throw FileStore.tooLarge(max);
     }
     return imports
-        .create(request, http)
+        .create(request, http, contentLength)
         .flatMap(id -> tasks.get(id))
         .map(
             task ->

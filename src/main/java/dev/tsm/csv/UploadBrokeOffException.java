@@ -1,0 +1,10 @@
+package dev.tsm.csv;
+
+import java.io.IOException;
+
+/** A file that was still arriving will never be complete: its upload broke off. */
+public final class UploadBrokeOffException extends IOException {
+  public UploadBrokeOffException(String message) {
+    super(message);
+  }
+}

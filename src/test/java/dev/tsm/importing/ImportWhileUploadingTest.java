@@ -1,0 +1,174 @@
+package dev.tsm.importing;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tsm.support.Api;
+import dev.tsm.support.CsvFiles;
+import dev.tsm.support.Db;
+import dev.tsm.support.SlowUpload;
+import dev.tsm.support.TestDatabase;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A large body (declared length over 1 MiB) starts loading before it has arrived. The client here
+ * sends it piece by piece; the import is paused, resumed, terminated or cut off while the body is
+ * still arriving, and what lands equals {@code psql \copy} of the whole file.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
+class ImportWhileUploadingTest {
+  private static final int ROWS = 30_000;
+
+  @Test
+  void loadsWhileTheBodyArrivesAndPausesAndResumesLikePsqlCopy() throws IOException {
+    Path file = CsvFiles.mixed("arriving.csv", ROWS, 23);
+    byte[] body = Files.readAllBytes(file);
+    assertTrue(body.length > 2 << 20, "large enough to be followed: " + body.length);
+    try (SlowUpload upload = SlowUpload.start("table=arriving", body)) {
+      upload.send(body.length / 2);
+      String id = awaitTaskOf("arriving");
+      JsonPath early = Api.awaitRows(id, 1);
+      assertEquals("RUNNING", early.getString("state"));
+      assertTrue(early.getLong("bytesDone") <= upload.sent(), "reads only what arrived");
+      assertEquals(body.length, early.getLong("bytesTotal"), "the declared length is the total");
+
+      Api.command(id, "pause").then().statusCode(202);
+      long paused = Api.awaitState(id, "PAUSED").getLong("rowsDone");
+      upload.send(body.length / 4); // the body keeps arriving while the task is paused
+      sleep(600);
+      JsonPath still = Api.task(id);
+      assertEquals("PAUSED", still.getString("state"));
+      assertEquals(paused, still.getLong("rowsDone"), "a paused task does not move");
+      assertEquals(null, Db.single("SELECT owner FROM tsm.task WHERE id = '" + id + "'"));
+
+      Api.command(id, "resume").then().statusCode(202);
+      String response = upload.finish();
+      assertTrue(response.startsWith("HTTP/1.1 202"), response);
+      assertTrue(response.contains(id), response);
+
+      JsonPath done = Api.awaitState(id, "COMPLETED");
+      assertEquals(ROWS, done.getLong("rowsDone"));
+      assertEquals(body.length, done.getLong("bytesDone"));
+      assertEquals(
+          null, Db.single("SELECT upload_owner FROM tsm.task WHERE id = '" + id + "'"), "held");
+      Db.copyReference("ref_arriving", "public.arriving", file, ", HEADER true");
+      Db.assertSameRows("ref_arriving", "public.arriving");
+    }
+  }
+
+  @Test
+  void aBodyCutOffTerminatesItsTaskAndLeavesNothing() throws Exception {
+    byte[] body = Files.readAllBytes(CsvFiles.mixed("cut-upload.csv", ROWS, 29));
+    SlowUpload upload = SlowUpload.start("table=cut_upload", body);
+    upload.send(body.length * 3 / 5);
+    String id = awaitTaskOf("cut_upload");
+    Api.awaitRows(id, 1);
+    upload.cutOff();
+
+    JsonPath ended = Api.awaitState(id, "TERMINATED", "COMPLETED");
+    assertEquals("TERMINATED", ended.getString("state"), ended.prettify());
+    assertTrue(ended.getString("error").contains("upload broke off"), ended.getString("error"));
+    assertNothingLeft(id, "public.cut_upload");
+
+    String next = Api.startImport("after_cut_upload", CsvFiles.mixed("after-cut.csv", 100, 1));
+    assertEquals("COMPLETED", Api.awaitState(next, "COMPLETED", "FAILED").getString("state"));
+  }
+
+  @Test
+  void terminatedWhileTheBodyArrivesLeavesNothing() throws Exception {
+    byte[] body = Files.readAllBytes(CsvFiles.mixed("terminate-arriving.csv", ROWS, 31));
+    try (SlowUpload upload = SlowUpload.start("table=terminate_arriving", body)) {
+      upload.send(body.length / 2);
+      String id = awaitTaskOf("terminate_arriving");
+      Api.awaitRows(id, 1);
+      Api.command(id, "terminate").then().statusCode(202);
+      Api.awaitState(id, "TERMINATED");
+
+      String response = upload.finish();
+      assertTrue(response.startsWith("HTTP/1.1 202"), response);
+      assertTrue(response.contains("TERMINATED"), response);
+      assertNothingLeft(id, "public.terminate_arriving");
+    }
+  }
+
+  @Test
+  void aBadHeaderInALargeBodyIs400AndNothingStays() throws IOException {
+    byte[] rows = Files.readAllBytes(CsvFiles.mixed("bad-header-large.csv", ROWS, 37));
+    byte[] body = rows.clone();
+    body[3] = (byte) 0xC3; // "id,\xC3ode,...": invalid UTF-8 in the header
+    body[4] = (byte) 0x28;
+    long tasksBefore = Db.count("SELECT count(*) FROM tsm.task");
+    try (SlowUpload upload = SlowUpload.start("table=bad_header_large", body)) {
+      upload.send(body.length / 2);
+      String response = upload.finish();
+      assertTrue(response.startsWith("HTTP/1.1 400"), response);
+      assertTrue(response.contains("application/problem+json"), response);
+      assertTrue(response.contains("invalid UTF-8"), response);
+    }
+    assertEquals(tasksBefore, Db.count("SELECT count(*) FROM tsm.task"), "no task");
+    assertFalse(Db.tableExists("public.bad_header_large"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> stagedFiles().stream().noneMatch(this::isTheRefusedUpload));
+  }
+
+  /** The id of the task importing into {@code table}, once it exists. */
+  private static String awaitTaskOf(String table) {
+    String sql = "SELECT id FROM tsm.task WHERE table_name = '" + table + "'";
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(10))
+        .until(() -> Db.single(sql) != null);
+    return Db.single(sql);
+  }
+
+  private static void assertNothingLeft(String id, String table) throws IOException {
+    assertFalse(Db.tableExists(table), "no target table");
+    String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
+    assertFalse(Db.tableExists("tsm." + staging), "no staging table");
+    List<Path> left = stagedFiles().stream().filter(p -> p.toString().contains(id)).toList();
+    assertTrue(left.isEmpty(), "no staged file: " + left);
+  }
+
+  private static List<Path> stagedFiles() throws IOException {
+    Path dir = Path.of("target", "test-files", "imports");
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (var files = Files.list(dir)) {
+      return files.toList();
+    }
+  }
+
+  /** Whether a staged file is the refused upload (its header has the bad bytes). */
+  private boolean isTheRefusedUpload(Path p) {
+    try {
+      byte[] start = new byte[8];
+      try (var in = Files.newInputStream(p)) {
+        int n = in.read(start);
+        return n > 4 && start[3] == (byte) 0xC3 && start[4] == 0x28;
+      }
+    } catch (IOException e) {
+      return false; // gone meanwhile
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
