@@ -50,7 +50,9 @@ public class ImportResource {
   private static final String DESCRIPTION =
       "The body is text/csv (streamed to disk, never held in memory) or multipart/form-data with"
           + " the file in a part named 'file' (for browsers and form posts). The header and first"
-          + " rows are checked at once, then the task is queued. Column types are inferred from a"
+          + " rows are checked at once, then the task is queued. A raw body of declared length"
+          + " (Content-Length) over 1 MiB starts loading while the rest still arrives; the answer"
+          + " comes once the whole body is received. Column types are inferred from a"
           + " sample (integer, bigint, numeric, boolean, date, timestamp, else text); a value with"
           + " a leading zero stays text. The target table appears only when the import completes.";
   private static final String CSV_EXAMPLE = "id,name,amount\n1,Ada,12.50\n2,\"Lovelace, A.\",7\n";
