@@ -7,13 +7,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.concurrent.CancellationException;
 
 /**
- * Finds record boundaries in a CSV file, byte by byte, with PostgreSQL's quoting rules, and checks
- * what PostgreSQL would reject in text: invalid UTF-8 and NUL bytes. It never decodes values: the
- * raw bytes of good records go to PostgreSQL's own CSV parser (COPY), so that parser alone defines
- * the result, exactly as {@code psql \copy} does.
+ * Finds record boundaries in a CSV file with PostgreSQL's quoting rules, and checks what PostgreSQL
+ * would reject in text: invalid UTF-8 and NUL bytes. It never decodes values: the raw bytes of good
+ * records go to PostgreSQL's own CSV parser (COPY), so that parser alone defines the result,
+ * exactly as {@code psql \copy} does.
  *
  * <p>It starts at any byte offset where a record starts, which is what makes resume O(1). It can
  * follow a file that is still being uploaded ({@link Growth}): it reads only bytes that reached the
@@ -25,10 +26,22 @@ public final class CsvScanner implements Closeable {
   // Waits for a growing file are cut in slices so that a cancel is seen soon.
   private static final long WAIT_SLICE_NANOS = 100_000_000L;
 
+  // Byte classes: a plain byte (most of a file) changes nothing but the record length, so runs of
+  // them are skipped; the others are looked at one by one.
+  private static final byte PLAIN = 0;
+  private static final byte QUOTE = 1;
+  private static final byte DELIMITER = 2;
+  private static final byte LINE_FEED = 3;
+  private static final byte CARRIAGE_RETURN = 4;
+  private static final byte NUL = 5;
+  private static final byte NON_ASCII = 6;
+  private static final byte QUOTED_LINE_FEED = 7;
+
   private final FileChannel channel;
   private final byte[] buf = new byte[READ_SIZE];
   private final ByteBuffer window = ByteBuffer.wrap(buf);
-  private final byte delimiter;
+  private final byte[] unquotedClasses;
+  private final byte[] quotedClasses;
   private final CsvLimits limits;
   private final Growth growth;
   private volatile boolean cancelled;
@@ -51,7 +64,8 @@ public final class CsvScanner implements Closeable {
       Path file, long offset, long line, CsvDialect dialect, CsvLimits limits, Growth growth)
       throws IOException {
     this.channel = FileChannel.open(file, StandardOpenOption.READ);
-    this.delimiter = dialect.delimiter();
+    this.unquotedClasses = byteClasses(dialect.delimiter(), false);
+    this.quotedClasses = byteClasses(dialect.delimiter(), true);
     this.limits = limits;
     this.growth = growth;
     this.line = line;
@@ -109,14 +123,16 @@ public final class CsvScanner implements Closeable {
     rec.line = line;
     rec.start = out.length();
     rec.error = null;
+    // Lengths and positions come from absolute file offsets rather than a count kept per byte.
+    long recordStart = offset();
+    long recordEnd = recordStart + limits.maxRecordBytes();
     boolean inQuote = false;
     boolean storing = true;
     boolean ended = false;
     int fields = 1;
     int embeddedLines = 0;
-    long recordLength = 0;
-    long fieldStart = 0;
-    long carriageReturnAt = -1;
+    long fieldStart = recordStart;
+    long carriageReturnEnd = -1;
     int need = 0;
     int lo = 0x80;
     int hi = 0xBF;
@@ -127,7 +143,7 @@ public final class CsvScanner implements Closeable {
           out.append(buf, segment, pos - segment);
         }
         if (!fill(pos)) {
-          if (recordLength == 0) {
+          if (offset() == recordStart) {
             return false;
           }
           if (inQuote) {
@@ -139,77 +155,128 @@ public final class CsvScanner implements Closeable {
         }
         segment = 0;
       }
-      byte b = buf[pos++];
-      recordLength++;
+      // A run of plain bytes raises no error, so one limit check after it finds what a check
+      // after each byte would. While a UTF-8 character is unfinished nothing is skipped: each of
+      // its bytes must be a continuation byte.
+      byte[] table = inQuote ? quotedClasses : unquotedClasses;
+      if (need == 0) {
+        int runStart = pos;
+        pos = skipPlain(table, pos);
+        if (pos != runStart) {
+          storing = storing && withinLimit(out, rec, inQuote, recordEnd);
+          if (pos == limit) {
+            continue;
+          }
+        }
+      }
+      int u = buf[pos++] & 0xFF;
       if (need > 0) {
-        int u = b & 0xFF;
         if (u >= lo && u <= hi) {
+          // No limit check after a continuation byte: the one after the next byte covers it.
           need--;
           lo = 0x80;
           hi = 0xBF;
           continue;
         }
-        rec.error = first(rec.error, utf8Error(recordLength));
+        rec.error = first(rec.error, utf8Error(offset() - recordStart));
         need = 0;
       }
-      if (b == CsvDialect.QUOTE) {
-        inQuote = !inQuote;
-      } else if (b < 0) {
-        int u = b & 0xFF;
-        if (u >= 0xC2 && u <= 0xDF) {
-          need = 1;
-        } else if (u >= 0xE0 && u <= 0xEF) {
-          need = 2;
-          lo = u == 0xE0 ? 0xA0 : 0x80;
-          hi = u == 0xED ? 0x9F : 0xBF;
-        } else if (u >= 0xF0 && u <= 0xF4) {
-          need = 3;
-          lo = u == 0xF0 ? 0x90 : 0x80;
-          hi = u == 0xF4 ? 0x8F : 0xBF;
-        } else {
-          rec.error = first(rec.error, utf8Error(recordLength));
+      switch (table[u]) {
+        case QUOTE -> inQuote = !inQuote;
+        case NON_ASCII -> {
+          if (u >= 0xC2 && u <= 0xDF) {
+            need = 1;
+          } else if (u >= 0xE0 && u <= 0xEF) {
+            need = 2;
+            lo = u == 0xE0 ? 0xA0 : 0x80;
+            hi = u == 0xED ? 0x9F : 0xBF;
+          } else if (u >= 0xF0 && u <= 0xF4) {
+            need = 3;
+            lo = u == 0xF0 ? 0x90 : 0x80;
+            hi = u == 0xF4 ? 0x8F : 0xBF;
+          } else {
+            rec.error = first(rec.error, utf8Error(offset() - recordStart));
+          }
         }
-      } else if (b == 0) {
-        rec.error =
-            first(rec.error, "a NUL byte (0x00) at byte " + recordLength + " of the record");
-      } else if (inQuote) {
-        if (b == '\n') {
-          embeddedLines++;
+        case NUL ->
+            rec.error =
+                first(
+                    rec.error,
+                    "a NUL byte (0x00) at byte " + (offset() - recordStart) + " of the record");
+        case QUOTED_LINE_FEED -> embeddedLines++;
+        case DELIMITER -> {
+          rec.error = first(rec.error, checkField(fields, offset() - 1 - fieldStart));
+          fields++;
+          fieldStart = offset();
         }
-      } else if (b == delimiter) {
-        rec.error = first(rec.error, checkField(fields, recordLength - 1 - fieldStart));
-        fields++;
-        fieldStart = recordLength;
-      } else if (b == '\n') {
-        ended = true;
-      } else if (b == '\r') {
-        carriageReturnAt = recordLength;
+        case LINE_FEED -> ended = true;
+        case CARRIAGE_RETURN -> carriageReturnEnd = offset();
+        default -> {} // a plain byte that cut a UTF-8 character short
       }
-      if (storing && recordLength > limits.maxRecordBytes()) {
-        rec.error =
-            first(
-                rec.error,
-                "the record is longer than the limit of "
-                    + limits.maxRecordBytes()
-                    + " bytes"
-                    + (inQuote ? ": a quoted field opened in it is never closed" : ""));
-        storing = false;
-        out.truncate(rec.start);
-      }
+      storing = storing && withinLimit(out, rec, inQuote, recordEnd);
     }
     if (storing && segment < pos && ended) {
       out.append(buf, segment, pos - segment);
     }
+    long end = offset();
+    long recordLength = end - recordStart;
     // The line end, LF or CRLF, is no part of the last field.
-    long lineEnd = !ended ? 0 : carriageReturnAt == recordLength - 1 ? 2 : 1;
-    long lastField = recordLength - fieldStart - lineEnd;
-    rec.error = first(rec.error, checkField(fields, lastField));
+    long lineEnd = !ended ? 0 : carriageReturnEnd == end - 1 ? 2 : 1;
+    rec.error = first(rec.error, checkField(fields, end - fieldStart - lineEnd));
     rec.fields = fields;
     rec.length = storing ? out.length() - rec.start : 0;
     rec.blank = recordLength <= 2 && fields == 1 && isLineEndOnly(out, rec);
-    rec.endOffset = offset();
+    rec.endOffset = end;
     line += 1 + embeddedLines;
     return true;
+  }
+
+  /** Index of the first byte from {@code p} on that {@code table} does not call plain. */
+  private int skipPlain(byte[] table, int p) {
+    byte[] b = buf;
+    int end = limit;
+    while (p < end && table[b[p] & 0xFF] == PLAIN) {
+      p++;
+    }
+    return p;
+  }
+
+  /**
+   * What each byte means to {@link #next}, outside or inside quotes. Later entries win, which gives
+   * the same precedence as a chain of tests: quote, non-ASCII, NUL, then delimiter, LF, CR.
+   */
+  private static byte[] byteClasses(byte delimiter, boolean quoted) {
+    byte[] table = new byte[256];
+    if (quoted) {
+      table['\n'] = QUOTED_LINE_FEED;
+    } else {
+      table['\r'] = CARRIAGE_RETURN;
+      table['\n'] = LINE_FEED;
+      table[delimiter & 0xFF] = DELIMITER;
+    }
+    table[0] = NUL;
+    Arrays.fill(table, 0x80, 0x100, NON_ASCII);
+    table[CsvDialect.QUOTE] = QUOTE;
+    return table;
+  }
+
+  /**
+   * Whether the record still ends by {@code recordEnd}, the furthest offset the record limit
+   * allows; if not, its bytes are dropped from {@code out} so that it stays bounded.
+   */
+  private boolean withinLimit(ByteBuf out, ScannedRecord rec, boolean inQuote, long recordEnd) {
+    if (offset() <= recordEnd) {
+      return true;
+    }
+    rec.error =
+        first(
+            rec.error,
+            "the record is longer than the limit of "
+                + limits.maxRecordBytes()
+                + " bytes"
+                + (inQuote ? ": a quoted field opened in it is never closed" : ""));
+    out.truncate(rec.start);
+    return false;
   }
 
   private boolean isLineEndOnly(ByteBuf out, ScannedRecord rec) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -14,7 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +32,16 @@ class CsvScannerTest {
 
   /** What one record scanned to, copied out of the reused buffers. */
   record Rec(long line, long endOffset, int fields, boolean blank, String error, byte[] bytes) {
+    static Rec of(ScannedRecord rec, ByteBuf buf) {
+      return new Rec(
+          rec.line(),
+          rec.endOffset(),
+          rec.fields(),
+          rec.blank(),
+          rec.error(),
+          Arrays.copyOfRange(buf.array(), rec.start(), rec.start() + rec.length()));
+    }
+
     String text() {
       return new String(bytes, StandardCharsets.UTF_8);
     }
@@ -95,14 +109,7 @@ class CsvScannerTest {
         assertEquals(0, rec.start());
         assertEquals(rec.endOffset(), scanner.offset(), "endOffset is where the next one starts");
         assertTrue(rec.endOffset() > before, "a record moves the offset on");
-        recs.add(
-            new Rec(
-                rec.line(),
-                rec.endOffset(),
-                rec.fields(),
-                rec.blank(),
-                rec.error(),
-                Arrays.copyOfRange(buf.array(), rec.start(), rec.start() + rec.length())));
+        recs.add(Rec.of(rec, buf));
       }
     }
     return recs;
@@ -503,5 +510,419 @@ class CsvScannerTest {
     List<Rec> tabbed = scan(file("a\tb\n1\t\"x\ty\"\t\n"), 0, 1, tab, ROOMY);
     assertEquals(3, tabbed.get(1).fields());
     assertEquals(Arrays.asList("1", "x\ty", null), values(tabbed.get(1).split((byte) '\t')));
+  }
+
+  @Test
+  void aGrowingFileScansExactlyAsTheWholeOne() throws Exception {
+    Random random = new Random(7);
+    byte[] head = filler(random, (1 << 18) - 100); // the random part straddles a read window
+    byte[] content = bytes("id,name\r\n", head, "\n", randomCsv(random, 400), "9,\"tail\"\n");
+    Path file = file(content);
+    List<Rec> whole = scan(file, 0, 1, COMMA, ROOMY);
+
+    // The file is all there; the upload says how much of it counts, in small random steps.
+    Upload upload = new Upload(content.length);
+    Thread writer =
+        new Thread(
+            () -> {
+              long done = 0;
+              while (done < content.length) {
+                done = Math.min(content.length, done + 1 + random.nextInt(3000));
+                upload.advance(done);
+                Thread.onSpinWait();
+              }
+              upload.finish();
+            });
+    List<Rec> grown = new ArrayList<>();
+    writer.start();
+    try (CsvScanner scanner = new CsvScanner(file, 0, 1, COMMA, ROOMY, upload)) {
+      ByteBuf buf = new ByteBuf(16);
+      ScannedRecord rec = new ScannedRecord();
+      while (true) {
+        buf.truncate(0);
+        if (!scanner.next(buf, rec)) {
+          break;
+        }
+        assertTrue(rec.endOffset() <= upload.readable(), "reads only what is on disk");
+        grown.add(Rec.of(rec, buf));
+      }
+      writer.join();
+    }
+    assertEquals(whole.size(), grown.size());
+    for (int i = 0; i < whole.size(); i++) {
+      assertTrue(whole.get(i).sameAs(grown.get(i)), "record " + i);
+      assertEquals(whole.get(i).error(), grown.get(i).error());
+    }
+  }
+
+  @Test
+  void aGrowingFileIsReadyOnlyWhereDataIsAndEndsOnlyWhenComplete() throws Exception {
+    byte[] content = bytes("a,b\n1,2\n3,4\n");
+    Path file = file(content);
+    Upload upload = new Upload(content.length);
+    upload.advance(8); // "a,b\n1,2\n"
+    try (CsvScanner scanner = new CsvScanner(file, 0, 1, COMMA, ROOMY, upload)) {
+      ByteBuf buf = new ByteBuf(16);
+      ScannedRecord rec = new ScannedRecord();
+      assertTrue(scanner.next(buf, rec));
+      assertTrue(scanner.next(buf, rec));
+      assertFalse(scanner.ready(), "nothing more on disk yet");
+      scanner.awaitReady(20_000_000L);
+      assertFalse(scanner.ready(), "a wait that times out leaves it not ready");
+      upload.advance(10); // "3," : a record cut short
+      assertTrue(scanner.ready());
+      new Thread(
+              () -> {
+                sleepQuietly(50);
+                upload.advance(content.length);
+                upload.finish();
+              })
+          .start();
+      assertTrue(scanner.next(buf, rec), "waits for the rest of the record");
+      assertEquals(12, rec.endOffset());
+      assertTrue(scanner.ready(), "complete: the end is no wait");
+      assertFalse(scanner.next(buf, rec));
+    }
+  }
+
+  @Test
+  void aBrokenUploadOrACancelEndsTheWait() throws Exception {
+    byte[] content = bytes("a,b\n1,2\n3,4\n");
+    Path file = file(content);
+    Upload broken = new Upload(content.length);
+    broken.advance(10);
+    try (CsvScanner scanner = new CsvScanner(file, 0, 1, COMMA, ROOMY, broken)) {
+      ByteBuf buf = new ByteBuf(16);
+      ScannedRecord rec = new ScannedRecord();
+      assertTrue(scanner.next(buf, rec));
+      assertTrue(scanner.next(buf, rec));
+      broken.fail("the upload broke off: Connection reset");
+      UploadBrokeOffException e =
+          assertThrows(UploadBrokeOffException.class, () -> scanner.next(buf, rec));
+      assertEquals("the upload broke off: Connection reset (after 10 bytes)", e.getMessage());
+    }
+    Upload stalled = new Upload(content.length);
+    stalled.advance(10);
+    try (CsvScanner scanner = new CsvScanner(file, 8, 3, COMMA, ROOMY, stalled)) {
+      new Thread(
+              () -> {
+                sleepQuietly(50);
+                scanner.cancel();
+              })
+          .start();
+      assertThrows(
+          CancellationException.class, () -> scanner.next(new ByteBuf(16), new ScannedRecord()));
+    }
+  }
+
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
+  void randomInputsScanExactlyAsTheReferenceScanner() throws IOException {
+    Random random = new Random(20240601L);
+    for (int n = 0; n < 2500; n++) {
+      byte[] content = randomCsv(random, 1 + random.nextInt(40));
+      // From the start (a BOM skipped), or from anywhere: the scanner starts where it is told to.
+      long offset = random.nextInt(3) == 0 ? 0 : random.nextInt(content.length + 1);
+      compareWithReference(random, n, content, offset);
+    }
+    // Past one read window (256 KiB): the random part falls on and around window boundaries.
+    for (int n = 0; n < 40; n++) {
+      int window = 1 << 18;
+      int at = window * (1 + random.nextInt(2)) - 48 + random.nextInt(96);
+      byte[] tail = randomCsv(random, 1 + random.nextInt(30));
+      byte[] head = random.nextBoolean() ? filler(random, at) : bigField(random, at);
+      // Windows start at the offset: a small one keeps a window boundary within the tail.
+      long offset = random.nextBoolean() ? 0 : random.nextInt(40);
+      compareWithReference(random, 100_000 + n, bytes(head, tail), offset);
+    }
+  }
+
+  private void compareWithReference(Random random, int n, byte[] content, long offset)
+      throws IOException {
+    CsvDialect dialect = new CsvDialect(",;\t|".getBytes(StandardCharsets.US_ASCII)[n % 4], true);
+    CsvLimits limits =
+        random.nextInt(3) == 0
+            ? ROOMY
+            : new CsvLimits(1 + random.nextInt(12), 1 + random.nextInt(40), 1 + random.nextInt(6));
+    if (content.length > 1000 && random.nextBoolean()) {
+      limits = new CsvLimits(1 << 20, 1000 + random.nextInt(1 << 19), 1600);
+    }
+    long line = 1 + random.nextInt(5);
+    boolean keep = random.nextBoolean();
+    String what =
+        "case "
+            + n
+            + " from "
+            + offset
+            + " with "
+            + dialect
+            + ", "
+            + limits
+            + (content.length < 500 ? ": " + HexFormat.of().formatHex(content) : "");
+
+    ReferenceScanner.Result reference =
+        ReferenceScanner.scan(content, offset, line, dialect, limits);
+    List<Rec> expected = reference.recs();
+    Path file = file(content);
+    try (CsvScanner scanner = new CsvScanner(file, offset, line, dialect, limits)) {
+      ByteBuf out = new ByteBuf(16);
+      ScannedRecord rec = new ScannedRecord();
+      for (int i = 0; ; i++) {
+        if (!keep) {
+          out.truncate(0);
+        }
+        int before = out.length();
+        if (!scanner.next(out, rec)) {
+          assertEquals(expected.size(), i, what + ": records");
+          assertEquals(reference.nextLine(), scanner.line(), what + ": line after the last record");
+          assertEquals(content.length, scanner.offset(), what);
+          break;
+        }
+        String where = what + ", record " + i;
+        assertTrue(i < expected.size(), where + " is one too many");
+        Rec want = expected.get(i);
+        assertEquals(before, rec.start(), where);
+        assertEquals(rec.start() + rec.length(), out.length(), where + ": nothing else is kept");
+        // The buffer never held more than the record limit and a character (it grows by doubling).
+        assertTrue(
+            out.array().length <= Math.max(16, 2 * (before + limits.maxRecordBytes() + 3)),
+            where + ": buffer of " + out.array().length);
+        Rec got = Rec.of(rec, out);
+        assertEquals(want.toString(), got.toString(), where);
+        assertEquals(want.error(), got.error(), where);
+        assertArrayEquals(want.bytes(), got.bytes(), where);
+        assertEquals(rec.endOffset(), scanner.offset(), where);
+        long nextLine = i + 1 < expected.size() ? expected.get(i + 1).line() : reference.nextLine();
+        assertEquals(nextLine, scanner.line(), where + ": line of the next record");
+      }
+    }
+    Files.delete(file);
+  }
+
+  /** A few dozen pieces of CSV, heavy on what the scanner must look at. */
+  private static byte[] randomCsv(Random random, int pieces) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    if (random.nextInt(8) == 0) {
+      out.writeBytes(BOM);
+    }
+    for (int i = 0; i < pieces; i++) {
+      int k = random.nextInt(100);
+      if (k < 30) {
+        String plain = "ab ,;|\tx9.'\\";
+        for (int j = random.nextInt(6); j >= 0; j--) {
+          out.write(plain.charAt(random.nextInt(plain.length())));
+        }
+      } else if (k < 42) {
+        out.write('"');
+      } else if (k < 52) {
+        out.write(",;\t|".charAt(random.nextInt(4)));
+      } else if (k < 60) {
+        out.write('\n');
+      } else if (k < 65) {
+        out.write('\r');
+      } else if (k < 69) {
+        out.writeBytes(new byte[] {'\r', '\n'});
+      } else if (k < 71) {
+        out.write(0);
+      } else if (k < 82) {
+        out.writeBytes(UTF8_CHARACTERS[random.nextInt(UTF8_CHARACTERS.length)]);
+      } else if (k < 90) {
+        out.writeBytes(BAD_UTF8[random.nextInt(BAD_UTF8.length)]);
+      } else if (k < 94) {
+        out.write(random.nextInt(256));
+      } else {
+        out.writeBytes("y".repeat(random.nextInt(60)).getBytes(StandardCharsets.US_ASCII));
+      }
+    }
+    return out.toByteArray();
+  }
+
+  /** Short plain records up to {@code length} bytes, so what follows starts at that offset. */
+  private static byte[] filler(Random random, int length) {
+    byte[] b = new byte[length];
+    for (int i = 0; i < length; i++) {
+      b[i] = (byte) (i == length - 1 || random.nextInt(40) == 0 ? '\n' : 'a' + i % 26);
+    }
+    return b;
+  }
+
+  /** One record of {@code length} bytes with a long, sometimes quoted, field: it spans windows. */
+  private static byte[] bigField(Random random, int length) {
+    byte[] b = filler(random, length);
+    Arrays.fill(b, 0, length - random.nextInt(8), (byte) 'z');
+    if (random.nextBoolean()) {
+      b[1] = '"';
+    }
+    return b;
+  }
+
+  private static final byte[][] UTF8_CHARACTERS = {
+    bytes("é"),
+    bytes("東"),
+    bytes("😀"),
+    bytes(BOM),
+    bytes(new int[] {0xC2, 0x80}),
+    bytes(new int[] {0xDF, 0xBF}),
+    bytes(new int[] {0xE0, 0xA0, 0x80}),
+    bytes(new int[] {0xED, 0x9F, 0xBF}),
+    bytes(new int[] {0xEE, 0x80, 0x80}),
+    bytes(new int[] {0xF0, 0x90, 0x80, 0x80}),
+    bytes(new int[] {0xF4, 0x8F, 0xBF, 0xBF}),
+  };
+
+  private static final byte[][] BAD_UTF8 = {
+    bytes(new int[] {0xC0, 0xAF}),
+    bytes(new int[] {0xC1}),
+    bytes(new int[] {0xE0, 0x80, 0xAF}),
+    bytes(new int[] {0xF0, 0x80}),
+    bytes(new int[] {0xED, 0xA0, 0x80}),
+    bytes(new int[] {0xF4, 0x90}),
+    bytes(new int[] {0xF5}),
+    bytes(new int[] {0xFF}),
+    bytes(new int[] {0x80}),
+    bytes(new int[] {0xC3}),
+    bytes(new int[] {0xE2, 0x82}),
+    bytes(new int[] {0xF0, 0x9F, 0x98}),
+    bytes(new int[] {0xE2}),
+    bytes(new int[] {0xF0}),
+  };
+
+  /**
+   * The scanner as it was written first, one byte at a time over the whole input: the plainest
+   * statement of what it must find, which the fast one is checked against. It shares no code with
+   * {@link CsvScanner} on purpose, error texts included, so a slip there cannot hide here too.
+   */
+  private static final class ReferenceScanner {
+    record Result(List<Rec> recs, long nextLine) {}
+
+    static Result scan(byte[] data, long offset, long line, CsvDialect dialect, CsvLimits limits) {
+      List<Rec> recs = new ArrayList<>();
+      int pos = (int) offset;
+      if (offset == 0
+          && data.length >= BOM.length
+          && Arrays.equals(data, 0, BOM.length, BOM, 0, BOM.length)) {
+        pos = BOM.length;
+      }
+      while (pos < data.length) {
+        int start = pos;
+        String error = null;
+        boolean inQuote = false;
+        boolean storing = true;
+        boolean ended = false;
+        int fields = 1;
+        int embeddedLines = 0;
+        long recordLength = 0;
+        long fieldStart = 0;
+        long carriageReturnAt = -1;
+        int need = 0;
+        int lo = 0x80;
+        int hi = 0xBF;
+        while (!ended) {
+          if (pos == data.length) {
+            if (inQuote) {
+              error = first(error, "a quoted field opened in this record is never closed");
+            } else if (need > 0) {
+              error = first(error, "invalid UTF-8: a multi-byte character is cut short");
+            }
+            break;
+          }
+          byte b = data[pos++];
+          recordLength++;
+          if (need > 0) {
+            int u = b & 0xFF;
+            if (u >= lo && u <= hi) {
+              need--;
+              lo = 0x80;
+              hi = 0xBF;
+              continue;
+            }
+            error = first(error, utf8Error(recordLength));
+            need = 0;
+          }
+          if (b == CsvDialect.QUOTE) {
+            inQuote = !inQuote;
+          } else if (b < 0) {
+            int u = b & 0xFF;
+            if (u >= 0xC2 && u <= 0xDF) {
+              need = 1;
+            } else if (u >= 0xE0 && u <= 0xEF) {
+              need = 2;
+              lo = u == 0xE0 ? 0xA0 : 0x80;
+              hi = u == 0xED ? 0x9F : 0xBF;
+            } else if (u >= 0xF0 && u <= 0xF4) {
+              need = 3;
+              lo = u == 0xF0 ? 0x90 : 0x80;
+              hi = u == 0xF4 ? 0x8F : 0xBF;
+            } else {
+              error = first(error, utf8Error(recordLength));
+            }
+          } else if (b == 0) {
+            error = first(error, "a NUL byte (0x00) at byte " + recordLength + " of the record");
+          } else if (inQuote) {
+            if (b == '\n') {
+              embeddedLines++;
+            }
+          } else if (b == dialect.delimiter()) {
+            error = first(error, checkField(limits, fields, recordLength - 1 - fieldStart));
+            fields++;
+            fieldStart = recordLength;
+          } else if (b == '\n') {
+            ended = true;
+          } else if (b == '\r') {
+            carriageReturnAt = recordLength;
+          }
+          if (storing && recordLength > limits.maxRecordBytes()) {
+            error =
+                first(
+                    error,
+                    "the record is longer than the limit of "
+                        + limits.maxRecordBytes()
+                        + " bytes"
+                        + (inQuote ? ": a quoted field opened in it is never closed" : ""));
+            storing = false;
+          }
+        }
+        long lineEnd = !ended ? 0 : carriageReturnAt == recordLength - 1 ? 2 : 1;
+        error = first(error, checkField(limits, fields, recordLength - fieldStart - lineEnd));
+        byte[] bytes = storing ? Arrays.copyOfRange(data, start, pos) : new byte[0];
+        boolean blank = recordLength <= 2 && fields == 1;
+        for (byte b : bytes) {
+          blank &= b == '\n' || b == '\r';
+        }
+        recs.add(new Rec(line, pos, fields, blank, error, bytes));
+        line += 1 + embeddedLines;
+      }
+      return new Result(recs, line);
+    }
+
+    private static String checkField(CsvLimits limits, int field, long length) {
+      if (length > limits.maxFieldBytes()) {
+        return "field "
+            + field
+            + " is "
+            + length
+            + " bytes long, over the limit of "
+            + limits.maxFieldBytes();
+      }
+      if (field > limits.maxColumns()) {
+        return "more than " + limits.maxColumns() + " fields";
+      }
+      return null;
+    }
+
+    private static String utf8Error(long at) {
+      return "invalid UTF-8 byte sequence at byte " + at + " of the record";
+    }
+
+    private static String first(String existing, String candidate) {
+      return existing != null ? existing : candidate;
+    }
   }
 }
