@@ -45,6 +45,7 @@ public final class CsvScanner implements Closeable {
   private final CsvLimits limits;
   private final Growth growth;
   private volatile boolean cancelled;
+  private long stallDeadline = Long.MAX_VALUE;
   private int pos;
   private int limit;
   private long windowOffset;
@@ -97,6 +98,24 @@ public final class CsvScanner implements Closeable {
         return;
       }
       waitForGrowth(windowOffset + limit, Math.min(left, WAIT_SLICE_NANOS));
+    }
+  }
+
+  /**
+   * From {@code nanoTime} ({@link System#nanoTime()}) on, a record cut short by the end of the data
+   * on disk ends the scan with a {@link StalledException} instead of waiting for the rest.
+   */
+  public void stallAfter(long nanoTime) {
+    stallDeadline = nanoTime;
+  }
+
+  /**
+   * A record was cut short by the end of a growing file past the {@link #stallAfter} deadline. The
+   * scanner is then mid-record: scan on with a new one, from that record's start.
+   */
+  public static final class StalledException extends IOException {
+    StalledException() {
+      super("a record is cut short and the file does not grow");
     }
   }
 
@@ -345,7 +364,10 @@ public final class CsvScanner implements Closeable {
   /** Waits until {@code bytes} bytes of the file are readable or the file is complete. */
   private void awaitBytes(long bytes) throws IOException {
     while (growth.readable() < bytes && !growth.complete()) {
-      waitForGrowth(bytes - 1, WAIT_SLICE_NANOS);
+      if (System.nanoTime() >= stallDeadline) {
+        throw new StalledException();
+      }
+      waitForGrowth(bytes - 1, Math.min(WAIT_SLICE_NANOS, stallDeadline - System.nanoTime()));
     }
   }
 

@@ -24,7 +24,11 @@ final class BatchReader implements Closeable {
   private static final int REJECT_TEXT_LIMIT = 4096;
   static final long LINGER_NANOS = 500_000_000L;
 
-  private final CsvScanner scanner;
+  private final Path file;
+  private final Growth growth;
+  private final CsvDialect dialect;
+  private final CsvLimits limits;
+  private volatile CsvScanner scanner;
   private final int width;
   private final int maxRows;
   private final int maxBytes;
@@ -45,6 +49,10 @@ final class BatchReader implements Closeable {
       int maxRows,
       int maxBytes)
       throws IOException {
+    this.file = file;
+    this.growth = growth;
+    this.dialect = dialect;
+    this.limits = limits;
     this.scanner = new CsvScanner(file, offset, line, dialect, limits, growth);
     this.width = width;
     this.maxRows = maxRows;
@@ -58,6 +66,7 @@ final class BatchReader implements Closeable {
     }
     long startOffset = scanner.offset();
     long openedAt = System.nanoTime();
+    scanner.stallAfter(openedAt + LINGER_NANOS);
     buf = spare != null ? spare : new ByteBuf(maxBytes + (maxBytes >> 3));
     spare = null;
     int[] starts = new int[Math.min(maxRows, 1024) + 1];
@@ -73,8 +82,19 @@ final class BatchReader implements Closeable {
         scanner.awaitReady(left);
         continue;
       }
-      if (!scanner.next(buf, rec)) {
-        done = true;
+      long recordOffset = scanner.offset();
+      long recordLine = scanner.line();
+      int kept = buf.length();
+      try {
+        if (!scanner.next(buf, rec)) {
+          done = true;
+          break;
+        }
+      } catch (CsvScanner.StalledException e) {
+        // The client went quiet mid-record: end the batch before that record (a checkpoint also
+        // hears a pause) and read the record again, whole, with the next batch.
+        buf.truncate(kept);
+        restartAt(recordOffset, recordLine);
         break;
       }
       String problem = problem();
@@ -142,6 +162,12 @@ final class BatchReader implements Closeable {
     return new String(buf.array(), rec.start(), length, StandardCharsets.UTF_8)
         .replace("\u0000", "")
         .stripTrailing();
+  }
+
+  private void restartAt(long offset, long line) throws IOException {
+    CsvScanner stalled = scanner;
+    scanner = new CsvScanner(file, offset, line, dialect, limits, growth);
+    stalled.close();
   }
 
   /** Ends a wait for the file to grow, from another thread: the run was cancelled. */

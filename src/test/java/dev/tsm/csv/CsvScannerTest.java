@@ -586,6 +586,36 @@ class CsvScannerTest {
   }
 
   @Test
+  void aRecordCutShortPastTheDeadlineStallsAndScansWholeFromItsStartLater() throws Exception {
+    byte[] content = bytes("a,b\n1,2\n\"x\ny\",4\n");
+    Path file = file(content);
+    Upload upload = new Upload(content.length);
+    upload.advance(11); // "a,b\n1,2\n\"x\n": the third record is cut short
+    try (CsvScanner scanner = new CsvScanner(file, 4, 2, COMMA, ROOMY, upload)) {
+      ByteBuf buf = new ByteBuf(16);
+      ScannedRecord rec = new ScannedRecord();
+      assertTrue(scanner.next(buf, rec));
+      assertEquals(8, scanner.offset());
+      scanner.stallAfter(System.nanoTime() + 30_000_000L);
+      assertThrows(CsvScanner.StalledException.class, () -> scanner.next(buf, rec));
+    }
+    upload.advance(content.length);
+    upload.finish();
+    List<Rec> rest = new ArrayList<>();
+    try (CsvScanner again = new CsvScanner(file, 8, 3, COMMA, ROOMY, upload)) {
+      ByteBuf buf = new ByteBuf(16);
+      ScannedRecord rec = new ScannedRecord();
+      while (again.next(buf, rec)) {
+        rest.add(Rec.of(rec, buf));
+        buf.truncate(0);
+      }
+    }
+    assertEquals(1, rest.size());
+    assertEquals("\"x\ny\",4\n", rest.get(0).text());
+    assertEquals(3, rest.get(0).line());
+  }
+
+  @Test
   void aBrokenUploadOrACancelEndsTheWait() throws Exception {
     byte[] content = bytes("a,b\n1,2\n3,4\n");
     Path file = file(content);

@@ -68,6 +68,57 @@ class ImportWhileUploadingTest {
   }
 
   @Test
+  void aClientSilentMidRecordStillPausesAtOnce() throws IOException {
+    Path file = CsvFiles.mixed("silent.csv", ROWS, 41);
+    byte[] body = Files.readAllBytes(file);
+    int lineEnd = body.length / 2;
+    while (body[lineEnd] != '\n') {
+      lineEnd++;
+    }
+    int cut = lineEnd - 3; // inside a record
+    try (SlowUpload upload = SlowUpload.start("table=silent", body)) {
+      upload.send(cut);
+      String id = awaitTaskOf("silent");
+      long caughtUp = awaitBytesDoneSettled(id);
+      assertTrue(caughtUp < cut && body[(int) caughtUp - 1] == '\n', "at a record end");
+
+      long asked = System.nanoTime();
+      Api.command(id, "pause").then().statusCode(202);
+      JsonPath paused = Api.awaitState(id, Duration.ofSeconds(10), "PAUSED");
+      long millis = (System.nanoTime() - asked) / 1_000_000;
+      assertTrue(millis < 5000, "paused after " + millis + " ms with the client silent");
+      String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
+      assertEquals(paused.getLong("rowsDone"), Db.count("SELECT count(*) FROM tsm." + staging));
+
+      Api.command(id, "resume").then().statusCode(202);
+      String response = upload.finish();
+      assertTrue(response.startsWith("HTTP/1.1 202"), response);
+      assertEquals(ROWS, Api.awaitState(id, "COMPLETED").getLong("rowsDone"));
+      Db.copyReference("ref_silent", "public.silent", file, ", HEADER true");
+      Db.assertSameRows("ref_silent", "public.silent");
+    }
+  }
+
+  /** Waits until the import has stopped moving (it read all that arrived); returns bytesDone. */
+  private static long awaitBytesDoneSettled(String id) {
+    long[] last = {-1, System.nanoTime()};
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              long now = Api.task(id).getLong("bytesDone");
+              if (now != last[0]) {
+                last[0] = now;
+                last[1] = System.nanoTime();
+                return false;
+              }
+              return now > 0 && System.nanoTime() - last[1] > 1_500_000_000L;
+            });
+    return last[0];
+  }
+
+  @Test
   void aBodyCutOffTerminatesItsTaskAndLeavesNothing() throws Exception {
     byte[] body = Files.readAllBytes(CsvFiles.mixed("cut-upload.csv", ROWS, 29));
     SlowUpload upload = SlowUpload.start("table=cut_upload", body);

@@ -9,8 +9,10 @@ import dev.tsm.support.Db;
 import dev.tsm.support.EventStream;
 import dev.tsm.support.ItDatabase;
 import dev.tsm.support.ServiceProcess;
+import dev.tsm.support.SlowUpload;
 import dev.tsm.support.TaskTable;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -282,6 +284,64 @@ class ReplicasIT {
     }
     Db.copyReference("rep_slow_ref", "public.rep_slow", small, ", HEADER true");
     Db.assertSameRows("rep_slow_ref", "public.rep_slow");
+  }
+
+  @Test
+  @Order(5)
+  void anUploadCutOffByItsInstanceDyingIsLeftAloneThenFailedClearly() throws Exception {
+    ServiceProcess[] both = startBoth("upload-A", "upload-B", paced());
+    try (ServiceProcess a = both[0];
+        ServiceProcess b = both[1]) {
+      byte[] body = Files.readAllBytes(file);
+      SlowUpload upload = SlowUpload.start(a.port(), "table=rep_upload_lost", body);
+      upload.send(body.length * 2 / 5);
+      String id = awaitTaskOf("rep_upload_lost");
+      TaskTable.Row running = tasks.awaitRows(id, Duration.ofSeconds(30), 1);
+      assertTrue(a.owns(running.owner()), "A, receiving the body, runs the task: " + running);
+      a.kill();
+      upload.close();
+      long killedAt = System.nanoTime();
+
+      // B may not follow a file it does not receive; once A's hold has run out, the upload is
+      // known lost and B says so, keeping what was committed for nobody to resume by mistake.
+      TaskTable.Row failed = tasks.awaitState(id, Duration.ofSeconds(60), "FAILED");
+      Duration after = Duration.ofNanos(System.nanoTime() - killedAt);
+      System.out.printf(
+          "[ReplicasIT] UPLOAD LOST: A killed -9 mid-body; FAILED via B %d ms later (lease %d ms):"
+              + " %s%n",
+          after.toMillis(), LEASE.toMillis(), failed.error());
+      // A renewed its hold (a lease long) at most one poll interval (1 s) before it died.
+      assertTrue(
+          after.compareTo(LEASE.minusSeconds(1)) >= 0, "B left the task alone while A's hold held");
+      assertTrue(failed.error().contains("did not complete"), failed.error());
+      assertTrue(b.log().contains(id), "B took the task up: " + b.tail(20));
+
+      assertEquals(202, b.command(id, "terminate").statusCode());
+      tasks.awaitState(id, Duration.ofSeconds(30), "TERMINATED");
+      assertFalse(Db.tableExists("public.rep_upload_lost"));
+      String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
+      assertFalse(Db.tableExists("tsm." + staging), "no staging table");
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String awaitTaskOf(String table) {
+    String sql = "SELECT id FROM tsm.task WHERE table_name = '" + table + "'";
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (Db.single(sql) == null) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no task for " + table);
+      }
+      sleep(20);
+    }
+    return Db.single(sql);
   }
 
   // ---- helpers ---------------------------------------------------------------------------------

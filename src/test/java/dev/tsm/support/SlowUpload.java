@@ -20,9 +20,9 @@ public final class SlowUpload implements Closeable {
   private final byte[] body;
   private int sent;
 
-  private SlowUpload(String query, byte[] body) throws IOException {
+  private SlowUpload(int port, String query, byte[] body) throws IOException {
     this.body = body;
-    this.socket = new Socket("localhost", RestAssured.port);
+    this.socket = new Socket("localhost", port);
     this.out = socket.getOutputStream();
     String head =
         "POST /imports?"
@@ -36,8 +36,13 @@ public final class SlowUpload implements Closeable {
 
   /** Sends the request head, declaring the whole body's length, and none of the body yet. */
   public static SlowUpload start(String query, byte[] body) {
+    return start(RestAssured.port, query, body);
+  }
+
+  /** The same, to the service on {@code port}. */
+  public static SlowUpload start(int port, String query, byte[] body) {
     try {
-      return new SlowUpload(query, body);
+      return new SlowUpload(port, query, body);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
