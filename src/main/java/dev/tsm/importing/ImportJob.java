@@ -17,6 +17,7 @@ import dev.tsm.task.Throttle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.smallrye.mutiny.subscription.UniEmitter;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,6 +28,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
@@ -129,22 +131,43 @@ public class ImportJob implements Job {
     CompletableFuture<Checkpoint> mine = new CompletableFuture<>();
     previous.set(mine);
     return Uni.createFrom()
-        .item(
-            () -> {
-              try {
-                Committed committed =
-                    metrics.batch(TaskKind.IMPORT, () -> writeUnchecked(target, batch, before));
-                mine.complete(committed.checkpoint());
-                return committed;
-              } catch (DatabaseException e) {
-                mine.completeExceptionally(e.getCause());
-                throw e;
-              } catch (RuntimeException e) {
-                mine.completeExceptionally(e);
-                throw e;
-              }
-            })
-        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        .emitter(
+            emitter -> {
+              AtomicBoolean cancelled = new AtomicBoolean();
+              emitter.onTermination(() -> cancelled.set(true)); // before any signal: a cancel
+              Infrastructure.getDefaultWorkerPool()
+                  .execute(
+                      () -> {
+                        Committed committed;
+                        try {
+                          committed =
+                              metrics.batch(
+                                  TaskKind.IMPORT, () -> writeUnchecked(target, batch, before));
+                        } catch (RuntimeException e) {
+                          // The run hears of it before the batch after this one (which then
+                          // fails the same way, and finds its run ended).
+                          failIfListened(emitter, cancelled.get(), e);
+                          mine.completeExceptionally(
+                              e instanceof DatabaseException ? e.getCause() : e);
+                          return;
+                        }
+                        mine.complete(committed.checkpoint());
+                        emitter.complete(committed);
+                      });
+            });
+  }
+
+  /**
+   * A batch that fails once its run has ended (the batch beside it failed first and the run
+   * cancelled the rest) has nobody left to tell: said at debug level, not dropped as an error.
+   */
+  private static void failIfListened(
+      UniEmitter<? super Committed> emitter, boolean cancelled, RuntimeException e) {
+    if (cancelled) {
+      LOG.debugf("a batch of a run that already ended failed too: %s", e.getMessage());
+    } else {
+      emitter.fail(e);
+    }
   }
 
   private Committed writeUnchecked(

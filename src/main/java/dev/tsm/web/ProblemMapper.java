@@ -7,8 +7,12 @@ import dev.tsm.ProblemException;
 import dev.tsm.db.DatabaseException;
 import dev.tsm.task.TaskService;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import java.net.ConnectException;
+import java.sql.SQLException;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
@@ -68,6 +72,23 @@ public class ProblemMapper {
     return Problem.response(400, detail, request.path(), null);
   }
 
+  /** A refused or lost database connection, or PostgreSQL shutting down, anywhere in the chain. */
+  static boolean databaseUnavailable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || t instanceof ClosedConnectionException) {
+        return true;
+      }
+      String state =
+          t instanceof PgException pg
+              ? pg.getSqlState()
+              : t instanceof SQLException sql ? sql.getSQLState() : null;
+      if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static String at(JsonLocation location) {
     return location == null || location.getLineNr() < 1
         ? ""
@@ -83,6 +104,12 @@ public class ProblemMapper {
 
   @ServerExceptionMapper
   public Response unexpected(Exception e, HttpServerRequest request) {
+    if (databaseUnavailable(e)) {
+      // The reactive client's failures are not SQLExceptions: a refused or lost connection.
+      LOG.warnf("database unavailable on %s: %s", request.path(), e.getMessage());
+      return Problem.response(
+          503, "the database is not available; try again shortly", request.path(), null);
+    }
     LOG.errorf(e, "unexpected error on %s %s", request.method(), request.path());
     return Problem.response(
         500, "the service failed to handle this request; it has been logged", request.path(), null);

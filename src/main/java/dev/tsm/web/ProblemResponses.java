@@ -5,14 +5,24 @@ import org.eclipse.microprofile.openapi.OASFilter;
 import org.eclipse.microprofile.openapi.models.Operation;
 
 /**
- * Every error response in the API description is an RFC 9457 problem, and every 202 the task:
- * declared once here rather than on each operation's responses.
+ * Every error response in the API description is an RFC 9457 problem, every operation can answer
+ * 503 while the database is away, and every 202 is the task: declared once here rather than on each
+ * operation's responses.
  */
 public class ProblemResponses implements OASFilter {
   @Override
   public Operation filterOperation(Operation operation) {
     if (operation.getResponses() == null || operation.getResponses().getAPIResponses() == null) {
       return operation;
+    }
+    if (!operation.getResponses().getAPIResponses().containsKey("503")) {
+      // Everything here reads or writes PostgreSQL; while it is away the answer says so.
+      operation
+          .getResponses()
+          .addAPIResponse(
+              "503",
+              OASFactory.createAPIResponse()
+                  .description("The database is not available; retry shortly"));
     }
     operation
         .getResponses()

@@ -92,7 +92,10 @@ class DatabaseRestartIT {
         System.out.printf(
             "[DatabaseRestartIT] GET /tasks/{id} with the database away: %d in %d ms: %s%n",
             task.statusCode(), millisSince(asked), task.body());
-        assertTrue(task.statusCode() >= 500, "no answer from a database that is away");
+        assertEquals(503, task.statusCode(), "the database is away: 503, " + task.body());
+        assertTrue(task.body().contains("database is not available"), task.body());
+        HttpResponse<String> list = svc.get("/tasks");
+        assertEquals(503, list.statusCode(), "GET /tasks too: " + list.body());
         assertTrue(millisSince(asked) < 15_000, "an API call does not hang on the outage");
         ServiceProcess.sleep(2000); // away a little longer than a lease
       } finally {
