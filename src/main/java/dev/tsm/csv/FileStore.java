@@ -34,7 +34,6 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class FileStore {
-  private static final int COPY_BUFFER = 1 << 16;
   private static final int WRITE_CHUNK = 1 << 20;
   private final Path imports;
   private final Path exports;
@@ -92,44 +91,6 @@ public class FileStore {
   /** Publishes a finished export under its final name, atomically. */
   public void publishExport(UUID taskId) throws IOException {
     Files.move(exportPart(taskId), exportFile(taskId), StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  /**
-   * Streams a body to the task's staged file, never holding it whole in memory; the file appears
-   * under its final name only once complete.
-   *
-   * @throws ProblemException 413 past {@code maxBytes}
-   */
-  public Staged stage(UUID taskId, InputStream body, long maxBytes) {
-    Path target = importFile(taskId);
-    Path partial = target.resolveSibling(taskId + ".upload");
-    try {
-      Files.createDirectories(imports);
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      long size = 0;
-      try (InputStream in = new DigestInputStream(body, sha);
-          OutputStream out = Files.newOutputStream(partial)) {
-        byte[] buffer = new byte[COPY_BUFFER];
-        int n;
-        while ((n = in.read(buffer)) > 0) {
-          size += n;
-          if (size > maxBytes) {
-            throw tooLarge(maxBytes);
-          }
-          out.write(buffer, 0, n);
-        }
-      }
-      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-      return new Staged(target, size, HexFormat.of().formatHex(sha.digest()));
-    } catch (IOException e) {
-      deleteQuietly(partial);
-      throw new UncheckedIOException("could not store the upload: " + e.getMessage(), e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    } catch (RuntimeException e) {
-      deleteQuietly(partial);
-      throw e;
-    }
   }
 
   /**

@@ -22,7 +22,7 @@ import java.util.List;
  */
 final class BatchReader implements Closeable {
   private static final int REJECT_TEXT_LIMIT = 4096;
-  static final long LINGER_NANOS = 500_000_000L;
+  private static final long LINGER_NANOS = 500_000_000L;
 
   private final Path file;
   private final Growth growth;

@@ -22,7 +22,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -46,7 +45,7 @@ public class ImportService {
   private static final Logger LOG = Logger.getLogger(ImportService.class);
 
   /** Bodies of declared length over this start loading before they have fully arrived. */
-  static final long FOLLOW_FROM = 1 << 20;
+  private static final long FOLLOW_FROM = 1 << 20;
 
   private final Config config;
   private final FileStore files;
@@ -73,13 +72,9 @@ public class ImportService {
   /** What the client sent, before the body is read. */
   public record Request(String table, ImportOptions options) {}
 
-  /** The body: a stream to stage, or a file the HTTP layer already stored. */
+  /** A body the HTTP layer already stored (multipart). */
   public interface Body {
     FileStore.Staged stage(FileStore files, UUID taskId, long maxBytes);
-
-    static Body of(InputStream in) {
-      return (files, id, max) -> files.stage(id, in, max);
-    }
 
     static Body of(Path uploaded) {
       return (files, id, max) -> files.adopt(id, uploaded, max);
