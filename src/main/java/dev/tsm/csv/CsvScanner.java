@@ -64,17 +64,20 @@ public final class CsvScanner implements Closeable {
   public CsvScanner(
       Path file, long offset, long line, CsvDialect dialect, CsvLimits limits, Growth growth)
       throws IOException {
-    this.channel = FileChannel.open(file, StandardOpenOption.READ);
     this.unquotedClasses = byteClasses(dialect.delimiter(), false);
     this.quotedClasses = byteClasses(dialect.delimiter(), true);
     this.limits = limits;
     this.growth = growth;
     this.line = line;
+    if (offset == 0) {
+      // The first bytes decide about a byte order mark: have them all before looking. (A file
+      // still arriving may not even exist before its first write completed.)
+      awaitBytes(BOM.length);
+    }
+    this.channel = FileChannel.open(file, StandardOpenOption.READ);
     channel.position(offset);
     windowOffset = offset;
     if (offset == 0) {
-      // The first bytes decide about a byte order mark: have them all before looking.
-      awaitBytes(BOM.length);
       if (fill(0) && startsWithBom()) {
         pos = BOM.length;
       }

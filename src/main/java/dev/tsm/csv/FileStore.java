@@ -100,10 +100,9 @@ public class FileStore {
    * and all of it is on disk. When the body breaks off, the caller decides when readers learn it
    * ({@link Upload#fail}): a task reading it may have to be stopped first.
    */
-  public Receiving receive(
-      UUID taskId, HttpServerRequest request, long maxBytes, long expected, Context context) {
+  public Receiving receive(UUID taskId, HttpServerRequest request, long maxBytes, Context context) {
     Path target = importFile(taskId);
-    Receiving receiving = new Receiving(target, new Upload(expected));
+    Receiving receiving = new Receiving(target, new Upload());
     Vertx vertx = context.owner();
     Uni<Staged> done =
         Uni.createFrom()

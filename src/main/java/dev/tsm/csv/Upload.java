@@ -7,22 +7,9 @@ import java.io.IOException;
  * that follow it. Only bytes whose write completed count, so a reader never sees a hole.
  */
 public final class Upload implements Growth {
-  private final long expected;
   private long written;
   private boolean complete;
   private String failure;
-
-  /**
-   * @param expected the declared length of the body, or -1
-   */
-  public Upload(long expected) {
-    this.expected = expected;
-  }
-
-  /** The declared length of the body, or -1 when it was not declared. */
-  public long expected() {
-    return expected;
-  }
 
   @Override
   public synchronized long readable() {
@@ -32,11 +19,6 @@ public final class Upload implements Growth {
   @Override
   public synchronized boolean complete() {
     return complete;
-  }
-
-  /** Whether it ended, complete or broken off. */
-  public synchronized boolean ended() {
-    return complete || failure != null;
   }
 
   /** The first {@code bytes} bytes are on disk. */

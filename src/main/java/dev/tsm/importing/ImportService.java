@@ -4,7 +4,6 @@ import dev.tsm.Config;
 import dev.tsm.ProblemException;
 import dev.tsm.csv.FileStore;
 import dev.tsm.csv.Growth;
-import dev.tsm.csv.Upload;
 import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
@@ -21,8 +20,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -115,7 +112,7 @@ public class ImportService {
             table -> {
               long start = System.nanoTime();
               long expected = declaredLength == null ? -1 : declaredLength;
-              FileStore.Receiving receiving = files.receive(id, http, max, expected, context);
+              FileStore.Receiving receiving = files.receive(id, http, max, context);
               if (expected <= FOLLOW_FROM) {
                 // Small, or of unknown length (only its end tells whether it fits the limit).
                 return detached(
@@ -201,7 +198,6 @@ public class ImportService {
       long expected,
       AtomicBoolean created) {
     long begun = System.nanoTime();
-    awaitFirstBytes(receiving.upload());
     FileSample sample = sample(request, receiving.path(), receiving.upload());
     String instance = runner.instanceId();
     uploads.add(id, receiving.upload(), instance);
@@ -228,20 +224,6 @@ public class ImportService {
         (System.nanoTime() - begun) / 1_000_000);
     runner.dispatch();
     return id;
-  }
-
-  /** The file exists once its first write completed. */
-  private static void awaitFirstBytes(Upload upload) {
-    try {
-      while (upload.readable() == 0 && !upload.ended()) {
-        upload.await(0, 100_000_000L);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for the upload", e);
-    }
   }
 
   /** Refused before a task exists: the rest of the body is read and dropped, the file deleted. */

@@ -521,7 +521,7 @@ class CsvScannerTest {
     List<Rec> whole = scan(file, 0, 1, COMMA, ROOMY);
 
     // The file is all there; the upload says how much of it counts, in small random steps.
-    Upload upload = new Upload(content.length);
+    Upload upload = new Upload();
     Thread writer =
         new Thread(
             () -> {
@@ -559,7 +559,7 @@ class CsvScannerTest {
   void aGrowingFileIsReadyOnlyWhereDataIsAndEndsOnlyWhenComplete() throws Exception {
     byte[] content = bytes("a,b\n1,2\n3,4\n");
     Path file = file(content);
-    Upload upload = new Upload(content.length);
+    Upload upload = new Upload();
     upload.advance(8); // "a,b\n1,2\n"
     try (CsvScanner scanner = new CsvScanner(file, 0, 1, COMMA, ROOMY, upload)) {
       ByteBuf buf = new ByteBuf(16);
@@ -589,7 +589,7 @@ class CsvScannerTest {
   void aRecordCutShortPastTheDeadlineStallsAndScansWholeFromItsStartLater() throws Exception {
     byte[] content = bytes("a,b\n1,2\n\"x\ny\",4\n");
     Path file = file(content);
-    Upload upload = new Upload(content.length);
+    Upload upload = new Upload();
     upload.advance(11); // "a,b\n1,2\n\"x\n": the third record is cut short
     try (CsvScanner scanner = new CsvScanner(file, 4, 2, COMMA, ROOMY, upload)) {
       ByteBuf buf = new ByteBuf(16);
@@ -619,7 +619,7 @@ class CsvScannerTest {
   void aBrokenUploadOrACancelEndsTheWait() throws Exception {
     byte[] content = bytes("a,b\n1,2\n3,4\n");
     Path file = file(content);
-    Upload broken = new Upload(content.length);
+    Upload broken = new Upload();
     broken.advance(10);
     try (CsvScanner scanner = new CsvScanner(file, 0, 1, COMMA, ROOMY, broken)) {
       ByteBuf buf = new ByteBuf(16);
@@ -631,7 +631,7 @@ class CsvScannerTest {
           assertThrows(UploadBrokeOffException.class, () -> scanner.next(buf, rec));
       assertEquals("the upload broke off: Connection reset (after 10 bytes)", e.getMessage());
     }
-    Upload stalled = new Upload(content.length);
+    Upload stalled = new Upload();
     stalled.advance(10);
     try (CsvScanner scanner = new CsvScanner(file, 8, 3, COMMA, ROOMY, stalled)) {
       new Thread(
