@@ -571,15 +571,17 @@ class CsvScannerTest {
       assertFalse(scanner.ready(), "a wait that times out leaves it not ready");
       upload.advance(10); // "3," : a record cut short
       assertTrue(scanner.ready());
-      new Thread(
+      Thread writer =
+          new Thread(
               () -> {
                 sleepQuietly(50);
                 upload.advance(content.length);
                 upload.finish();
-              })
-          .start();
+              });
+      writer.start();
       assertTrue(scanner.next(buf, rec), "waits for the rest of the record");
       assertEquals(12, rec.endOffset());
+      writer.join(); // the rest may be read before the upload is marked complete
       assertTrue(scanner.ready(), "complete: the end is no wait");
       assertFalse(scanner.next(buf, rec));
     }
