@@ -66,9 +66,20 @@ public interface Config {
     @WithDefault("1600")
     int maxColumns();
 
-    /** Rows read from the start of the file to infer column types. */
+    /** Rows read from the start of the file to infer column types... */
     @WithDefault("1000")
     int sampleRows();
+
+    /** ...and at most this many bytes of them, so that wide rows do not delay the answer. */
+    @WithDefault("16M")
+    MemorySize sampleBytes();
+
+    /**
+     * Bad rows kept (line, reason, record) per task for {@code /tasks/{id}/rejects}; past this they
+     * are still counted (rowsSkipped) but not stored.
+     */
+    @WithDefault("10000")
+    int maxStoredRejects();
   }
 
   interface Export {

@@ -274,9 +274,13 @@ public class FileStore {
           .compose(written -> file.close())
           .onFailure(emitter::fail)
           .onSuccess(
-              closed ->
-                  emitter.complete(
-                      new Staged(receiving.path, size, HexFormat.of().formatHex(sha.digest()))));
+              closed -> {
+                // Every byte is on disk: readers (the sample of a body still arriving, whatever
+                // its row count) may take the end of the file for the end of the data.
+                receiving.upload.finish();
+                emitter.complete(
+                    new Staged(receiving.path, size, HexFormat.of().formatHex(sha.digest())));
+              });
     }
 
     /**

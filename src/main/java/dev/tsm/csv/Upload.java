@@ -29,7 +29,7 @@ public final class Upload implements Growth {
     }
   }
 
-  /** All bytes are on disk and recorded as such: readers may take the end for the end. */
+  /** All bytes are on disk: readers may take the end of the file for the end of the data. */
   public synchronized void finish() {
     complete = true;
     notifyAll();

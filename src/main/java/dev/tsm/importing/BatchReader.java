@@ -15,10 +15,13 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Cuts the staged file into batches bounded in rows and bytes, from a checkpoint on. Of a file
- * still arriving, a batch also ends where the data on disk ends once it has waited {@link
- * #LINGER_NANOS} for more, even empty: so a slow upload still commits checkpoints (and hears pause
- * and terminate, which are answered at commits) at least that often.
+ * Cuts the staged file into batches bounded in rows and bytes, from a checkpoint on. A bad row
+ * counts towards both limits like a good one (its record is read and set aside), so a batch's
+ * memory is bounded by the configuration whatever the file holds; when the first bad row fails the
+ * task anyway, the batch ends with it and nothing after it is read. Of a file still arriving, a
+ * batch also ends where the data on disk ends once it has waited {@link #LINGER_NANOS} for more,
+ * even empty: so a slow upload still commits checkpoints (and hears pause and terminate, which are
+ * answered at commits) at least that often.
  */
 final class BatchReader implements Closeable {
   private static final int REJECT_TEXT_LIMIT = 4096;
@@ -32,6 +35,7 @@ final class BatchReader implements Closeable {
   private final int width;
   private final int maxRows;
   private final int maxBytes;
+  private final boolean stopAtBadRow;
   private final ScannedRecord rec = new ScannedRecord();
   private boolean done;
   private ByteBuf buf;
@@ -47,7 +51,8 @@ final class BatchReader implements Closeable {
       CsvLimits limits,
       int width,
       int maxRows,
-      int maxBytes)
+      int maxBytes,
+      boolean stopAtBadRow)
       throws IOException {
     this.file = file;
     this.growth = growth;
@@ -57,6 +62,7 @@ final class BatchReader implements Closeable {
     this.width = width;
     this.maxRows = maxRows;
     this.maxBytes = maxBytes;
+    this.stopAtBadRow = stopAtBadRow;
   }
 
   /** The next batch, or null once the file is done. */
@@ -73,7 +79,9 @@ final class BatchReader implements Closeable {
     long[] lines = new long[starts.length - 1];
     List<Batch.Reject> rejects = new ArrayList<>();
     int rows = 0;
-    while (rows < maxRows && buf.length() < maxBytes) {
+    int records = 0;
+    // Bytes read from the file, bad rows included, bound the batch; its buffer holds fewer.
+    while (records < maxRows && scanner.offset() - startOffset < maxBytes) {
       if (!scanner.ready()) {
         long left = LINGER_NANOS - (System.nanoTime() - openedAt);
         if (left <= 0) {
@@ -97,11 +105,17 @@ final class BatchReader implements Closeable {
         restartAt(recordOffset, recordLine);
         break;
       }
+      records++;
       String problem = problem();
       if (problem != null) {
         rejects.add(new Batch.Reject(rec.line(), problem, text(buf, rec)));
+        buf.truncate(rec.start());
+        if (stopAtBadRow) {
+          break;
+        }
+        continue;
       }
-      if (problem != null || (rec.blank() && width > 1)) {
+      if (rec.blank() && width > 1) {
         buf.truncate(rec.start());
         continue;
       }

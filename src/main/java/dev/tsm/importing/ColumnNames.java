@@ -1,5 +1,6 @@
 package dev.tsm.importing;
 
+import dev.tsm.ProblemException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,6 +14,10 @@ import java.util.Set;
  */
 final class ColumnNames {
   private static final int MAX_BYTES = 63;
+
+  /** Names PostgreSQL gives every table's system columns: no other column may take them. */
+  private static final Set<String> SYSTEM =
+      Set.of("tableoid", "xmin", "cmin", "xmax", "cmax", "ctid");
 
   private ColumnNames() {}
 
@@ -33,6 +38,26 @@ final class ColumnNames {
       names.add(name);
     }
     return names;
+  }
+
+  /**
+   * Refuses names of system columns for a new table (quoted names are case-sensitive: {@code CTID}
+   * is an ordinary column).
+   */
+  static void checkNotSystem(List<String> names) {
+    List<String> taken = names.stream().filter(SYSTEM::contains).toList();
+    if (!taken.isEmpty()) {
+      throw ProblemException.badRequest(
+          "the header names "
+              + String.join(", ", taken)
+              + ": PostgreSQL reserves "
+              + (taken.size() == 1 ? "this name" : "these names")
+              + " for the system columns of every table; rename "
+              + (taken.size() == 1 ? "it" : "them")
+              + " in the header (for example "
+              + taken.get(0)
+              + "_1)");
+    }
   }
 
   static List<String> numbered(int count) {

@@ -40,7 +40,12 @@ final class CopyBatchWriter {
 
   /** Where a batch goes and on whose behalf. */
   record Target(
-      UUID taskId, String owner, String copySql, ImportOptions options, long leaseMillis) {}
+      UUID taskId,
+      String owner,
+      String copySql,
+      ImportOptions options,
+      long leaseMillis,
+      int maxStoredRejects) {}
 
   /**
    * Writes a batch in its own transaction, then commits it only after the batch before it committed
@@ -64,7 +69,9 @@ final class CopyBatchWriter {
         }
         Checkpoint previous = awaitPrevious(before);
         failOnBadRows(target.options(), rejects, previous.rowsSkipped());
-        saveRejects(c, target.taskId(), rejects);
+        // Every bad row so far was set aside: those before this batch took their places first.
+        long room = Math.max(0, target.maxStoredRejects() - previous.rowsSkipped());
+        saveRejects(c, target.taskId(), rejects.subList(0, (int) Math.min(room, rejects.size())));
         Checkpoint next =
             new Checkpoint(
                 previous.rowsDone() + copied,

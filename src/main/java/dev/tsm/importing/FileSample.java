@@ -26,9 +26,17 @@ import java.util.List;
  */
 record FileSample(List<String> names, List<ColumnType> types, long dataOffset, long dataLine) {
 
-  /** Reads the sample; of a file still arriving, waits until its sample rows are on disk. */
+  /**
+   * Reads the sample: up to {@code sampleRows} data rows or {@code sampleBytes} of them, whichever
+   * comes first. Of a file still arriving, waits until they are on disk or the upload ended.
+   */
   static FileSample read(
-      Path file, Growth growth, CsvDialect dialect, CsvLimits limits, int sampleRows) {
+      Path file,
+      Growth growth,
+      CsvDialect dialect,
+      CsvLimits limits,
+      int sampleRows,
+      long sampleBytes) {
     try (CsvScanner scanner = new CsvScanner(file, 0, 1, dialect, limits, growth)) {
       ByteBuf buf = new ByteBuf(1 << 16);
       ScannedRecord rec = new ScannedRecord();
@@ -58,7 +66,7 @@ record FileSample(List<String> names, List<ColumnType> types, long dataOffset, l
       if (!dialect.header()) {
         infer(types, first);
       }
-      while (rows < sampleRows) {
+      while (rows < sampleRows && scanner.offset() - dataOffset < sampleBytes) {
         buf.truncate(0);
         if (!scanner.next(buf, rec)) {
           break;

@@ -71,7 +71,8 @@ public class ImportJob implements Job {
             owner,
             copySql(task, plan, options),
             options,
-            config.runner().lease().toMillis());
+            config.runner().lease().toMillis(),
+            config.importing().maxStoredRejects());
     // Each batch commits after the one before it; up to `parallelism` are copied side by side.
     AtomicReference<CompletableFuture<Checkpoint>> previous =
         new AtomicReference<>(CompletableFuture.completedFuture(task.checkpoint()));
@@ -195,7 +196,8 @@ public class ImportJob implements Job {
           limits(config),
           plan.columns().size(),
           config.importing().batchRows(),
-          (int) config.importing().batchBytes().asLongValue());
+          (int) config.importing().batchBytes().asLongValue(),
+          options.onError() == ImportOptions.OnError.FAIL);
     } catch (NoSuchFileException e) {
       throw new IllegalStateException("the staged file of this import is gone: " + file, e);
     } catch (IOException e) {

@@ -239,8 +239,8 @@ public class ImportService {
   }
 
   /**
-   * The body of a running task ended. Complete: recorded as such, and readers may take its end for
-   * the end of the data. Broken off: the task is terminated, since nobody has its id yet.
+   * The body of a running task ended. Complete: recorded as such (its readers already know). Broken
+   * off: the task is terminated, since nobody has its id yet.
    */
   private Uni<UUID> arrived(UUID id, FileStore.Receiving receiving, long start) {
     return receiving
@@ -249,7 +249,6 @@ public class ImportService {
         .invoke(
             staged -> {
               withConnection(c -> uploaded(c, id, staged));
-              receiving.upload().finish();
               uploads.remove(id);
               TaskLog.info(
                   LOG,
@@ -302,7 +301,8 @@ public class ImportService {
         growth,
         request.options().dialect(),
         ImportJob.limits(config),
-        config.importing().sampleRows());
+        config.importing().sampleRows(),
+        config.importing().sampleBytes().asLongValue());
   }
 
   /** The file of a new task: complete ({@code upload} null) or still arriving. */
@@ -361,6 +361,7 @@ public class ImportService {
     checkTarget(c, table, options.mode());
     List<ImportPlan.Column> columns = new ArrayList<>();
     if (options.mode() == ImportOptions.Mode.CREATE) {
+      ColumnNames.checkNotSystem(sample.names());
       for (int i = 0; i < sample.names().size(); i++) {
         columns.add(new ImportPlan.Column(sample.names().get(i), sample.types().get(i).sql()));
       }

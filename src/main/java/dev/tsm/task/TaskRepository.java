@@ -167,12 +167,13 @@ public class TaskRepository {
     return one(pool.preparedQuery(sql).execute(Tuple.of(id, owner, to.name(), error)));
   }
 
-  /** The rows an import set aside, in file order. */
-  public Uni<List<Row>> rejects(UUID id) {
+  /** Up to {@code limit} of the rows an import set aside after line {@code afterLine}, in order. */
+  public Uni<List<Row>> rejects(UUID id, long afterLine, int limit) {
     String sql =
-        "SELECT line, reason, record FROM tsm.task_reject WHERE task_id = $1 ORDER BY line";
+        "SELECT line, reason, record FROM tsm.task_reject WHERE task_id = $1 AND line > $2"
+            + " ORDER BY line LIMIT $3";
     return pool.preparedQuery(sql)
-        .execute(Tuple.of(id))
+        .execute(Tuple.of(id, afterLine, limit))
         .map(
             rows -> {
               List<Row> list = new ArrayList<>();

@@ -5,6 +5,7 @@ import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskRepository;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
 import jakarta.ws.rs.DefaultValue;
@@ -17,6 +18,9 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
@@ -26,6 +30,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestMulti;
 
 /** Tasks of every kind: list, read, and the three commands. */
 @Path("/tasks")
@@ -45,6 +50,9 @@ public class TaskResource {
       "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
           + "\"detail\":\"'42' is not a task id: ids are UUIDs such as"
           + " 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10\"}";
+
+  private static final String REJECT_HEADER = "line,reason,record\n";
+  private static final int REJECT_PAGE = 500;
 
   private final TaskService tasks;
   private final TaskRepository repository;
@@ -177,11 +185,32 @@ public class TaskResource {
                       name = "one bad row",
                       value = "line,reason,record\n" + "17,expected 3 fields; found 2,\"4,x\"\n")))
   @APIResponse(responseCode = "404", description = "No such task")
-  public Uni<Response> rejects(@Parameter(description = ID_DOC) @PathParam("id") String id) {
-    return tasks
-        .get(Ids.parse(id))
-        .flatMap(task -> repository.rejects(task.id()))
-        .map(rows -> Response.ok(rejectsCsv(rows), "text/csv; charset=UTF-8").build());
+  public RestMulti<String> rejects(@Parameter(description = ID_DOC) @PathParam("id") String id) {
+    // The task is looked up first, so an unknown one is a 404 rather than an empty stream.
+    return RestMulti.fromUniResponse(
+        tasks.get(Ids.parse(id)),
+        task -> rejectPages(task.id()),
+        task -> Map.of("Content-Type", List.of("text/csv; charset=UTF-8")));
+  }
+
+  /**
+   * The rejects as CSV, a page of rows at a time (keyset on the line): the body is streamed, never
+   * built whole, and the next page is read only when the client took the last one.
+   */
+  private Multi<String> rejectPages(UUID id) {
+    AtomicLong after = new AtomicLong(0);
+    Multi<String> pages =
+        Multi.createBy()
+            .repeating()
+            .uni(() -> repository.rejects(id, after.get(), REJECT_PAGE))
+            .whilst(rows -> rows.size() == REJECT_PAGE) // the short page is still emitted
+            .filter(rows -> !rows.isEmpty())
+            .map(
+                rows -> {
+                  after.set(rows.get(rows.size() - 1).getLong("line"));
+                  return rejectsCsv(rows);
+                });
+    return Multi.createBy().concatenating().streams(Multi.createFrom().item(REJECT_HEADER), pages);
   }
 
   private static Uni<Response> accepted(
@@ -192,7 +221,7 @@ public class TaskResource {
   }
 
   private static String rejectsCsv(List<Row> rows) {
-    StringBuilder csv = new StringBuilder("line,reason,record\n");
+    StringBuilder csv = new StringBuilder();
     for (Row row : rows) {
       csv.append(row.getLong("line"))
           .append(',')

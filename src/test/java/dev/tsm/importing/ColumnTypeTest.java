@@ -69,6 +69,36 @@ class ColumnTypeTest {
   }
 
   @Test
+  void hugeNumbersAreTypedByTheirDigitsAsPostgresqlTakesThem() {
+    // numeric holds 131072 digits before the point and 16383 after: beyond, every row of the
+    // column would be refused, so such a value is text.
+    assertType(NUMERIC, "9".repeat(131072), "-" + "9".repeat(131072), "1" + "0".repeat(200));
+    assertType(TEXT, "9".repeat(131073), "-" + "9".repeat(131073));
+    assertType(NUMERIC, "0." + "9".repeat(16383), "1e999", "1e-999", "1.5e-998");
+    assertType(TEXT, "0." + "9".repeat(16384), "0." + "9".repeat(15385) + "e-999");
+    assertType(TEXT, "9".repeat(130074) + "e999");
+    // Bounds of the integer types, compared as text.
+    assertType(INTEGER, "2147483646", "-2147483647");
+    assertType(BIGINT, "2147483649", "-2147483650", "9223372036854775806");
+    assertType(NUMERIC, "9223372036854775809", "-9223372036854775810", "99999999999999999999");
+  }
+
+  @Test
+  void aMegabyteOfDigitsIsTypedInOnePass() {
+    // Parsing such a value as a BigInteger takes seconds (quadratic); a sample of 1,000 of them
+    // would hold a request for many minutes. Reading the digits once is instantaneous.
+    String digits = "7".repeat(1 << 20);
+    long start = System.nanoTime();
+    for (int i = 0; i < 100; i++) {
+      assertEquals(TEXT, ColumnType.of(digits));
+      assertEquals(TEXT, ColumnType.of(digits + "x"));
+      assertEquals(TEXT, ColumnType.of("1." + digits));
+    }
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(millis < 20_000, "300 values of 1 MiB typed in " + millis + " ms");
+  }
+
+  @Test
   void booleansInAnyCase() {
     assertType(BOOLEAN, "true", "false", "TRUE", "False", "tRuE");
     assertType(TEXT, "yes", "no", "on", "off", "truex", " true", "tf");

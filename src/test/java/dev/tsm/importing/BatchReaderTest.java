@@ -1,0 +1,111 @@
+package dev.tsm.importing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tsm.csv.CsvDialect;
+import dev.tsm.csv.CsvLimits;
+import dev.tsm.csv.Growth;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A batch is bounded by its limits whatever the file holds: bad rows count like good ones, and
+ * under the fail policy nothing past the first bad row is read.
+ */
+class BatchReaderTest {
+  private static final CsvLimits LIMITS = new CsvLimits(1 << 10, 4 << 10, 16);
+  private static final CsvDialect DIALECT = new CsvDialect((byte) ',', false);
+  private static final int MAX_ROWS = 500;
+  private static final int MAX_BYTES = 16 << 10;
+
+  @TempDir Path dir;
+
+  @Test
+  void aFloodOfBadRowsIsCutIntoBoundedBatches() throws IOException {
+    // One good row, then 200,000 rows with one field where two are expected.
+    Path file = write("1,a\n" + "x\n".repeat(200_000));
+    long batches = 0;
+    long rejects = 0;
+    long good = 0;
+    try (BatchReader reader = reader(file, false)) {
+      long start = 0;
+      for (Batch b = reader.next(); b != null; b = reader.next()) {
+        batches++;
+        assertTrue(b.rows() + b.rejects().size() <= MAX_ROWS, "rows and rejects per batch");
+        assertTrue(b.endOffset() - start <= MAX_BYTES + LIMITS.maxRecordBytes(), "bytes per batch");
+        rejects += b.rejects().size();
+        good += b.rows();
+        start = b.endOffset();
+      }
+      assertEquals(Files.size(file), start, "the whole file was read");
+    }
+    assertEquals(1, good);
+    assertEquals(200_000, rejects);
+    assertTrue(batches >= 200_000 / MAX_ROWS, "batches: " + batches);
+  }
+
+  @Test
+  void wideBadRowsAreBoundedByBytesNotOnlyRows() throws IOException {
+    // Rows of ~900 bytes with the wrong field count: the byte limit ends the batch.
+    Random random = new Random(7);
+    StringBuilder csv = new StringBuilder();
+    for (int i = 0; i < 2_000; i++) {
+      csv.append("y".repeat(800 + random.nextInt(100))).append('\n');
+    }
+    Path file = write(csv.toString());
+    try (BatchReader reader = reader(file, false)) {
+      long start = 0;
+      for (Batch b = reader.next(); b != null; b = reader.next()) {
+        assertTrue(b.endOffset() - start <= MAX_BYTES + 1_000, "bytes per batch");
+        assertTrue(b.rejects().size() <= MAX_BYTES / 800 + 1, "rejects: " + b.rejects().size());
+        start = b.endOffset();
+      }
+    }
+  }
+
+  @Test
+  void underTheFailPolicyTheBatchEndsAtTheFirstBadRow() throws IOException {
+    String head = "1,a\n2,b\n";
+    Path file = write(head + "bad\n" + "x\n".repeat(100_000));
+    try (BatchReader reader = reader(file, true)) {
+      Batch b = reader.next();
+      assertEquals(2, b.rows());
+      assertEquals(1, b.rejects().size());
+      assertEquals(3, b.rejects().get(0).line());
+      assertEquals("bad", b.rejects().get(0).record());
+      assertEquals(head.length() + "bad\n".length(), b.endOffset(), "nothing after it was read");
+    }
+  }
+
+  @Test
+  void aFileOfGoodRowsEndsWithNull() throws IOException {
+    Path file = write("1,a\n".repeat(1_200));
+    int rows = 0;
+    try (BatchReader reader = reader(file, true)) {
+      for (Batch b = reader.next(); b != null; b = reader.next()) {
+        assertTrue(b.rejects().isEmpty());
+        rows += b.rows();
+      }
+      assertNull(reader.next());
+    }
+    assertEquals(1_200, rows);
+  }
+
+  private Path write(String content) throws IOException {
+    Path file = dir.resolve("f.csv");
+    Files.writeString(file, content, StandardCharsets.UTF_8);
+    return file;
+  }
+
+  private static BatchReader reader(Path file, boolean stopAtBadRow) throws IOException {
+    return new BatchReader(
+        file, Growth.WHOLE, 0, 1, DIALECT, LIMITS, 2, MAX_ROWS, MAX_BYTES, stopAtBadRow);
+  }
+}
