@@ -322,10 +322,20 @@ public class ImportService {
       throws SQLException {
     c.setAutoCommit(false);
     try {
-      // Two requests creating the same table at once: the second waits, then sees the first.
-      try (var ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+      // Two requests creating the same table at once: the second is refused at once rather than
+      // waiting on the first (no request waits on another).
+      try (var ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(hashtext(?))")) {
         ps.setString(1, "tsm.import:" + table);
-        ps.execute();
+        try (var rs = ps.executeQuery()) {
+          rs.next();
+          if (!rs.getBoolean(1)) {
+            throw ProblemException.conflict(
+                "another import into "
+                    + table
+                    + " is being accepted at this moment; retry once it is (and use mode=append"
+                    + " if it creates the table)");
+          }
+        }
       }
       ImportPlan plan = plan(c, table, options, sample);
       String staging = "import_" + id.toString().replace("-", "");

@@ -179,6 +179,41 @@ class ImportBoundsTest {
     assertEquals(List.of(List.of("1", "2")), Db.rows("SELECT id, \"CTID\" FROM public.sys_upper"));
   }
 
+  @Test
+  void concurrentCreatesOfOneTableGetOneTaskAndClearConflicts() throws Exception {
+    byte[] body = "id,name\n1,a\n2,b\n".getBytes(StandardCharsets.UTF_8);
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Response>> answers = new java.util.ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        answers.add(
+            pool.submit(
+                () ->
+                    given()
+                        .contentType("text/csv")
+                        .queryParam("table", "raced")
+                        .body(body)
+                        .post("/imports")));
+      }
+      int accepted = 0;
+      String id = null;
+      for (Future<Response> answer : answers) {
+        Response r = answer.get(ANSWER.toSeconds(), TimeUnit.SECONDS);
+        if (r.statusCode() == 202) {
+          accepted++;
+          id = r.jsonPath().getString("id");
+        } else {
+          assertProblem(r, 409, "raced");
+        }
+      }
+      assertEquals(1, accepted, "one create wins");
+      assertEquals("COMPLETED", Api.awaitState(id, ANSWER, "COMPLETED").getString("state"));
+      assertEquals(2, Db.count("SELECT count(*) FROM public.raced"));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   /** A header then rows of about {@code width} bytes: a number, a quoted text with commas. */
   private static Path wideFile(String name, int rows, int width, long seed) {
     Random random = new Random(seed);
