@@ -115,6 +115,33 @@ public class TaskRepository {
   /** A claimed task; {@code takeover} when its previous owner's lease had run out. */
   public record Claim(Task task, boolean takeover) {}
 
+  /** FAILED tasks whose failure is older than {@code age}, oldest first. */
+  public Uni<List<Task>> failedBefore(Duration age, int limit) {
+    String sql =
+        "SELECT * FROM tsm.task WHERE state = 'FAILED'"
+            + " AND updated_at < now() - $1 * interval '1 millisecond'"
+            + " ORDER BY updated_at LIMIT $2";
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(age.toMillis(), limit))
+        .map(TaskRepository::all);
+  }
+
+  /**
+   * Records that the files of exports COMPLETED longer than {@code age} ago expire now, before they
+   * are deleted: their downloads answer 410 from here on. Returns those tasks.
+   */
+  public Uni<List<Task>> expireExportFiles(Duration age, int limit) {
+    String sql =
+        "UPDATE tsm.task SET file_expired_at = now() WHERE id IN (SELECT id FROM tsm.task"
+            + "   WHERE kind = 'EXPORT' AND state = 'COMPLETED' AND file_expired_at IS NULL"
+            + "   AND finished_at < now() - $1 * interval '1 millisecond'"
+            + "   ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+            + " RETURNING *";
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(age.toMillis(), limit))
+        .map(TaskRepository::all);
+  }
+
   /** State counts by state and kind, for the metrics. */
   public Uni<List<Row>> counts() {
     return pool.query("SELECT state, kind, count(*) AS n FROM tsm.task GROUP BY state, kind")
