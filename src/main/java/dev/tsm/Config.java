@@ -107,6 +107,13 @@ public interface Config {
     /** On shutdown, how long to wait for in-flight batches to commit. */
     @WithDefault("10s")
     Duration drainTimeout();
+
+    /**
+     * A task taken over this many times after the instance running it stopped without handing it
+     * back (killed, out of memory, cut off past its lease) ends FAILED instead (0: never).
+     */
+    @WithDefault("3")
+    int maxCrashes();
   }
 
   interface Retention {
