@@ -24,6 +24,9 @@ public interface Config {
   /** The task runner. */
   Runner runner();
 
+  /** How long finished work is kept, and the sweep that removes what is left over. */
+  Retention retention();
+
   /** Schemas whose tables clients may import into and export from. */
   @WithDefault("public")
   List<String> schemas();
@@ -115,5 +118,33 @@ public interface Config {
     /** On shutdown, how long to wait for in-flight batches to commit. */
     @WithDefault("10s")
     Duration drainTimeout();
+
+    /**
+     * A task taken over this many times after the instance running it stopped without handing it
+     * back (killed, out of memory, cut off past its lease) ends FAILED instead (0: never).
+     */
+    @WithDefault("3")
+    int maxCrashes();
+  }
+
+  interface Retention {
+    /** The file of a COMPLETED export is deleted this long after completion (then 410). */
+    @WithDefault("7d")
+    Duration exportFiles();
+
+    /** A FAILED task not resumed for this long is terminated: staging table and file removed. */
+    @WithDefault("7d")
+    Duration failedTasks();
+
+    /**
+     * A task file or staging table with no live task is removed once untouched for this long; well
+     * above any upload's idle deadline, since a body is staged before its task exists.
+     */
+    @WithDefault("1h")
+    Duration orphanGrace();
+
+    /** How often the sweep runs (and once at start); one instance at a time sweeps. */
+    @WithDefault("10m")
+    Duration sweepInterval();
   }
 }

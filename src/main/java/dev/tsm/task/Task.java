@@ -30,7 +30,8 @@ public record Task(
     OffsetDateTime updatedAt,
     OffsetDateTime finishedAt,
     OffsetDateTime requestedAt,
-    String uploadOwner) {
+    String uploadOwner,
+    OffsetDateTime fileExpiredAt) {
 
   /** Whether its file was still arriving when this row was read. */
   public boolean uploading() {

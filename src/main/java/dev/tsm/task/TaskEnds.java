@@ -4,6 +4,7 @@ import dev.tsm.db.DatabaseException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.function.Predicate;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
@@ -73,21 +74,37 @@ public class TaskEnds {
 
   /** As {@link #terminate(Task, String)}, recording why as the task's error. */
   public boolean terminate(Task task, String owner, String reason) {
+    return terminate(
+        task,
+        locked ->
+            owner == null
+                ? locked.state().canMoveTo(TaskState.TERMINATED) && !locked.state().takesRequests()
+                : locked.state() == TaskState.RUNNING && owner.equals(locked.owner()),
+        reason);
+  }
+
+  /**
+   * Terminates a FAILED task as it was read, for {@code reason}: false, changing nothing, if it
+   * changed since (resumed, failed again).
+   */
+  public boolean terminateFailed(Task task, String reason) {
+    return terminate(
+        task,
+        locked ->
+            locked.state() == TaskState.FAILED
+                && locked.updatedAt() != null
+                && locked.updatedAt().isEqual(task.updatedAt()),
+        reason);
+  }
+
+  private boolean terminate(Task task, Predicate<TaskTx.Locked> allowed, String reason) {
     Job job = jobs.of(task.kind());
     boolean done =
         inTransaction(
             c -> {
               job.lock(c, task);
               TaskTx.Locked locked = TaskTx.lock(c, task.id());
-              if (locked == null) {
-                return false;
-              }
-              boolean allowed =
-                  owner == null
-                      ? locked.state().canMoveTo(TaskState.TERMINATED)
-                          && !locked.state().takesRequests()
-                      : locked.state() == TaskState.RUNNING && owner.equals(locked.owner());
-              if (!allowed) {
+              if (locked == null || !allowed.test(locked)) {
                 return false;
               }
               job.discard(c, task);

@@ -54,7 +54,9 @@ public class TaskRepository {
     String sql =
         "UPDATE tsm.task SET state = $3, requested_state = NULL, requested_at = NULL,"
             + " updated_at = now(),"
-            + " error = CASE WHEN $3 = 'PENDING' THEN NULL ELSE error END"
+            // A resume (to PENDING) gives the task a fresh start: no error, no crashes counted.
+            + " error = CASE WHEN $3 = 'PENDING' THEN NULL ELSE error END,"
+            + " crashes = CASE WHEN $3 = 'PENDING' THEN 0 ELSE crashes END"
             + " WHERE id = $1 AND state = $2 RETURNING *";
     return one(pool.preparedQuery(sql).execute(Tuple.of(id, from.name(), to.name())));
   }
@@ -85,35 +87,86 @@ public class TaskRepository {
    * Claims the oldest task that waits for a runner: a PENDING one, or a RUNNING one whose owner let
    * its lease expire. {@code SKIP LOCKED} lets replicas claim side by side. The owner token is
    * {@code instance/run}.
+   *
+   * <p>A RUNNING task whose lease ran out on another instance is a crash: its owner stopped without
+   * handing it back (a graceful stop hands tasks back PENDING). The {@code maxCrashes}-th one ends
+   * the task FAILED with {@code poisonReason} instead of running it again, unless a stop was asked
+   * meanwhile (acted on without running the task). An instance that takes back its own task (its
+   * lease ran out while the database was away) did not crash. {@code maxCrashes} 0 counts none.
    */
-  public Uni<Claim> claim(String owner, Duration lease) {
+  public Uni<Claim> claim(String owner, Duration lease, int maxCrashes, String poisonReason) {
     String sql =
-        "WITH picked AS (SELECT id, state AS was FROM tsm.task"
+        "WITH picked AS (SELECT id, state AS was,"
+            + "   state = 'RUNNING' AND split_part(owner, '/', 1)"
+            + "     IS DISTINCT FROM split_part($1, '/', 1) AS crashed,"
+            + "   crashes, requested_state FROM tsm.task"
             + "   WHERE (state = 'PENDING' OR (state = 'RUNNING' AND lease_until < now()))"
             // A file still arriving can be followed only by the instance receiving it.
             + "   AND (upload_owner IS NULL OR upload_owner = split_part($1, '/', 1)"
             + "     OR upload_until < now())"
-            + "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
-            + " UPDATE tsm.task t SET state = 'RUNNING', owner = $1,"
-            + " lease_until = now() + $2 * interval '1 millisecond',"
-            + " run_started_at = now(), run_rows_start = t.rows_done,"
-            + " run_bytes_start = t.bytes_done, updated_at = now(), error = NULL"
-            + " FROM picked WHERE t.id = picked.id"
-            + " RETURNING t.*, picked.was";
+            + "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1),"
+            + " judged AS (SELECT id, was, crashed, crashed AND $3 > 0 AND crashes + 1 >= $3"
+            + "   AND requested_state IS NULL AS poisoned FROM picked)"
+            + " UPDATE tsm.task t SET"
+            + " crashes = t.crashes + CASE WHEN j.crashed THEN 1 ELSE 0 END,"
+            + " state = CASE WHEN j.poisoned THEN 'FAILED' ELSE 'RUNNING' END,"
+            + " owner = CASE WHEN j.poisoned THEN NULL ELSE $1 END,"
+            + " lease_until = CASE WHEN j.poisoned THEN NULL"
+            + "   ELSE now() + $2 * interval '1 millisecond' END,"
+            + " run_started_at = CASE WHEN j.poisoned THEN t.run_started_at ELSE now() END,"
+            + " run_rows_start = CASE WHEN j.poisoned THEN t.run_rows_start ELSE t.rows_done END,"
+            + " run_bytes_start = CASE WHEN j.poisoned THEN t.run_bytes_start"
+            + "   ELSE t.bytes_done END,"
+            + " updated_at = now(), error = CASE WHEN j.poisoned THEN $4 END"
+            + " FROM judged j WHERE t.id = j.id"
+            + " RETURNING t.*, j.was, j.poisoned";
     return pool.preparedQuery(sql)
-        .execute(Tuple.of(owner, lease.toMillis()))
+        .execute(Tuple.of(owner, lease.toMillis(), maxCrashes, poisonReason))
         .map(
             set -> {
               if (!set.iterator().hasNext()) {
                 return null;
               }
               Row row = set.iterator().next();
-              return new Claim(TaskRows.task(row), "RUNNING".equals(row.getString("was")));
+              return new Claim(
+                  TaskRows.task(row),
+                  "RUNNING".equals(row.getString("was")),
+                  row.getBoolean("poisoned"));
             });
   }
 
-  /** A claimed task; {@code takeover} when its previous owner's lease had run out. */
-  public record Claim(Task task, boolean takeover) {}
+  /**
+   * A claimed task; {@code takeover} when its previous owner's lease had run out; {@code poisoned}
+   * when that made one crash too many and the task is FAILED instead of running.
+   */
+  public record Claim(Task task, boolean takeover, boolean poisoned) {}
+
+  /** FAILED tasks whose failure is older than {@code age}, oldest first. */
+  public Uni<List<Task>> failedBefore(Duration age, int limit) {
+    String sql =
+        "SELECT * FROM tsm.task WHERE state = 'FAILED'"
+            + " AND updated_at < now() - $1 * interval '1 millisecond'"
+            + " ORDER BY updated_at LIMIT $2";
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(age.toMillis(), limit))
+        .map(TaskRepository::all);
+  }
+
+  /**
+   * Records that the files of exports COMPLETED longer than {@code age} ago expire now, before they
+   * are deleted: their downloads answer 410 from here on. Returns those tasks.
+   */
+  public Uni<List<Task>> expireExportFiles(Duration age, int limit) {
+    String sql =
+        "UPDATE tsm.task SET file_expired_at = now() WHERE id IN (SELECT id FROM tsm.task"
+            + "   WHERE kind = 'EXPORT' AND state = 'COMPLETED' AND file_expired_at IS NULL"
+            + "   AND finished_at < now() - $1 * interval '1 millisecond'"
+            + "   ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+            + " RETURNING *";
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(age.toMillis(), limit))
+        .map(TaskRepository::all);
+  }
 
   /** State counts by state and kind, for the metrics. */
   public Uni<List<Row>> counts() {

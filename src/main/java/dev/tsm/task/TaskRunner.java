@@ -117,12 +117,22 @@ public class TaskRunner {
     }
     // A fresh owner token per run fences out anything still in flight from an earlier run.
     String owner = instanceId + "/" + UUID.randomUUID().toString().substring(0, 8);
+    int maxCrashes = config.runner().maxCrashes();
     return repository
-        .claim(owner, config.runner().lease())
+        .claim(owner, config.runner().lease(), maxCrashes, poisonReason(maxCrashes))
         .flatMap(
             claim -> {
               if (claim == null) {
                 return Uni.createFrom().voidItem();
+              }
+              if (claim.poisoned()) {
+                TaskLog.warn(
+                    LOG,
+                    claim.task().id(),
+                    "task %s failed: %s",
+                    claim.task().id(),
+                    claim.task().error());
+                return fill();
               }
               if (claim.takeover()) {
                 metrics.takeover();
@@ -135,6 +145,16 @@ public class TaskRunner {
               start(claim.task(), owner);
               return fill();
             });
+  }
+
+  /** Why a task that keeps ending with its instance is not taken over again. */
+  static String poisonReason(int maxCrashes) {
+    return "the instance running this task stopped without handing it back "
+        + maxCrashes
+        + " times (killed, out of memory, or cut off past its lease): the task may be what brings"
+        + " instances down, so it is not taken over again (tsm.runner.max-crashes = "
+        + maxCrashes
+        + "); check the service's logs, then resume it to run it again";
   }
 
   private void start(Task task, String owner) {

@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
+import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /**
@@ -16,7 +17,8 @@ public final class TaskTx {
   private TaskTx() {}
 
   /** The state of a task row, locked until the transaction ends. */
-  public record Locked(TaskState state, TaskState requested, String owner) {}
+  public record Locked(
+      TaskState state, TaskState requested, String owner, OffsetDateTime updatedAt) {}
 
   public static void insert(Connection c, NewTask t) throws SQLException {
     String sql =
@@ -91,7 +93,8 @@ public final class TaskTx {
 
   /** Locks the task row: requests and other replicas wait until this transaction ends. */
   public static Locked lock(Connection c, UUID id) throws SQLException {
-    String sql = "SELECT state, requested_state, owner FROM tsm.task WHERE id = ? FOR UPDATE";
+    String sql =
+        "SELECT state, requested_state, owner, updated_at FROM tsm.task WHERE id = ? FOR UPDATE";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setObject(1, id);
       try (ResultSet rs = ps.executeQuery()) {
@@ -102,7 +105,8 @@ public final class TaskTx {
         return new Locked(
             TaskState.valueOf(rs.getString(1)),
             requested == null ? null : TaskState.valueOf(requested),
-            rs.getString(3));
+            rs.getString(3),
+            rs.getObject(4, OffsetDateTime.class));
       }
     }
   }

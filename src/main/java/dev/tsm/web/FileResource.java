@@ -16,6 +16,7 @@ import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -60,6 +61,11 @@ public class FileResource {
   @APIResponse(responseCode = "304", description = "Not modified (If-None-Match)")
   @APIResponse(responseCode = "404", description = "No such task, or an import (which has no file)")
   @APIResponse(responseCode = "409", description = "The export is not COMPLETED yet")
+  @APIResponse(
+      responseCode = "410",
+      description =
+          "The file expired (tsm.retention.export-files after completion) and was deleted; the"
+              + " problem says when")
   @APIResponse(responseCode = "416", description = "The range lies outside the file")
   public Response download(
       @Parameter(description = "Task id (UUID)") @PathParam("id") String id,
@@ -81,7 +87,7 @@ public class FileResource {
               + task.state());
     }
     java.nio.file.Path file = files.exportFile(task.id());
-    long size = size(file);
+    long size = size(task, file);
     String etag = "\"" + task.id() + "-" + size + "\"";
     if (matches(ifNoneMatch, etag)) {
       // Not Response.notModified(etag): it quotes the already quoted tag a second time.
@@ -167,11 +173,33 @@ public class FileResource {
     }
   }
 
-  private static long size(java.nio.file.Path file) {
+  /** The file's length; 410 once retention deleted it (or it went missing otherwise). */
+  private long size(Task task, java.nio.file.Path file) {
+    if (task.fileExpiredAt() != null) {
+      throw gone(task);
+    }
     try {
       return Files.size(file);
+    } catch (NoSuchFileException e) {
+      // Expired since the task was read, maybe: the task says when.
+      throw gone(tasks.get(task.id()).await().atMost(Duration.ofSeconds(30)));
     } catch (IOException e) {
-      throw new UncheckedIOException("the export file is missing: " + file, e);
+      throw new UncheckedIOException("cannot read the export file " + file, e);
     }
+  }
+
+  private static ProblemException gone(Task task) {
+    String detail =
+        task.fileExpiredAt() != null
+            ? "the file of task "
+                + task.id()
+                + " expired at "
+                + task.fileExpiredAt().toInstant()
+                + " and was deleted (files of completed exports are kept for"
+                + " tsm.retention.export-files); export the table again"
+            : "the file of task "
+                + task.id()
+                + " is no longer in the file store; export the table again";
+    return new ProblemException(410, "Gone", detail);
   }
 }

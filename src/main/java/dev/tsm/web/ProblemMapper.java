@@ -4,15 +4,11 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.tsm.ProblemException;
-import dev.tsm.db.DatabaseException;
+import dev.tsm.db.DatabaseErrors;
 import dev.tsm.task.TaskService;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.pgclient.PgException;
-import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
-import java.net.ConnectException;
-import java.sql.SQLException;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
@@ -72,46 +68,42 @@ public class ProblemMapper {
     return Problem.response(400, detail, request.path(), null);
   }
 
-  /** A refused or lost database connection, or PostgreSQL shutting down, anywhere in the chain. */
-  static boolean databaseUnavailable(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof ConnectException || t instanceof ClosedConnectionException) {
-        return true;
-      }
-      String state =
-          t instanceof PgException pg
-              ? pg.getSqlState()
-              : t instanceof SQLException sql ? sql.getSQLState() : null;
-      if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   private static String at(JsonLocation location) {
     return location == null || location.getLineNr() < 1
         ? ""
         : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
   }
 
-  @ServerExceptionMapper
-  public Response database(DatabaseException e, HttpServerRequest request) {
-    LOG.warnf("database error on %s: %s", request.path(), e.getMessage());
-    return Problem.response(
-        503, "the database is not available; try again shortly", request.path(), null);
-  }
-
+  /**
+   * Everything else, the database's failures (DatabaseException, the reactive client's) included.
+   */
   @ServerExceptionMapper
   public Response unexpected(Exception e, HttpServerRequest request) {
-    if (databaseUnavailable(e)) {
-      // The reactive client's failures are not SQLExceptions: a refused or lost connection.
-      LOG.warnf("database unavailable on %s: %s", request.path(), e.getMessage());
-      return Problem.response(
-          503, "the database is not available; try again shortly", request.path(), null);
+    return failure(e, request.method().name(), request.path());
+  }
+
+  /**
+   * The answer to a failure that is not the client's. 503 only for a database that cannot be
+   * reached, where trying again shortly is the advice; an error the database answered with would
+   * answer the same again: 500, its SQLSTATE and message in the log, neither in the answer.
+   */
+  static Response failure(Throwable e, String method, String path) {
+    if (DatabaseErrors.unreachable(e)) {
+      LOG.warnf("database unavailable on %s %s: %s", method, path, e.getMessage());
+      return Problem.response(503, "the database is not available; try again shortly", path, null);
     }
-    LOG.errorf(e, "unexpected error on %s %s", request.method(), request.path());
+    String state = DatabaseErrors.firstSqlState(e);
+    if (state != null) {
+      LOG.errorf(
+          e, "database error on %s %s: SQLSTATE %s: %s", method, path, state, e.getMessage());
+      return Problem.response(
+          500,
+          "a database error happened while handling this request; it has been logged",
+          path,
+          null);
+    }
+    LOG.errorf(e, "unexpected error on %s %s", method, path);
     return Problem.response(
-        500, "the service failed to handle this request; it has been logged", request.path(), null);
+        500, "the service failed to handle this request; it has been logged", path, null);
   }
 }

@@ -35,6 +35,9 @@ class CrashIT {
   private static final int KILLS = 10;
   private static final int ROWS = 1_000_000;
   private static final Duration LEASE = Duration.ofSeconds(2);
+  // Each kill is a crash of the task's owner: more than the default three must not fail the task.
+  private static final String MAX_CRASHES = "TSM_RUNNER_MAX_CRASHES";
+  private static final String ABOVE_KILLS = Integer.toString(KILLS + 1);
 
   private static ItDatabase db;
   private static TaskTable tasks;
@@ -74,15 +77,17 @@ class CrashIT {
    * cannot finish the task. The last instance runs at full speed.
    */
   private static Map<String, String> slowImport() {
-    return db.serviceEnv("TSM_IMPORT_BATCH_ROWS", "5000", "TSM_RUNNER_THROTTLE", "200ms");
+    return db.serviceEnv(
+        "TSM_IMPORT_BATCH_ROWS", "5000", "TSM_RUNNER_THROTTLE", "200ms", MAX_CRASHES, ABOVE_KILLS);
   }
 
   private static Map<String, String> slowExport() {
-    return db.serviceEnv("TSM_EXPORT_BATCH_ROWS", "5000", "TSM_RUNNER_THROTTLE", "200ms");
+    return db.serviceEnv(
+        "TSM_EXPORT_BATCH_ROWS", "5000", "TSM_RUNNER_THROTTLE", "200ms", MAX_CRASHES, ABOVE_KILLS);
   }
 
   private static Map<String, String> fullSpeed() {
-    return db.serviceEnv();
+    return db.serviceEnv(MAX_CRASHES, ABOVE_KILLS);
   }
 
   @Test
