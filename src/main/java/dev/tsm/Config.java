@@ -27,6 +27,9 @@ public interface Config {
   /** How long finished work is kept, and the sweep that removes what is left over. */
   Retention retention();
 
+  /** Request bodies other than uploads. */
+  Http http();
+
   /** Schemas whose tables clients may import into and export from. */
   @WithDefault("public")
   List<String> schemas();
@@ -35,12 +38,34 @@ public interface Config {
     /** Folder for staged uploads and export files; one folder shared by all replicas. */
     @WithDefault("data/files")
     String dir();
+
+    /**
+     * Free space an upload must leave on the volume of {@code dir}: refused (507) before it starts
+     * when it would leave less, stopped while it arrives when the volume falls under it.
+     */
+    @WithDefault("1G")
+    MemorySize minFreeSpace();
+
+    /**
+     * Quota on the staged import files in {@code dir} (every replica's) plus the bodies this
+     * instance is receiving: an upload that would pass it gets 507.
+     */
+    @WithDefault("50G")
+    MemorySize maxStagedBytes();
   }
 
   interface Import {
     /** Largest accepted upload; a larger body gets 413. */
     @WithDefault("10G")
     MemorySize maxBodySize();
+
+    /** A client that sends no body bytes for this long gets 408 and its upload is dropped. */
+    @WithDefault("30s")
+    Duration idleTimeout();
+
+    /** Bodies this instance receives at once; one more gets 503 with Retry-After. */
+    @WithDefault("8")
+    int maxConcurrentUploads();
 
     /** A batch (one transaction with its checkpoint) holds at most this many rows... */
     @WithDefault("50000")
@@ -93,6 +118,12 @@ public interface Config {
     /** Tables with up to this many rows (estimated) are counted exactly at the start. */
     @WithDefault("5000000")
     long exactCountLimit();
+  }
+
+  interface Http {
+    /** Largest JSON request body (an export request); larger gets 413 without being read whole. */
+    @WithDefault("64K")
+    MemorySize maxJsonBodySize();
   }
 
   interface Runner {

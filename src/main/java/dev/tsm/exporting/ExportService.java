@@ -26,6 +26,9 @@ import javax.sql.DataSource;
 /** Accepts an export: checks the table and columns, counts the rows, stores the task. */
 @ApplicationScoped
 public class ExportService {
+  /** PostgreSQL's limit on the columns of a table: no export can name more. */
+  private static final int MAX_COLUMNS = 1600;
+
   private final Config config;
   private final DataSource dataSource;
   private final TaskRunner runner;
@@ -50,6 +53,14 @@ public class ExportService {
           "the body must be JSON such as {\"table\": \"sales\"} (optional: columns, delimiter, header)");
     }
     TableName table = TableName.parse(request.table(), config.schemas());
+    if (request.columns() != null && request.columns().size() > MAX_COLUMNS) {
+      throw ProblemException.badRequest(
+          "'columns' names "
+              + request.columns().size()
+              + " columns; a table has at most "
+              + MAX_COLUMNS
+              + " (PostgreSQL's limit)");
+    }
     char delimiter = ImportOptions.parse(null, request.delimiter(), null, null, null).delimiter();
     UUID id = UUID.randomUUID();
     try (Connection c = dataSource.getConnection()) {

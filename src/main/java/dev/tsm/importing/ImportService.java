@@ -4,6 +4,8 @@ import dev.tsm.Config;
 import dev.tsm.ProblemException;
 import dev.tsm.csv.FileStore;
 import dev.tsm.csv.Growth;
+import dev.tsm.csv.IncomingBody;
+import dev.tsm.csv.StagingSpace;
 import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
@@ -18,7 +20,6 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -50,6 +51,8 @@ public class ImportService {
   private final TaskRunner runner;
   private final TaskService tasks;
   private final Uploads uploads;
+  private final UploadSlots slots;
+  private final StagingSpace space;
 
   ImportService(
       Config config,
@@ -57,92 +60,104 @@ public class ImportService {
       DataSource dataSource,
       TaskRunner runner,
       TaskService tasks,
-      Uploads uploads) {
+      Uploads uploads,
+      UploadSlots slots,
+      StagingSpace space) {
     this.config = config;
     this.files = files;
     this.dataSource = dataSource;
     this.runner = runner;
     this.tasks = tasks;
     this.uploads = uploads;
+    this.slots = slots;
+    this.space = space;
   }
 
   /** What the client sent, before the body is read. */
   public record Request(String table, ImportOptions options) {}
 
-  /** A body the HTTP layer already stored (multipart). */
-  public interface Body {
-    FileStore.Staged stage(FileStore files, UUID taskId, long maxBytes);
-
-    static Body of(Path uploaded) {
-      return (files, id, max) -> files.adopt(id, uploaded, max);
-    }
-  }
-
   /** Checks what can be checked before the body is read: name, options, target table. */
-  public TableName check(Request request) {
+  private TableName check(Request request) {
     TableName table = TableName.parse(request.table(), config.schemas());
     withConnection(c -> checkTarget(c, table, request.options().mode()));
     return table;
   }
 
-  /** Creates the task; it runs as soon as a runner is free. Returns its id. */
-  public UUID create(Request request, Body body) {
-    TableName table = check(request);
-    UUID id = UUID.randomUUID();
-    long start = System.nanoTime();
-    FileStore.Staged staged = body.stage(files, id, config.importing().maxBodySize().asLongValue());
-    return accept(request, table, id, staged, System.nanoTime() - start);
-  }
+  /** A request that passed its checks, and the disk space promised to its body. */
+  private record Admitted(TableName table, StagingSpace.Reservation space) {}
 
   /**
    * Creates the task from a body streamed to disk without a blocking thread: the checks run on a
-   * worker, the body is written by the event loop. A body of declared length over {@link
+   * worker, the body is written by the event loop. A body of declared file length over {@link
    * #FOLLOW_FROM} is not waited for: the task is created once the header and sample rows are on
    * disk and starts loading while the rest arrives. The answer still comes once the body ended.
+   * Call on the request's context: beyond {@code tsm.import.max-concurrent-uploads} bodies at once
+   * it throws the 503 at once, before the body is read.
    */
-  public Uni<UUID> create(Request request, HttpServerRequest http, Long declaredLength) {
+  public Uni<UUID> create(Request request, IncomingBody body) {
     Context context = Vertx.currentContext();
     UUID id = UUID.randomUUID();
-    long max = config.importing().maxBodySize().asLongValue();
-    http.pause();
-    return Uni.createFrom()
-        .item(() -> check(request))
-        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-        .flatMap(
-            table -> {
-              long start = System.nanoTime();
-              long expected = declaredLength == null ? -1 : declaredLength;
-              FileStore.Receiving receiving = files.receive(id, http, max, context);
-              if (expected <= FOLLOW_FROM) {
-                // Small, or of unknown length (only its end tells whether it fits the limit).
-                return detached(
-                    receiving
-                        .done()
-                        .emitOn(Infrastructure.getDefaultWorkerPool())
-                        .map(
-                            staged ->
-                                accept(request, table, id, staged, System.nanoTime() - start)));
+    UploadSlots.Slot slot = slots.take();
+    body.bytes().pause();
+    return detached(
+        Uni.createFrom()
+            .item(() -> new Admitted(check(request), space.reserve(id, body.declaredLength())))
+            .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+            .onFailure()
+            .invoke(slot::release)
+            .flatMap(admitted -> receive(request, body, id, admitted, slot, context)));
+  }
+
+  /** Receives an admitted body; the upload slot is given back once the body ended. */
+  private Uni<UUID> receive(
+      Request request,
+      IncomingBody body,
+      UUID id,
+      Admitted admitted,
+      UploadSlots.Slot slot,
+      Context context) {
+    long start = System.nanoTime();
+    long expected = body.fileLength();
+    TableName table = admitted.table();
+    FileStore.Receiving receiving = files.receive(id, body, admitted.space(), context);
+    receiving
+        .done()
+        .onTermination()
+        .invoke(slot::release)
+        .subscribe()
+        .with(
+            staged -> {},
+            failure -> LOG.infof("upload for task %s stopped: %s", id, failure.getMessage()));
+    if (expected <= FOLLOW_FROM) {
+      // Small, or of unknown length (only its end tells whether it fits the limit).
+      return detached(
+          receiving
+              .done()
+              .onFailure()
+              .invoke(() -> files.delete(receiving.path()))
+              .emitOn(Infrastructure.getDefaultWorkerPool())
+              .map(staged -> accept(request, table, id, staged, System.nanoTime() - start)));
+    }
+    AtomicBoolean created = new AtomicBoolean();
+    receiving
+        .done()
+        .subscribe()
+        .with(
+            staged -> {},
+            failure -> {
+              if (!created.get()) {
+                // Only the sample waits for it yet. A task's file goes when it is terminated.
+                receiving.upload().fail(String.valueOf(failure.getMessage()));
+                files.delete(receiving.path());
               }
-              AtomicBoolean created = new AtomicBoolean();
-              receiving
-                  .done()
-                  .subscribe()
-                  .with(
-                      staged -> {},
-                      failure -> {
-                        if (!created.get()) {
-                          // Only the sample waits for it yet.
-                          receiving.upload().fail(String.valueOf(failure.getMessage()));
-                        }
-                      });
-              return detached(
-                  Uni.createFrom()
-                      .item(() -> acceptArriving(request, table, id, receiving, expected, created))
-                      .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                      .onFailure()
-                      .call(() -> refused(receiving))
-                      .flatMap(accepted -> arrived(id, receiving, start)));
             });
+    return detached(
+        Uni.createFrom()
+            .item(() -> acceptArriving(request, table, id, receiving, expected, created))
+            .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+            .onFailure()
+            .recoverWithUni(refusal -> refused(receiving, refusal))
+            .flatMap(accepted -> arrived(id, receiving, start)));
   }
 
   /**
@@ -226,16 +241,20 @@ public class ImportService {
     return id;
   }
 
-  /** Refused before a task exists: the rest of the body is read and dropped, the file deleted. */
-  private Uni<Void> refused(FileStore.Receiving receiving) {
+  /**
+   * Refused before a task exists: the rest of the body is read and dropped, the file deleted, then
+   * the refusal answered; or the body's own failure (silence, a limit), when that came first and
+   * made the sample fail.
+   */
+  private <T> Uni<T> refused(FileStore.Receiving receiving, Throwable refusal) {
+    Throwable answer = receiving.failure() instanceof ProblemException body ? body : refusal;
     receiving.discard();
     return receiving
         .done()
         .onItemOrFailure()
         .invoke(() -> files.delete(receiving.path()))
-        .replaceWithVoid()
-        .onFailure()
-        .recoverWithNull();
+        .onItemOrFailure()
+        .transformToUni((staged, failure) -> Uni.createFrom().failure(answer));
   }
 
   /**

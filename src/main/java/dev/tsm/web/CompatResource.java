@@ -22,14 +22,14 @@ import jakarta.ws.rs.core.Response;
 import java.util.UUID;
 import java.util.function.Function;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.jboss.resteasy.reactive.RestForm;
-import org.jboss.resteasy.reactive.multipart.FileUpload;
 
 /**
  * The ten endpoints of the service this one replaces, kept for its clients. Each acts on {@code
@@ -72,6 +72,17 @@ public class CompatResource {
       description = "Task created",
       content = @Content(schema = @Schema(implementation = TaskView.class)))
   @APIResponse(responseCode = "400", description = "As POST /imports")
+  @APIResponse(responseCode = "408", description = ImportResource.IDLE)
+  @APIResponse(responseCode = "413", description = ImportResource.TOO_LARGE)
+  @APIResponse(
+      responseCode = "503",
+      description = ImportResource.BUSY,
+      headers =
+          @Header(
+              name = "Retry-After",
+              description = "Seconds to wait, when the upload limit was reached",
+              schema = @Schema(type = SchemaType.INTEGER)))
+  @APIResponse(responseCode = "507", description = ImportResource.NO_SPACE)
   public Uni<Response> uploadStart(
       @QueryParam("table") String table,
       @QueryParam("mode") String mode,
@@ -87,7 +98,6 @@ public class CompatResource {
 
   @POST
   @Path("upload/start")
-  @Blocking
   @Consumes(MediaType.MULTIPART_FORM_DATA)
   @RequestBody(
       content =
@@ -98,15 +108,17 @@ public class CompatResource {
       responseCode = "202",
       description = "Task created",
       content = @Content(schema = @Schema(implementation = TaskView.class)))
-  public Response uploadStartMultipart(
+  public Uni<Response> uploadStartMultipart(
       @QueryParam("table") String table,
       @QueryParam("mode") String mode,
       @QueryParam("delimiter") String delimiter,
       @QueryParam("header") String header,
       @QueryParam("onError") String onError,
       @QueryParam("maxErrors") String maxErrors,
-      @RestForm("file") FileUpload file) {
-    return imports.importMultipart(table, mode, delimiter, header, onError, maxErrors, file);
+      @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
+      @Context HttpServerRequest http) {
+    return imports.importMultipart(
+        table, mode, delimiter, header, onError, maxErrors, contentLength, http);
   }
 
   @POST
@@ -170,6 +182,7 @@ public class CompatResource {
       content = @Content(schema = @Schema(implementation = TaskView.class)))
   @APIResponse(responseCode = "400", description = "As POST /exports")
   @APIResponse(responseCode = "404", description = "No such table")
+  @APIResponse(responseCode = "413", description = ExportResource.TOO_LARGE)
   public Response downloadStart(ExportService.Request request) {
     return exports.start(request);
   }

@@ -25,6 +25,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "Exports", description = "Write PostgreSQL tables to downloadable CSV files")
 @Produces(MediaType.APPLICATION_JSON)
 public class ExportResource {
+  static final String TOO_LARGE =
+      "The JSON body is larger than tsm.http.max-json-body-size (refused before it is read when"
+          + " Content-Length says so, else where it passes the limit)";
   static final String REQUEST_EXAMPLE =
       "{\"table\": \"sales\", \"columns\": [\"id\", \"amount\"], \"delimiter\": \",\","
           + " \"header\": true}";
@@ -66,8 +69,9 @@ public class ExportResource {
       responseCode = "400",
       description =
           "Bad table name (SQL, a schema that is not allowed, the service's own tables), unknown"
-              + " columns, bad delimiter")
+              + " columns, more than 1600 columns, bad delimiter")
   @APIResponse(responseCode = "404", description = "No such table")
+  @APIResponse(responseCode = "413", description = TOO_LARGE)
   public Response start(ExportService.Request request) {
     return accepted(exports.create(request), tasks);
   }

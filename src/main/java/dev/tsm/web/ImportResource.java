@@ -1,12 +1,10 @@
 package dev.tsm.web;
 
 import dev.tsm.Config;
-import dev.tsm.ProblemException;
 import dev.tsm.csv.FileStore;
 import dev.tsm.importing.ImportOptions;
 import dev.tsm.importing.ImportService;
 import dev.tsm.task.TaskService;
-import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;
@@ -30,8 +28,6 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.jboss.resteasy.reactive.RestForm;
-import org.jboss.resteasy.reactive.multipart.FileUpload;
 
 /** Starts imports: a CSV body (raw or multipart) into a table. */
 @Path("/imports")
@@ -49,13 +45,32 @@ public class ImportResource {
           + "\"instance\":\"/imports\"}";
   private static final String DESCRIPTION =
       "The body is text/csv (streamed to disk, never held in memory) or multipart/form-data with"
-          + " the file in a part named 'file' (for browsers and form posts). The header and first"
+          + " the file in a part named 'file' (for browsers and form posts; streamed the same way,"
+          + " under the same limits). The header and first"
           + " rows are checked at once, then the task is queued. A raw body of declared length"
           + " (Content-Length) over 1 MiB starts loading while the rest still arrives; the answer"
           + " comes once the whole body is received. Column types are inferred from a"
           + " sample (integer, bigint, numeric, boolean, date, timestamp, else text); a value with"
-          + " a leading zero stays text. The target table appears only when the import completes.";
+          + " a leading zero stays text. The target table appears only when the import completes."
+          + " An answer given before the body was read closes the connection; a client sending"
+          + " Expect: 100-continue is told to go on only once its upload is admitted.";
   private static final String CSV_EXAMPLE = "id,name,amount\n1,Ada,12.50\n2,\"Lovelace, A.\",7\n";
+  static final String IDLE =
+      "The client sent no body bytes for tsm.import.idle-timeout: the upload is dropped (a task"
+          + " already loading it ends TERMINATED with the reason) and the connection closed";
+  static final String TOO_LARGE =
+      "The file is larger than tsm.import.max-body-size, or the request than"
+          + " quarkus.http.limits.max-body-size; a declared Content-Length over the limit is"
+          + " refused before the body is read";
+  static final String BUSY =
+      "This instance already receives tsm.import.max-concurrent-uploads bodies (answered at once,"
+          + " the body unread; Retry-After says when to try again), or the database is not"
+          + " available";
+  static final String NO_SPACE =
+      "Staging the body would leave less than tsm.storage.min-free-space free on the volume, or"
+          + " pass tsm.storage.max-staged-bytes (staged uploads of every instance plus the bodies"
+          + " arriving); a declared Content-Length that cannot fit is refused before the body is"
+          + " read";
 
   private final ImportService imports;
   private final TaskService tasks;
@@ -110,9 +125,17 @@ public class ImportResource {
               mediaType = Problem.MEDIA_TYPE,
               schema = @Schema(implementation = Problem.class),
               examples = @ExampleObject(name = "table exists", value = EXISTS_EXAMPLE)))
+  @APIResponse(responseCode = "408", description = IDLE)
+  @APIResponse(responseCode = "413", description = TOO_LARGE)
   @APIResponse(
-      responseCode = "413",
-      description = "The body is larger than tsm.import.max-body-size")
+      responseCode = "503",
+      description = BUSY,
+      headers =
+          @Header(
+              name = "Retry-After",
+              description = "Seconds to wait, when the upload limit was reached",
+              schema = @Schema(type = SchemaType.INTEGER)))
+  @APIResponse(responseCode = "507", description = NO_SPACE)
   public Uni<Response> importRaw(
       @Parameter(
               description = "Target table: name or schema.name",
@@ -146,18 +169,14 @@ public class ImportResource {
     if (contentLength != null && contentLength > max) {
       throw FileStore.tooLarge(max);
     }
-    return imports
-        .create(request, http, contentLength)
-        .flatMap(id -> tasks.get(id))
-        .map(
-            task ->
-                Response.accepted(TaskView.of(task))
-                    .location(URI.create("/tasks/" + task.id()))
-                    .build());
+    return created(imports.create(request, new RawBody(http, contentLength)));
   }
 
+  /**
+   * The file part is streamed to disk as it arrives, like a raw body (the method takes no form
+   * parameter, so the framework leaves the body alone): the same limits hold.
+   */
   @POST
-  @Blocking
   @Consumes(MediaType.MULTIPART_FORM_DATA)
   @APIResponse(
       responseCode = "202",
@@ -167,25 +186,24 @@ public class ImportResource {
               mediaType = MediaType.APPLICATION_JSON,
               schema = @Schema(implementation = TaskView.class)))
   @RequestBody(
-      description = "multipart/form-data with a part named 'file' holding the CSV",
+      description =
+          "multipart/form-data with a part named 'file' holding the CSV; other file parts are"
+              + " refused",
       content =
           @Content(
               mediaType = MediaType.MULTIPART_FORM_DATA,
               schema = @Schema(implementation = MultipartBody.class)))
-  public Response importMultipart(
+  public Uni<Response> importMultipart(
       @QueryParam("table") String table,
       @QueryParam("mode") String mode,
       @QueryParam("delimiter") String delimiter,
       @QueryParam("header") String header,
       @QueryParam("onError") String onError,
       @QueryParam("maxErrors") String maxErrors,
-      @RestForm("file") FileUpload file) {
+      @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
+      @Context HttpServerRequest http) {
     ImportService.Request request = request(table, mode, delimiter, header, onError, maxErrors);
-    if (file == null) {
-      throw ProblemException.badRequest(
-          "the multipart body needs a part named 'file' with the CSV");
-    }
-    return created(imports.create(request, ImportService.Body.of(file.uploadedFile())));
+    return created(imports.create(request, new MultipartFile(http, contentLength)));
   }
 
   /** The shape of the multipart body, for the API description. */
@@ -206,7 +224,12 @@ public class ImportResource {
         table, ImportOptions.parse(mode, delimiter, header, onError, maxErrors));
   }
 
-  private Response created(UUID id) {
-    return ExportResource.accepted(id, tasks);
+  private Uni<Response> created(Uni<UUID> id) {
+    return id.flatMap(tasks::get)
+        .map(
+            task ->
+                Response.accepted(TaskView.of(task))
+                    .location(URI.create("/tasks/" + task.id()))
+                    .build());
   }
 }

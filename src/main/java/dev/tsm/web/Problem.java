@@ -28,7 +28,8 @@ public record Problem(
 
   static Response response(int status, String detail, String instance, String state) {
     Response.StatusType type = Response.Status.fromStatusCode(status);
-    String title = type == null ? "Error" : type.getReasonPhrase();
+    String title =
+        type != null ? type.getReasonPhrase() : status == 507 ? "Insufficient Storage" : "Error";
     return Response.status(status)
         .type(MEDIA_TYPE)
         .entity(new Problem("about:blank", title, status, detail, instance, state))

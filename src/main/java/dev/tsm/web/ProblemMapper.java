@@ -7,37 +7,62 @@ import dev.tsm.ProblemException;
 import dev.tsm.db.DatabaseErrors;
 import dev.tsm.task.TaskService;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-/** Every error leaves the service as problem+json, from here: no class names, no stack traces. */
+/**
+ * Every error leaves the service as problem+json, from here: no class names, no stack traces. An
+ * answer given before the request's body was read closes the connection after it (see {@link
+ * UnreadBody}).
+ */
 public class ProblemMapper {
   private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
 
   @ServerExceptionMapper
-  public Response problem(ProblemException e, HttpServerRequest request) {
+  public Response problem(ProblemException e, RoutingContext routing) {
+    HttpServerRequest request = routing.request();
     String state =
         e instanceof TaskService.TransitionRefused refused ? refused.task().state().name() : null;
     Response response = Problem.response(e.status(), e.getMessage(), request.path(), state);
     if (e instanceof FileResource.RangeNotSatisfiable range) {
       response.getHeaders().putSingle("Content-Range", "bytes */" + range.size());
     }
+    if (e.retryAfterSeconds() > 0) {
+      response.getHeaders().putSingle("Retry-After", String.valueOf(e.retryAfterSeconds()));
+    }
+    return answered(response, routing);
+  }
+
+  /** The answer, marked to close the connection when the request's body is left unread. */
+  private static Response answered(Response response, RoutingContext routing) {
+    // 408: the client went silent, nothing more is coming to wait for.
+    if (UnreadBody.closeAfterAnswer(routing, response.getStatus() == 408)
+        && !"close".equalsIgnoreCase(routing.request().getHeader("Connection"))) {
+      response.getHeaders().putSingle("Connection", "close");
+    }
     return response;
   }
 
   @ServerExceptionMapper
-  public Response web(WebApplicationException e, HttpServerRequest request) {
+  public Response web(WebApplicationException e, RoutingContext routing) {
+    HttpServerRequest request = routing.request();
     int status = e.getResponse().getStatus();
     if (status == 400 && e.getCause() instanceof JsonProcessingException json) {
       // The JSON reader wraps what it cannot parse as a bare "HTTP 400 Bad Request".
-      return Problem.response(
-          400,
-          "the body is not valid JSON" + at(json.getLocation()) + ": " + json.getOriginalMessage(),
-          request.path(),
-          null);
+      return answered(
+          Problem.response(
+              400,
+              "the body is not valid JSON"
+                  + at(json.getLocation())
+                  + ": "
+                  + json.getOriginalMessage(),
+              request.path(),
+              null),
+          routing);
     }
     String detail =
         switch (status) {
@@ -48,7 +73,7 @@ public class ProblemMapper {
               "this resource does not take a body of type " + request.getHeader("Content-Type");
           default -> e.getMessage();
         };
-    return Problem.response(status, detail, request.path(), null);
+    return answered(Problem.response(status, detail, request.path(), null), routing);
   }
 
   /**
@@ -56,7 +81,8 @@ public class ProblemMapper {
    * own mapper answers in a body of its own, or none, naming Java classes.
    */
   @ServerExceptionMapper
-  public Response jsonShape(MismatchedInputException e, HttpServerRequest request) {
+  public Response jsonShape(MismatchedInputException e, RoutingContext routing) {
+    HttpServerRequest request = routing.request();
     String field =
         e.getPath().stream()
             .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
@@ -65,7 +91,7 @@ public class ProblemMapper {
         field.isEmpty()
             ? "the body must be a JSON object" + at(e.getLocation())
             : "the body's field '" + field + "' has the wrong type" + at(e.getLocation());
-    return Problem.response(400, detail, request.path(), null);
+    return answered(Problem.response(400, detail, request.path(), null), routing);
   }
 
   private static String at(JsonLocation location) {
@@ -78,8 +104,9 @@ public class ProblemMapper {
    * Everything else, the database's failures (DatabaseException, the reactive client's) included.
    */
   @ServerExceptionMapper
-  public Response unexpected(Exception e, HttpServerRequest request) {
-    return failure(e, request.method().name(), request.path());
+  public Response unexpected(Exception e, RoutingContext routing) {
+    HttpServerRequest request = routing.request();
+    return answered(failure(e, request.method().name(), request.path()), routing);
   }
 
   /**
