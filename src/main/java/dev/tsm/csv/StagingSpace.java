@@ -93,13 +93,16 @@ public class StagingSpace {
       return 0;
     }
     try (Stream<Path> files = Files.list(imports)) {
-      return files
-          .filter(p -> !receiving.containsKey(taskOf(p)))
-          .mapToLong(StagingSpace::sizeOrZero)
-          .sum();
+      return files.filter(p -> !isReceivedHere(p)).mapToLong(StagingSpace::sizeOrZero).sum();
     } catch (IOException e) {
       throw new UncheckedIOException("could not list " + imports + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Whether the file is one of the bodies this instance is receiving (any other name is not). */
+  private boolean isReceivedHere(Path file) {
+    UUID task = taskOf(file);
+    return task != null && receiving.containsKey(task);
   }
 
   private static UUID taskOf(Path file) {

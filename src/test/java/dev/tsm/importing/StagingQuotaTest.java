@@ -136,6 +136,29 @@ class StagingQuotaTest {
     assertEquals("COMPLETED", Api.awaitState(id, "COMPLETED", "FAILED").getString("state"));
   }
 
+  @Test
+  void aStrayFileInTheStoreCountsAndBreaksNothing() throws IOException {
+    // A file no task named (an operator's copy, an editor's backup): it takes space like any.
+    Path stray = IMPORTS.resolve("notes.txt");
+    Files.createDirectories(IMPORTS);
+    Files.write(stray, new byte[2_500_000]);
+    Path file = CsvFiles.write("beside-stray.csv", csvOfAbout(1_000_000, "beside-stray.csv"));
+    try {
+      Response r =
+          given()
+              .contentType("text/csv")
+              .queryParam("table", "beside_stray")
+              .body(file.toFile())
+              .post("/imports");
+      assertProblem(r, 507, "2500000 bytes are staged", "tsm.storage.max-staged-bytes");
+      Files.write(stray, new byte[10]);
+      String id = Api.startImport("beside_stray", file);
+      assertEquals("COMPLETED", Api.awaitState(id, "COMPLETED", "FAILED").getString("state"));
+    } finally {
+      Files.delete(stray);
+    }
+  }
+
   /** A CSV of a little more than {@code bytes} bytes. */
   private static byte[] csvOfAbout(int bytes, String name) throws IOException {
     byte[] body = Files.readAllBytes(CsvFiles.mixed(name, bytes / 72, 17));
