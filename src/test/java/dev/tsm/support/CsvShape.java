@@ -66,11 +66,13 @@ public final class CsvShape {
   /**
    * What the import must end in.
    *
-   * @param state COMPLETED or FAILED; null when the body is refused (413)
+   * @param state COMPLETED or FAILED; null when the request is refused at once
    * @param failLine the line a FAILED task's error names
    * @param goodBefore good rows before that line: committed rows are at most these
+   * @param status the status of a refusal (413: too large; 400: more columns than allowed)
+   * @param detail what a refusal's detail says
    */
-  public record Outcome(String state, long failLine, int goodBefore) {
+  public record Outcome(String state, long failLine, int goodBefore, int status, String detail) {
     public boolean refused() {
       return state == null;
     }
@@ -89,6 +91,7 @@ public final class CsvShape {
   private final Long maxErrors;
   private final List<Record> records;
   private final long maxBody;
+  private final int maxColumns;
   private final String features;
 
   CsvShape(
@@ -105,6 +108,7 @@ public final class CsvShape {
       Long maxErrors,
       List<Record> records,
       long maxBody,
+      int maxColumns,
       String features) {
     this.id = id;
     this.family = family;
@@ -119,6 +123,7 @@ public final class CsvShape {
     this.maxErrors = maxErrors;
     this.records = List.copyOf(records);
     this.maxBody = maxBody;
+    this.maxColumns = maxColumns;
     this.features = features;
   }
 
@@ -200,16 +205,19 @@ public final class CsvShape {
   /** What a correct import ends in. */
   public Outcome outcome() {
     if (body.length > maxBody) {
-      return new Outcome(null, 0, 0);
+      return new Outcome(null, 0, 0, 413, "larger than the limit");
+    }
+    if (names.size() > maxColumns) {
+      return new Outcome(null, 0, 0, 400, "more than " + maxColumns + " fields");
     }
     List<Record> bad = bad();
     long allowed = skip ? (maxErrors == null ? Long.MAX_VALUE : maxErrors) : 0;
     if (bad.size() <= allowed) {
-      return new Outcome("COMPLETED", 0, good().size());
+      return new Outcome("COMPLETED", 0, good().size(), 0, null);
     }
     Record over = bad.get((int) allowed);
     int before = (int) good().stream().filter(r -> r.line() < over.line()).count();
-    return new Outcome("FAILED", over.line(), before);
+    return new Outcome("FAILED", over.line(), before, 0, null);
   }
 
   /**

@@ -155,6 +155,7 @@ final class CsvShapeWriter {
         maxErrors,
         records,
         lim.maxBodyBytes(),
+        lim.maxColumns(),
         features());
   }
 

@@ -67,7 +67,9 @@ public final class CsvShapes {
           "bad-fail",
           "max-errors",
           "max-body-at",
-          "max-body-over");
+          "max-body-over",
+          "max-columns-at",
+          "max-columns-over");
 
   private CsvShapes() {}
 
@@ -170,7 +172,10 @@ public final class CsvShapes {
           p.widths = uniform(rnd, p.records, 1, 40);
           p.blankRate = rnd.nextDouble() * 0.1;
           if (rnd.nextBoolean()) {
-            p.badLayout(rnd, lim, List.of(Bad.END_MARKER, Bad.RAGGED, Bad.INVALID_UTF8, Bad.NUL));
+            p.badLayout(
+                rnd,
+                lim,
+                List.of(Bad.END_MARKER, Bad.RAGGED, Bad.INVALID_UTF8, Bad.NUL, Bad.BARE_CR));
             p.skip = true;
           }
         }
@@ -198,6 +203,18 @@ public final class CsvShapes {
           p.kinds = kinds(rnd, 4);
           p.exact(rnd, lim.maxBodyBytes() + (family.equals("max-body-at") ? 0 : 1), 500, 2000);
         }
+        case "max-columns-at", "max-columns-over" -> {
+          // Every column after the typed ones is text; rows are narrow.
+          int columns = lim.maxColumns() + (family.endsWith("-over") ? 1 : 0);
+          p.kinds = kinds(rnd, Math.min(6, columns - 1));
+          p.fillers = columns - p.kinds.size();
+          p.records = 1 + rnd.nextInt(2 * b);
+          p.widths = uniform(rnd, p.records, 2 * columns, 6 * columns);
+          if (family.endsWith("-at") && rnd.nextBoolean()) {
+            p.badLayout(rnd, lim, List.of(Bad.RAGGED, Bad.INVALID_UTF8, Bad.MISFIT));
+            p.skip = true;
+          }
+        }
         default -> throw new IllegalArgumentException(family);
       }
       if (random && p.bad == null && p.exactSize < 0 && rnd.nextInt(4) == 0) {
@@ -206,7 +223,7 @@ public final class CsvShapes {
         p.badLayout(rnd, lim, kinds);
         p.skip = rnd.nextBoolean();
       }
-      if (p.kinds.size() + p.fillers > lim.maxColumns()) {
+      if (p.kinds.size() + p.fillers > lim.maxColumns() && !family.equals("max-columns-over")) {
         p.kinds = p.kinds.subList(0, Math.max(0, lim.maxColumns() - p.fillers));
       }
       return p;
