@@ -318,12 +318,15 @@ final class ExploreRun {
     }
     assertEquals(columns, Db.columns("public." + table), "columns and their inferred types");
     Db.assertSameRows(reference, "public." + table);
-    assertRejects(id, bad);
+    assertRejects(id, shape.listedRejects());
     assertFalse(Db.tableExists("tsm." + staging(id)), "no staging table left");
     return "COMPLETED with " + end.getLong("rowsDone") + " rows, " + bad.size() + " set aside";
   }
 
-  /** The rejects name exactly the bad lines, each for its reason. */
+  /**
+   * The rejects name exactly the bad lines (the first ones, up to tsm.import.max-stored-rejects),
+   * each for its reason.
+   */
   private void assertRejects(String id, List<CsvShape.Record> bad) {
     List<List<String>> rejects =
         CsvText.parse(

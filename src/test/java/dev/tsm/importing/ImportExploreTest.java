@@ -79,7 +79,10 @@ class ImportExploreTest {
           "max-body-at/2",
           "max-body-over/10",
           "max-columns-at/4",
-          "max-columns-over/2");
+          "max-columns-over/2",
+          "stored-rejects-below/1",
+          "stored-rejects-at/1",
+          "stored-rejects-above/1");
 
   @Inject Config config;
 
@@ -110,13 +113,15 @@ class ImportExploreTest {
     Config.Import i = config.importing();
     return new CsvShapes.Limits(
         i.sampleRows(),
+        i.sampleBytes().asLongValue(),
         FOLLOW_FROM,
         i.batchRows(),
         (int) i.batchBytes().asLongValue(),
         (int) i.maxFieldSize().asLongValue(),
         i.maxColumns(),
         i.maxBodySize().asLongValue(),
-        SCAN_WINDOW);
+        SCAN_WINDOW,
+        i.maxStoredRejects());
   }
 
   // ---- One case: a shape through every way of arriving, side by side ------------------------

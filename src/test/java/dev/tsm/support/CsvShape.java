@@ -92,6 +92,7 @@ public final class CsvShape {
   private final List<Record> records;
   private final long maxBody;
   private final int maxColumns;
+  private final int maxStoredRejects;
   private final String features;
 
   CsvShape(
@@ -109,6 +110,7 @@ public final class CsvShape {
       List<Record> records,
       long maxBody,
       int maxColumns,
+      int maxStoredRejects,
       String features) {
     this.id = id;
     this.family = family;
@@ -124,6 +126,7 @@ public final class CsvShape {
     this.records = List.copyOf(records);
     this.maxBody = maxBody;
     this.maxColumns = maxColumns;
+    this.maxStoredRejects = maxStoredRejects;
     this.features = features;
   }
 
@@ -183,6 +186,12 @@ public final class CsvShape {
 
   public List<Record> bad() {
     return records.stream().filter(r -> r.bad() != null).toList();
+  }
+
+  /** The bad records the rejects list names: the first ones, up to the stored limit. */
+  public List<Record> listedRejects() {
+    List<Record> bad = bad();
+    return bad.subList(0, Math.min(bad.size(), maxStoredRejects));
   }
 
   /** The query string of {@code POST /imports} into {@code table}. */

@@ -83,7 +83,9 @@ final class CsvShapeWriter {
     }
     int headerEnd = out.size();
     for (int i = 0; i < p.records; i++) {
-      if (types == null && nonBlank >= lim.sampleRows()) {
+      // The sample reads on while it has fewer rows and fewer bytes than its limits.
+      if (types == null
+          && (nonBlank >= lim.sampleRows() || out.size() - headerEnd >= lim.sampleBytes())) {
         freezeTypes();
       }
       boolean last = i == p.records - 1;
@@ -111,7 +113,7 @@ final class CsvShapeWriter {
         }
       }
       if (!onlyLineEnd) {
-        if (nonBlank < lim.sampleRows() && (bad == null || bad == Bad.BARE_CR)) {
+        if (types == null && (bad == null || bad == Bad.BARE_CR)) {
           for (int c = 0; c < sampled.length; c++) {
             sampled[c] |= rec.valued()[c];
           }
@@ -156,6 +158,7 @@ final class CsvShapeWriter {
         records,
         lim.maxBodyBytes(),
         lim.maxColumns(),
+        lim.maxStoredRejects(),
         features());
   }
 
@@ -200,10 +203,7 @@ final class CsvShapeWriter {
     for (Bad b : p.badKinds) {
       boolean ok =
           switch (b) {
-            case MISFIT ->
-                types != null
-                    && nonBlank >= lim.sampleRows()
-                    && Arrays.stream(types).anyMatch(t -> t != Kind.TEXT);
+            case MISFIT -> types != null && Arrays.stream(types).anyMatch(t -> t != Kind.TEXT);
             case UNCLOSED_QUOTE -> last;
             case FIELD_TOO_LONG ->
                 tooLong < 4 && out.size() + 2L * lim.maxFieldBytes() < lim.maxBodyBytes() * 9 / 10;

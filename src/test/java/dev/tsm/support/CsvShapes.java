@@ -24,6 +24,7 @@ public final class CsvShapes {
    * The limits of the service under test that shapes are built around.
    *
    * @param sampleRows tsm.import.sample-rows
+   * @param sampleBytes tsm.import.sample-bytes: the sample also ends after this many bytes
    * @param followFrom the declared length above which a body loads while it arrives
    * @param batchRows tsm.import.batch-rows
    * @param batchBytes tsm.import.batch-bytes
@@ -31,16 +32,19 @@ public final class CsvShapes {
    * @param maxColumns tsm.import.max-columns
    * @param maxBodyBytes tsm.import.max-body-size
    * @param scanWindow the bytes the scanner reads at once
+   * @param maxStoredRejects tsm.import.max-stored-rejects: bad rows listed (all are counted)
    */
   public record Limits(
       int sampleRows,
+      long sampleBytes,
       long followFrom,
       int batchRows,
       int batchBytes,
       int maxFieldBytes,
       int maxColumns,
       long maxBodyBytes,
-      int scanWindow) {}
+      int scanWindow,
+      int maxStoredRejects) {}
 
   /** The families a case can name. */
   public static final List<String> FAMILIES =
@@ -69,7 +73,10 @@ public final class CsvShapes {
           "max-body-at",
           "max-body-over",
           "max-columns-at",
-          "max-columns-over");
+          "max-columns-over",
+          "stored-rejects-below",
+          "stored-rejects-at",
+          "stored-rejects-above");
 
   private CsvShapes() {}
 
@@ -214,6 +221,14 @@ public final class CsvShapes {
             p.badLayout(rnd, lim, List.of(Bad.RAGGED, Bad.INVALID_UTF8, Bad.MISFIT));
             p.skip = true;
           }
+        }
+        case "stored-rejects-below", "stored-rejects-at", "stored-rejects-above" -> {
+          // Exactly as many bad rows as are listed, one fewer or one more; all are counted.
+          int bad = lim.maxStoredRejects() + delta(family);
+          p.records = bad + 100 + rnd.nextInt(400);
+          p.widths = uniform(rnd, p.records, 20, 120);
+          p.exactBad(rnd, bad, List.of(Bad.RAGGED, Bad.INVALID_UTF8, Bad.NUL, Bad.MISFIT));
+          p.skip = true;
         }
         default -> throw new IllegalArgumentException(family);
       }
@@ -370,6 +385,20 @@ public final class CsvShapes {
     }
 
     String layoutNames = "";
+
+    /** Exactly {@code count} bad records, anywhere but first. */
+    private void exactBad(Random rnd, int count, List<Bad> allowed) {
+      bad = new boolean[records];
+      List<Integer> places = new ArrayList<>();
+      for (int i = 1; i < records; i++) {
+        places.add(i);
+      }
+      Collections.shuffle(places, rnd);
+      places.subList(0, count).forEach(i -> bad[i] = true);
+      badKinds = List.copyOf(allowed);
+      layoutNames = count + " spread";
+      blankRate = 0;
+    }
 
     private void mark(int i) {
       if (i >= 0 && i < records && (header || i > 0)) {
