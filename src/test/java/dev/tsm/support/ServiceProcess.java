@@ -99,6 +99,15 @@ public final class ServiceProcess implements AutoCloseable {
 
   /** Starts the service without waiting for it. {@code name} names its log file. */
   public static ServiceProcess start(String name, Map<String, String> env) {
+    return start(name, env, List.of());
+  }
+
+  /**
+   * The same with JVM options after the default ones; a later option wins, so {@code -Xmx192m}
+   * replaces the default heap.
+   */
+  public static ServiceProcess start(
+      String name, Map<String, String> env, List<String> jvmOptions) {
     int port = freePort();
     int n = STARTS.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
     Path log = logDir().resolve(n == 1 ? name + ".log" : name + "-" + n + ".log");
@@ -109,6 +118,7 @@ public final class ServiceProcess implements AutoCloseable {
     command.add("-XX:TieredStopAtLevel=1");
     command.add("-XX:+UseSerialGC");
     command.add("-Xmx512m");
+    command.addAll(jvmOptions);
     command.add("-jar");
     command.add(jar().toAbsolutePath().toString());
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
@@ -133,6 +143,12 @@ public final class ServiceProcess implements AutoCloseable {
   /** Starts the service and waits until it is ready. */
   public static ServiceProcess startReady(String name, Map<String, String> env) {
     return start(name, env).awaitReady(Duration.ofSeconds(90));
+  }
+
+  /** Starts the service with JVM options and waits until it is ready. */
+  public static ServiceProcess startReady(
+      String name, Map<String, String> env, List<String> jvmOptions) {
+    return start(name, env, jvmOptions).awaitReady(Duration.ofSeconds(90));
   }
 
   /** Waits for {@code /q/health/ready} to answer 200; fails early if the process died. */
