@@ -155,6 +155,7 @@ public final class CsvScanner implements Closeable {
     int embeddedLines = 0;
     long fieldStart = recordStart;
     long carriageReturnEnd = -1;
+    int carriageReturns = 0;
     int need = 0;
     int lo = 0x80;
     int hi = 0xBF;
@@ -232,7 +233,10 @@ public final class CsvScanner implements Closeable {
           fieldStart = offset();
         }
         case LINE_FEED -> ended = true;
-        case CARRIAGE_RETURN -> carriageReturnEnd = offset();
+        case CARRIAGE_RETURN -> {
+          carriageReturnEnd = offset();
+          carriageReturns++;
+        }
         default -> {} // a plain byte that cut a UTF-8 character short
       }
       storing = storing && withinLimit(out, rec, inQuote, recordEnd);
@@ -244,6 +248,14 @@ public final class CsvScanner implements Closeable {
     long recordLength = end - recordStart;
     // The line end, LF or CRLF, is no part of the last field.
     long lineEnd = !ended ? 0 : carriageReturnEnd == end - 1 ? 2 : 1;
+    if (carriageReturns > (lineEnd == 2 ? 1 : 0)) {
+      // PostgreSQL ends a line at a bare CR too: the record would reach it as two rows.
+      rec.error =
+          first(
+              rec.error,
+              "a carriage return (CR) outside quotes that does not end the line: quote the field"
+                  + " that holds it (lines end with LF or CRLF)");
+    }
     rec.error = first(rec.error, checkField(fields, end - fieldStart - lineEnd));
     rec.fields = fields;
     rec.length = storing ? out.length() - rec.start : 0;

@@ -90,12 +90,13 @@ final class CopyBatchWriter {
     }
   }
 
-  /** COPY the whole batch; if PostgreSQL refuses a value, find each bad row. */
+  /**
+   * COPY the whole batch; if PostgreSQL refuses a value, find each bad row. Under the fail policy
+   * this runs even when the scanner set a row aside (the batch then ends with it): a value
+   * PostgreSQL refuses on an earlier line is the first bad row, and only the COPY finds it.
+   */
   private long copyAll(Connection c, Target target, Batch batch, List<Batch.Reject> rejects)
       throws SQLException {
-    if (target.options().onError() == ImportOptions.OnError.FAIL) {
-      failOnBadRows(target.options(), rejects, 0);
-    }
     try {
       return copy(c, target, batch, 0, batch.rows());
     } catch (SQLException e) {

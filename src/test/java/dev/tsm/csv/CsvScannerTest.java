@@ -853,6 +853,7 @@ class CsvScannerTest {
         long recordLength = 0;
         long fieldStart = 0;
         long carriageReturnAt = -1;
+        boolean bareCarriageReturn = false;
         int need = 0;
         int lo = 0x80;
         int hi = 0xBF;
@@ -909,6 +910,8 @@ class CsvScannerTest {
             ended = true;
           } else if (b == '\r') {
             carriageReturnAt = recordLength;
+            // Only a CR right before the LF ends a line; PostgreSQL would end one at any other.
+            bareCarriageReturn |= pos == data.length || data[pos] != '\n';
           }
           if (storing && recordLength > limits.maxRecordBytes()) {
             error =
@@ -922,6 +925,13 @@ class CsvScannerTest {
           }
         }
         long lineEnd = !ended ? 0 : carriageReturnAt == recordLength - 1 ? 2 : 1;
+        if (bareCarriageReturn) {
+          error =
+              first(
+                  error,
+                  "a carriage return (CR) outside quotes that does not end the line: quote the"
+                      + " field that holds it (lines end with LF or CRLF)");
+        }
         error = first(error, checkField(limits, fields, recordLength - fieldStart - lineEnd));
         byte[] bytes = storing ? Arrays.copyOfRange(data, start, pos) : new byte[0];
         boolean blank = recordLength <= 2 && fields == 1;

@@ -118,6 +118,48 @@ class ImportBoundsTest {
   }
 
   @Test
+  void underFailTheFirstBadRowInFileOrderIsNamedWhicheverFindsIt() {
+    // Past the type sample, in one batch: a value PostgreSQL refuses, then a row the scanner
+    // refuses two lines later. The earlier one is the first bad row.
+    StringBuilder csv = new StringBuilder("id,n\n");
+    int good = SAMPLE_ROWS + 100;
+    for (int i = 1; i <= good; i++) {
+      csv.append(i).append(',').append(i * 10).append('\n');
+    }
+    csv.append("x,abc\n").append("y,1\n").append("short\n").append("z,2\n");
+    String id = Api.startImport("first_bad", CsvFiles.write("first_bad.csv", csv.toString()));
+    JsonPath failed = Api.awaitState(id, ANSWER, "FAILED", "COMPLETED");
+    assertEquals("FAILED", failed.getString("state"));
+    assertMentions(failed.getString("error"), List.of("line " + (good + 2), "integer"));
+  }
+
+  @Test
+  void aBareCarriageReturnIsABadRowAsPsqlSaysNotTwoRows() {
+    // PostgreSQL ends a line at a CR outside quotes: that record would arrive as two rows.
+    String csv = "a\nx\ny\rz\nlast\r";
+    Path file = CsvFiles.write("bare_cr.csv", csv);
+    String id = Api.startImport("bare_cr", file, Map.of("onError", "skip"));
+    JsonPath done = Api.awaitState(id, ANSWER, "COMPLETED", "FAILED");
+    assertEquals("COMPLETED", done.getString("state"), done.prettify());
+    assertEquals(1, done.getLong("rowsDone"));
+    assertEquals(2, done.getLong("rowsSkipped"));
+    assertEquals(List.of(List.of("x")), Db.rows("SELECT a FROM public.bare_cr"));
+    String rejects = given().get("/tasks/" + id + "/rejects").asString();
+    assertMentions(rejects, List.of("3,\"a carriage return", "4,\"a carriage return"));
+    // psql refuses the same file, naming that character.
+    Db.execute("CREATE TABLE ref_bare_cr (a text)");
+    IllegalStateException psql =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalStateException.class,
+            () ->
+                Db.psql(
+                    "\\copy ref_bare_cr FROM '"
+                        + file.toAbsolutePath()
+                        + "' WITH (FORMAT csv, HEADER true)"));
+    assertMentions(psql.getMessage(), List.of("unquoted carriage return"));
+  }
+
+  @Test
   void rejectsAreStoredUpToTheCapAndStreamedInOrder() {
     int bad = STORED_REJECTS + STORED_REJECTS / 2 + 7;
     StringBuilder csv = new StringBuilder("a,b\n");
