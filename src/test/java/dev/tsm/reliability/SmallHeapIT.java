@@ -228,6 +228,47 @@ class SmallHeapIT {
   }
 
   /**
+   * Under onError=skip with no maxErrors, the whole gigabyte is read: every bad row counted, only
+   * the first ones stored, in batches whose memory the configuration bounds.
+   */
+  @Test
+  @Order(5)
+  void aGigabyteOfBadRowsUnderSkipIsReadThroughInBoundedMemory() throws Exception {
+    ServiceProcess svc = service();
+    long logStart = logLength(svc);
+    GeneratedCsv.BadRows body = new GeneratedCsv.BadRows(GIB);
+    long begun = System.nanoTime();
+    Future<Answer> answer = upload(svc, "table=bad_skip_all&onError=skip", body);
+    List<String> failures = new ArrayList<>();
+    String small = smallImport(svc);
+    String id = awaitTaskOf("bad_skip_all", answer);
+    TaskTable.Row done = awaitEnd(id, Duration.ofMinutes(6));
+    System.out.printf(
+        "[SmallHeapIT] bad_skip_all: %s after %d s, %d bytes read; RSS now %d MiB, peak %d MiB%n",
+        done.state(),
+        (System.nanoTime() - begun) / 1_000_000_000,
+        done.bytesDone(),
+        memory.currentMiB(),
+        memory.peakMiB());
+    assertEquals("COMPLETED", done.state(), done.toString());
+    assertEquals(1, done.rowsDone());
+    assertEquals(body.length(), done.bytesDone());
+    assertEquals(
+        String.valueOf(body.length() / 16),
+        Db.single("SELECT rows_skipped FROM tsm.task WHERE id = '" + id + "'"),
+        "every bad row counted");
+    assertEquals(
+        "10000",
+        Db.single("SELECT count(*) FROM tsm.task_reject WHERE task_id = '" + id + "'"),
+        "stored up to tsm.import.max-stored-rejects");
+    assertEquals(202, answerOf(answer, "bad_skip_all").status());
+    awaitSmallImport(small, failures);
+    Db.execute("DROP TABLE public.bad_skip_all");
+    assertNoOutOfMemoryError(svc, logStart, failures);
+    assertTrue(failures.isEmpty(), String.join("\n", failures));
+  }
+
+  /**
    * The task fails within a minute naming the line, the request gets an answer, and the small
    * import beside it completes; each is checked even when another is not so.
    */
@@ -282,7 +323,7 @@ class SmallHeapIT {
 
   /** Runs last: what the service's memory did through all of the above. */
   @Test
-  @Order(5)
+  @Order(6)
   void residentMemoryStayedBoundedAndNoOutOfMemoryError() throws IOException {
     stopService();
     System.out.printf(
