@@ -43,7 +43,7 @@ class UploadLimitsTest {
   private static final Duration IDLE = Duration.ofSeconds(4);
   private static final Path IMPORTS = Path.of("target", "test-files", "imports");
 
-  /** A short idle deadline and room for two uploads at once. */
+  /** A short idle deadline, room for two uploads and two running tasks at once. */
   public static class Limits implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
@@ -51,6 +51,8 @@ class UploadLimitsTest {
           "tsm.import.idle-timeout",
           IDLE.toSeconds() + "s",
           "tsm.import.max-concurrent-uploads",
+          "2",
+          "tsm.runner.max-concurrent-tasks",
           "2");
     }
   }
@@ -131,6 +133,12 @@ class UploadLimitsTest {
   @Test
   void beyondTheUploadLimitTheNextGets503AtOnceWhileTheApiAnswersWithinASecond()
       throws IOException {
+    // Every pool full: both runner slots (an import and an export), a task queued behind them,
+    // and, below, both upload slots held by silent clients.
+    Db.execute(
+        "CREATE TABLE bulkhead_export AS SELECT g AS id, md5(g::text) AS t"
+            + " FROM generate_series(1, 1500000) g");
+    Db.execute("ALTER TABLE bulkhead_export ADD PRIMARY KEY (id)");
     String running =
         Api.startImport("bulkhead_running", CsvFiles.mixed("bulkhead-running.csv", 30_000, 10));
     assertEquals("RUNNING", Api.awaitRows(running, 1).getString("state"));
@@ -139,12 +147,16 @@ class UploadLimitsTest {
             () -> given().get("/tasks/" + running).then().statusCode(200),
             () -> given().get("/tasks").then().statusCode(200),
             () -> given().get("/q/health/ready").then().statusCode(200));
-    // Warmed up, a pause and resume included: what is measured below is the uploads' effect.
+    // Warmed up, a pause and resume included: what is measured below is the pools' effect.
     api.forEach(Runnable::run);
     Api.command(running, "pause").then().statusCode(202);
     Api.awaitState(running, "PAUSED");
     Api.command(running, "resume").then().statusCode(202);
     Api.awaitState(running, "RUNNING");
+    String exporting = startExport("bulkhead_export");
+    assertEquals("RUNNING", Api.awaitRows(exporting, 1).getString("state"));
+    String queued = startExport("bulkhead_export");
+    assertEquals("PENDING", Api.state(queued), "no runner slot is free");
     byte[] small = Files.readAllBytes(CsvFiles.mixed("held-small.csv", 100, 11));
     byte[] large = Files.readAllBytes(CsvFiles.mixed("held-large.csv", 30_000, 12));
     Set<Path> before = staged();
@@ -164,10 +176,14 @@ class UploadLimitsTest {
         long answered = (System.nanoTime() - asked) / 1_000_000;
         System.out.printf("503 beyond the upload limit answered in %d ms%n", answered);
 
+        assertEquals("RUNNING", Api.state(exporting), "a runner slot is taken by the export");
+        assertEquals("PENDING", Api.state(queued), "and the other by the import");
         timed("GET /tasks/{id}", api.get(0));
         timed("GET /tasks", api.get(1));
         timed("POST /tasks/{id}/pause", () -> Api.command(running, "pause").then().statusCode(202));
         timed("GET /q/health/ready", api.get(2));
+        timed("GET /tables", () -> given().get("/tables").then().statusCode(200));
+        timed("POST /exports", () -> Api.command(startExport("bulkhead_export"), "terminate"));
 
         for (SlowUpload r : List.of(refused, refusedMultipart)) {
           // Connection closed after the answer, the body never read.
@@ -183,6 +199,12 @@ class UploadLimitsTest {
     assertEquals(0, Db.count("SELECT count(*) FROM tsm.task WHERE table_name LIKE 'held_%'"));
     assertEquals(0, Db.count("SELECT count(*) FROM tsm.task WHERE table_name = 'refused'"));
 
+    // The exports made their point: they give their slots back to what follows.
+    Api.command(exporting, "terminate").then().statusCode(202);
+    Api.command(queued, "terminate").then().statusCode(202);
+    Api.awaitState(exporting, "TERMINATED");
+    Api.awaitState(queued, "TERMINATED");
+
     Path file = CsvFiles.mixed("after-bulkhead.csv", 500, 13);
     String next = Api.startImport("after_bulkhead", file);
     assertEquals("COMPLETED", Api.awaitState(next, "COMPLETED", "FAILED").getString("state"));
@@ -194,12 +216,24 @@ class UploadLimitsTest {
     assertEquals(30_000, Api.awaitState(running, "COMPLETED").getLong("rowsDone"));
   }
 
+  private static String startExport(String table) {
+    return given()
+        .contentType("application/json")
+        .body("{\"table\": \"" + table + "\"}")
+        .post("/exports")
+        .then()
+        .statusCode(202)
+        .extract()
+        .jsonPath()
+        .getString("id");
+  }
+
   /** Runs an API call that must answer within a second; prints how long it took. */
   private static void timed(String what, Runnable call) {
     long start = System.nanoTime();
     call.run();
     long millis = (System.nanoTime() - start) / 1_000_000;
-    System.out.printf("with the uploads full, %s answered in %d ms%n", what, millis);
+    System.out.printf("with every pool full, %s answered in %d ms%n", what, millis);
     assertTrue(millis < 1000, what + " took " + millis + " ms");
   }
 
