@@ -1,9 +1,10 @@
 package dev.tsm.csv;
 
+import dev.tsm.task.ExplainedFailure;
 import java.io.IOException;
 
 /** A file that was still arriving will never be complete: its upload broke off. */
-public final class UploadBrokeOffException extends IOException {
+public final class UploadBrokeOffException extends IOException implements ExplainedFailure {
   public UploadBrokeOffException(String message) {
     super(message);
   }

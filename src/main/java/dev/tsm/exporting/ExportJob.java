@@ -3,6 +3,7 @@ package dev.tsm.exporting;
 import dev.tsm.Config;
 import dev.tsm.csv.FileStore;
 import dev.tsm.db.DatabaseException;
+import dev.tsm.db.Transactions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.Committed;
 import dev.tsm.task.Job;
@@ -10,7 +11,7 @@ import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
-import dev.tsm.task.TaskTx;
+import dev.tsm.task.TaskStore;
 import dev.tsm.task.Throttle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -25,7 +26,6 @@ import java.nio.channels.FileChannel;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 
 /**
@@ -40,13 +40,20 @@ public class ExportJob implements Job {
 
   private final Config config;
   private final FileStore files;
-  private final DataSource dataSource;
+  private final Transactions transactions;
+  private final TaskStore store;
   private final TaskMetrics metrics;
 
-  ExportJob(Config config, FileStore files, DataSource dataSource, TaskMetrics metrics) {
+  ExportJob(
+      Config config,
+      FileStore files,
+      Transactions transactions,
+      TaskStore store,
+      TaskMetrics metrics) {
     this.config = config;
     this.files = files;
-    this.dataSource = dataSource;
+    this.transactions = transactions;
+    this.store = store;
     this.metrics = metrics;
   }
 
@@ -72,15 +79,17 @@ public class ExportJob implements Job {
             .generator(
                 () -> plan,
                 (p, emitter) -> {
-                  try (Connection c = dataSource.getConnection()) {
-                    Pager.Page page = Pager.next(c, p, last.get(), config.export().batchRows());
+                  try {
+                    Pager.Page page =
+                        transactions.withConnection(
+                            c -> Pager.next(c, p, last.get(), config.export().batchRows()));
                     if (page == null) {
                       emitter.complete();
                     } else {
                       emitter.emit(page);
                     }
-                  } catch (SQLException e) {
-                    emitter.fail(new DatabaseException(e));
+                  } catch (DatabaseException e) {
+                    emitter.fail(e);
                   }
                   return p;
                 });
@@ -119,34 +128,38 @@ public class ExportJob implements Job {
       FileChannel out,
       Pager.Page page,
       Checkpoint before) {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        TaskTx.boundIdle(c, config.runner().lease().toMillis());
-        OutputStream stream = new BufferedOutputStream(Channels.newOutputStream(out), WRITE_BUFFER);
-        long rows =
-            c.unwrap(PGConnection.class)
-                .getCopyAPI()
-                .copyOut(plan.copySql(page.condition(), page.headerOnly()), stream);
-        stream.flush();
-        out.force(false);
-        Checkpoint next =
-            new Checkpoint(
-                before.rowsDone() + (page.headerOnly() ? 0 : rows),
-                0,
-                out.position(),
-                0,
-                page.lastKey());
-        TaskState requested =
-            TaskTx.saveCheckpoint(c, task.id(), owner, next, config.runner().lease().toMillis());
-        c.commit();
-        return new Committed(next, requested);
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException(e);
+    return transactions.inTransaction(
+        c -> {
+          Transactions.boundIdle(c, config.runner().lease().multipliedBy(2));
+          long rows;
+          try {
+            OutputStream stream =
+                new BufferedOutputStream(Channels.newOutputStream(out), WRITE_BUFFER);
+            rows =
+                c.unwrap(PGConnection.class)
+                    .getCopyAPI()
+                    .copyOut(plan.copySql(page.condition(), page.headerOnly()), stream);
+            stream.flush();
+            out.force(false);
+          } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
+          }
+          Checkpoint next =
+              new Checkpoint(
+                  before.rowsDone() + (page.headerOnly() ? 0 : rows),
+                  0,
+                  position(out),
+                  0,
+                  page.lastKey());
+          TaskState requested =
+              store.saveCheckpoint(c, task.id(), owner, next, config.runner().lease().toMillis());
+          return new Committed(next, requested);
+        });
+  }
+
+  private static long position(FileChannel out) {
+    try {
+      return out.position();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
     }

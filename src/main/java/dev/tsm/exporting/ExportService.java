@@ -2,15 +2,15 @@ package dev.tsm.exporting;
 
 import dev.tsm.Config;
 import dev.tsm.ProblemException;
-import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
+import dev.tsm.db.Transactions;
 import dev.tsm.importing.ImportOptions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.NewTask;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskRunner;
-import dev.tsm.task.TaskTx;
+import dev.tsm.task.TaskStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import javax.sql.DataSource;
 
 /** Accepts an export: checks the table and columns, counts the rows, stores the task. */
 @ApplicationScoped
@@ -30,12 +29,14 @@ public class ExportService {
   private static final int MAX_COLUMNS = 1600;
 
   private final Config config;
-  private final DataSource dataSource;
+  private final Transactions transactions;
+  private final TaskStore store;
   private final TaskRunner runner;
 
-  ExportService(Config config, DataSource dataSource, TaskRunner runner) {
+  ExportService(Config config, Transactions transactions, TaskStore store, TaskRunner runner) {
     this.config = config;
-    this.dataSource = dataSource;
+    this.transactions = transactions;
+    this.store = store;
     this.runner = runner;
   }
 
@@ -63,34 +64,27 @@ public class ExportService {
     }
     char delimiter = ImportOptions.parse(null, request.delimiter(), null, null, null).delimiter();
     UUID id = UUID.randomUUID();
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        ExportPlan plan = plan(c, table, request, delimiter);
-        TaskTx.insert(
-            c,
-            new NewTask(
-                id,
-                TaskKind.EXPORT,
-                table.schema(),
-                table.name(),
-                plan.optionsJson(),
-                plan.columnsJson(),
-                null,
-                id + ".csv",
-                null,
-                null,
-                rowCount(c, table),
-                new Checkpoint(0, 0, 0, 0, null),
-                null));
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException(e);
-    }
+    transactions.inTransaction(
+        c -> {
+          ExportPlan plan = plan(c, table, request, delimiter);
+          store.insert(
+              c,
+              new NewTask(
+                  id,
+                  TaskKind.EXPORT,
+                  table.schema(),
+                  table.name(),
+                  plan.optionsJson(),
+                  plan.columnsJson(),
+                  null,
+                  id + ".csv",
+                  null,
+                  null,
+                  rowCount(c, table),
+                  new Checkpoint(0, 0, 0, 0, null),
+                  null));
+          return null;
+        });
     runner.dispatch();
     return id;
   }

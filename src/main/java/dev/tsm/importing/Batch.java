@@ -13,12 +13,14 @@ import java.util.List;
  * @param endLine line number just past the batch
  */
 record Batch(
-    byte[] data, int[] starts, long[] lines, List<Reject> rejects, long endOffset, long endLine) {
+    byte[] data,
+    int[] starts,
+    long[] lines,
+    List<Rejects.Reject> rejects,
+    long endOffset,
+    long endLine) {
 
   int rows() {
     return starts.length - 1;
   }
-
-  /** A record the import could not take, and why. */
-  record Reject(long line, String reason, String record) {}
 }

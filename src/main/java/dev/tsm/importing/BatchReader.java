@@ -77,7 +77,7 @@ final class BatchReader implements Closeable {
     spare = null;
     int[] starts = new int[Math.min(maxRows, 1024) + 1];
     long[] lines = new long[starts.length - 1];
-    List<Batch.Reject> rejects = new ArrayList<>();
+    List<Rejects.Reject> rejects = new ArrayList<>();
     int rows = 0;
     int records = 0;
     // Bytes read from the file, bad rows included, bound the batch; its buffer holds fewer.
@@ -108,7 +108,7 @@ final class BatchReader implements Closeable {
       records++;
       String problem = problem();
       if (problem != null) {
-        rejects.add(new Batch.Reject(rec.line(), problem, text(buf, rec)));
+        rejects.add(new Rejects.Reject(rec.line(), problem, text(buf, rec)));
         buf.truncate(rec.start());
         if (stopAtBadRow) {
           break;

@@ -1,13 +1,14 @@
 package dev.tsm.importing;
 
+import dev.tsm.db.Transactions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.Committed;
 import dev.tsm.task.TaskState;
-import dev.tsm.task.TaskTx;
+import dev.tsm.task.TaskStore;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -17,7 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.util.PSQLException;
@@ -32,10 +32,14 @@ import org.postgresql.util.ServerErrorMessage;
 final class CopyBatchWriter {
   private static final Pattern COLUMN = Pattern.compile(", column ([^:]+):");
 
-  private final DataSource dataSource;
+  private final Transactions transactions;
+  private final TaskStore store;
+  private final Rejects stored;
 
-  CopyBatchWriter(DataSource dataSource) {
-    this.dataSource = dataSource;
+  CopyBatchWriter(Transactions transactions, TaskStore store, Rejects stored) {
+    this.transactions = transactions;
+    this.store = store;
+    this.stored = stored;
   }
 
   /** Where a batch goes and on whose behalf. */
@@ -45,7 +49,13 @@ final class CopyBatchWriter {
       String copySql,
       ImportOptions options,
       long leaseMillis,
-      int maxStoredRejects) {}
+      int maxStoredRejects) {
+
+    /** Twice the lease: a batch waiting for the one before it to commit is idle meanwhile. */
+    Duration idleLimit() {
+      return Duration.ofMillis(2 * leaseMillis);
+    }
+  }
 
   /**
    * Writes a batch in its own transaction, then commits it only after the batch before it committed
@@ -53,41 +63,34 @@ final class CopyBatchWriter {
    * on several connections while checkpoints still commit in file order: each commit covers every
    * byte before its batch's end.
    */
-  Committed write(Target target, Batch batch, CompletableFuture<Checkpoint> before)
-      throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        TaskTx.boundIdle(c, target.leaseMillis());
-        List<Batch.Reject> rejects = new ArrayList<>(batch.rejects());
-        long copied;
-        try {
-          copied = copyAll(c, target, batch, rejects);
-        } catch (BadRowException e) {
-          awaitPrevious(before); // a bad row in an earlier batch is the one to report
-          throw e;
-        }
-        Checkpoint previous = awaitPrevious(before);
-        failOnBadRows(target.options(), rejects, previous.rowsSkipped());
-        // Every bad row so far was set aside: those before this batch took their places first.
-        long room = Math.max(0, target.maxStoredRejects() - previous.rowsSkipped());
-        saveRejects(c, target.taskId(), rejects.subList(0, (int) Math.min(room, rejects.size())));
-        Checkpoint next =
-            new Checkpoint(
-                previous.rowsDone() + copied,
-                previous.rowsSkipped() + rejects.size(),
-                batch.endOffset(),
-                batch.endLine(),
-                null);
-        TaskState requested =
-            TaskTx.saveCheckpoint(c, target.taskId(), target.owner(), next, target.leaseMillis());
-        c.commit();
-        return new Committed(next, requested);
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c);
-        throw e;
-      }
-    }
+  Committed write(Target target, Batch batch, CompletableFuture<Checkpoint> before) {
+    return transactions.inTransaction(
+        c -> {
+          Transactions.boundIdle(c, target.idleLimit());
+          List<Rejects.Reject> rejects = new ArrayList<>(batch.rejects());
+          long copied;
+          try {
+            copied = copyAll(c, target, batch, rejects);
+          } catch (BadRowException e) {
+            awaitPrevious(before); // a bad row in an earlier batch is the one to report
+            throw e;
+          }
+          Checkpoint previous = awaitPrevious(before);
+          failOnBadRows(target.options(), rejects, previous.rowsSkipped());
+          // Every bad row so far was set aside: those before this batch took their places first.
+          long room = Math.max(0, target.maxStoredRejects() - previous.rowsSkipped());
+          stored.save(c, target.taskId(), rejects.subList(0, (int) Math.min(room, rejects.size())));
+          Checkpoint next =
+              new Checkpoint(
+                  previous.rowsDone() + copied,
+                  previous.rowsSkipped() + rejects.size(),
+                  batch.endOffset(),
+                  batch.endLine(),
+                  null);
+          TaskState requested =
+              store.saveCheckpoint(c, target.taskId(), target.owner(), next, target.leaseMillis());
+          return new Committed(next, requested);
+        });
   }
 
   /**
@@ -95,7 +98,7 @@ final class CopyBatchWriter {
    * this runs even when the scanner set a row aside (the batch then ends with it): a value
    * PostgreSQL refuses on an earlier line is the first bad row, and only the COPY finds it.
    */
-  private long copyAll(Connection c, Target target, Batch batch, List<Batch.Reject> rejects)
+  private long copyAll(Connection c, Target target, Batch batch, List<Rejects.Reject> rejects)
       throws SQLException {
     try {
       return copy(c, target, batch, 0, batch.rows());
@@ -104,7 +107,7 @@ final class CopyBatchWriter {
         throw e;
       }
       c.rollback();
-      TaskTx.boundIdle(c, target.leaseMillis()); // the rollback undid it
+      Transactions.boundIdle(c, target.idleLimit()); // the rollback undid it
       return isolate(c, target, batch, 0, batch.rows(), rejects);
     }
   }
@@ -160,7 +163,7 @@ final class CopyBatchWriter {
    * COPY [from, to) under a savepoint; where PostgreSQL refuses, split until each bad row is alone.
    */
   private long isolate(
-      Connection c, Target target, Batch batch, int from, int to, List<Batch.Reject> rejects)
+      Connection c, Target target, Batch batch, int from, int to, List<Rejects.Reject> rejects)
       throws SQLException {
     if (from == to) {
       return 0;
@@ -176,7 +179,7 @@ final class CopyBatchWriter {
       }
       c.rollback(savepoint);
       if (to - from == 1) {
-        rejects.add(new Batch.Reject(batch.lines()[from], reason(e), text(batch, from)));
+        rejects.add(new Rejects.Reject(batch.lines()[from], reason(e), text(batch, from)));
         if (target.options().onError() == ImportOptions.OnError.FAIL) {
           failOnBadRows(target.options(), rejects, 0);
         }
@@ -189,18 +192,18 @@ final class CopyBatchWriter {
   }
 
   private static void failOnBadRows(
-      ImportOptions options, List<Batch.Reject> rejects, long before) {
+      ImportOptions options, List<Rejects.Reject> rejects, long before) {
     if (rejects.isEmpty()) {
       return;
     }
-    rejects.sort(Comparator.comparingLong(Batch.Reject::line));
-    Batch.Reject first = rejects.get(0);
+    rejects.sort(Comparator.comparingLong(Rejects.Reject::line));
+    Rejects.Reject first = rejects.get(0);
     if (options.onError() == ImportOptions.OnError.FAIL) {
       throw new BadRowException("line " + first.line() + ": " + first.reason());
     }
     Long max = options.maxErrors();
     if (max != null && before + rejects.size() > max) {
-      Batch.Reject last = rejects.get((int) Math.min(rejects.size() - 1, max - before));
+      Rejects.Reject last = rejects.get((int) Math.min(rejects.size() - 1, max - before));
       throw new BadRowException(
           "more than "
               + max
@@ -208,26 +211,6 @@ final class CopyBatchWriter {
               + last.line()
               + ": "
               + last.reason());
-    }
-  }
-
-  private static void saveRejects(Connection c, UUID taskId, List<Batch.Reject> rejects)
-      throws SQLException {
-    if (rejects.isEmpty()) {
-      return;
-    }
-    String sql =
-        "INSERT INTO tsm.task_reject (task_id, line, reason, record) VALUES (?, ?, ?, ?)"
-            + " ON CONFLICT DO NOTHING";
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      for (Batch.Reject r : rejects) {
-        ps.setObject(1, taskId);
-        ps.setLong(2, r.line());
-        ps.setString(3, r.reason());
-        ps.setString(4, r.record());
-        ps.addBatch();
-      }
-      ps.executeBatch();
     }
   }
 
@@ -253,13 +236,5 @@ final class CopyBatchWriter {
     int length = Math.min(batch.starts()[record + 1] - start, 4096);
     return new String(batch.data(), start, length, java.nio.charset.StandardCharsets.UTF_8)
         .stripTrailing();
-  }
-
-  private static void rollbackQuietly(Connection c) {
-    try {
-      c.rollback();
-    } catch (SQLException ignored) {
-      // The connection is broken; closing it ends the transaction anyway.
-    }
   }
 }

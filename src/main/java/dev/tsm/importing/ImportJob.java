@@ -6,6 +6,7 @@ import dev.tsm.csv.FileStore;
 import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
+import dev.tsm.db.Transactions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.Committed;
 import dev.tsm.task.Job;
@@ -13,6 +14,7 @@ import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
+import dev.tsm.task.TaskStore;
 import dev.tsm.task.Throttle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -30,7 +32,6 @@ import java.sql.Savepoint;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 /**
@@ -44,14 +45,25 @@ public class ImportJob implements Job {
   private final Config config;
   private final FileStore files;
   private final CopyBatchWriter writer;
+  private final Rejects rejects;
   private final TaskMetrics metrics;
   private final Uploads uploads;
 
+  /** Staging tables are named {@code tsm.import_<task id without dashes>}. */
+  public static final String STAGING_PREFIX = "import_";
+
   ImportJob(
-      Config config, FileStore files, DataSource dataSource, TaskMetrics metrics, Uploads uploads) {
+      Config config,
+      FileStore files,
+      Transactions transactions,
+      TaskStore store,
+      Rejects rejects,
+      TaskMetrics metrics,
+      Uploads uploads) {
     this.config = config;
     this.files = files;
-    this.writer = new CopyBatchWriter(dataSource);
+    this.rejects = rejects;
+    this.writer = new CopyBatchWriter(transactions, store, rejects);
     this.metrics = metrics;
     this.uploads = uploads;
   }
@@ -143,7 +155,7 @@ public class ImportJob implements Job {
                         try {
                           committed =
                               metrics.batch(
-                                  TaskKind.IMPORT, () -> writeUnchecked(target, batch, before));
+                                  TaskKind.IMPORT, () -> writer.write(target, batch, before));
                         } catch (RuntimeException e) {
                           // The run hears of it before the batch after this one (which then
                           // fails the same way, and finds its run ended).
@@ -168,15 +180,6 @@ public class ImportJob implements Job {
       LOG.debugf("a batch of a run that already ended failed too: %s", e.getMessage());
     } else {
       emitter.fail(e);
-    }
-  }
-
-  private Committed writeUnchecked(
-      CopyBatchWriter.Target target, Batch batch, CompletableFuture<Checkpoint> before) {
-    try {
-      return writer.write(target, batch, before);
-    } catch (SQLException e) {
-      throw new DatabaseException(e);
     }
   }
 
@@ -314,10 +317,7 @@ public class ImportJob implements Job {
   @Override
   public void discard(Connection c, Task task) throws SQLException {
     Sql.execute(c, "DROP TABLE IF EXISTS tsm." + Sql.ident(task.stagingTable()));
-    try (var ps = c.prepareStatement("DELETE FROM tsm.task_reject WHERE task_id = ?")) {
-      ps.setObject(1, task.id());
-      ps.executeUpdate();
-    }
+    rejects.delete(c, task.id());
   }
 
   @Override

@@ -6,16 +6,16 @@ import dev.tsm.csv.FileStore;
 import dev.tsm.csv.Growth;
 import dev.tsm.csv.IncomingBody;
 import dev.tsm.csv.StagingSpace;
-import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
+import dev.tsm.db.Transactions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.NewTask;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskLog;
 import dev.tsm.task.TaskRunner;
 import dev.tsm.task.TaskService;
-import dev.tsm.task.TaskTx;
+import dev.tsm.task.TaskStore;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Context;
@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
-import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 /**
@@ -47,7 +46,8 @@ public class ImportService {
 
   private final Config config;
   private final FileStore files;
-  private final DataSource dataSource;
+  private final Transactions transactions;
+  private final TaskStore store;
   private final TaskRunner runner;
   private final TaskService tasks;
   private final Uploads uploads;
@@ -57,7 +57,8 @@ public class ImportService {
   ImportService(
       Config config,
       FileStore files,
-      DataSource dataSource,
+      Transactions transactions,
+      TaskStore store,
       TaskRunner runner,
       TaskService tasks,
       Uploads uploads,
@@ -65,7 +66,8 @@ public class ImportService {
       StagingSpace space) {
     this.config = config;
     this.files = files;
-    this.dataSource = dataSource;
+    this.transactions = transactions;
+    this.store = store;
     this.runner = runner;
     this.tasks = tasks;
     this.uploads = uploads;
@@ -79,7 +81,7 @@ public class ImportService {
   /** Checks what can be checked before the body is read: name, options, target table. */
   private TableName check(Request request) {
     TableName table = TableName.parse(request.table(), config.schemas());
-    withConnection(c -> checkTarget(c, table, request.options().mode()));
+    transactions.withConnection(c -> checkTarget(c, table, request.options().mode()));
     return table;
   }
 
@@ -219,8 +221,7 @@ public class ImportService {
     // From here a failed body stops the task before its readers hear of it (see arrived).
     created.set(true);
     try {
-      NewTask.UploadHold hold =
-          new NewTask.UploadHold(instance, config.runner().lease().toMillis());
+      NewTask.Hold hold = new NewTask.Hold(instance, config.runner().lease().toMillis());
       store(id, table, request, sample, new Arrival(receiving.path(), expected, null, hold));
     } catch (RuntimeException e) {
       uploads.remove(id);
@@ -267,7 +268,11 @@ public class ImportService {
         .emitOn(Infrastructure.getDefaultWorkerPool())
         .invoke(
             staged -> {
-              withConnection(c -> uploaded(c, id, staged));
+              transactions.withConnection(
+                  c -> {
+                    store.releaseHold(c, id, staged.sha256());
+                    return null;
+                  });
               uploads.remove(id);
               TaskLog.info(
                   LOG,
@@ -302,18 +307,6 @@ public class ImportService {
         .replaceWith(id);
   }
 
-  private static Void uploaded(Connection c, UUID id, FileStore.Staged staged) throws SQLException {
-    try (var ps =
-        c.prepareStatement(
-            "UPDATE tsm.task SET file_sha256 = ?, upload_owner = NULL, upload_until = NULL"
-                + " WHERE id = ?")) {
-      ps.setString(1, staged.sha256());
-      ps.setObject(2, id);
-      ps.executeUpdate();
-    }
-    return null;
-  }
-
   private FileSample sample(Request request, Path file, Growth growth) {
     return FileSample.read(
         file,
@@ -325,10 +318,10 @@ public class ImportService {
   }
 
   /** The file of a new task: complete ({@code upload} null) or still arriving. */
-  private record Arrival(Path path, Long size, String sha256, NewTask.UploadHold upload) {}
+  private record Arrival(Path path, Long size, String sha256, NewTask.Hold hold) {}
 
   private void store(UUID id, TableName table, Request request, FileSample sample, Arrival file) {
-    withConnection(c -> insert(c, id, table, request.options(), sample, file));
+    transactions.inTransaction(c -> insert(c, id, table, request.options(), sample, file));
   }
 
   private Void insert(
@@ -339,49 +332,42 @@ public class ImportService {
       FileSample sample,
       Arrival file)
       throws SQLException {
-    c.setAutoCommit(false);
-    try {
-      // Two requests creating the same table at once: the second is refused at once rather than
-      // waiting on the first (no request waits on another).
-      try (var ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(hashtext(?))")) {
-        ps.setString(1, "tsm.import:" + table);
-        try (var rs = ps.executeQuery()) {
-          rs.next();
-          if (!rs.getBoolean(1)) {
-            throw ProblemException.conflict(
-                "another import into "
-                    + table
-                    + " is being accepted at this moment; retry once it is (and use mode=append"
-                    + " if it creates the table)");
-          }
+    // Two requests creating the same table at once: the second is refused at once rather than
+    // waiting on the first (no request waits on another).
+    try (var ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(hashtext(?))")) {
+      ps.setString(1, "tsm.import:" + table);
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
+          throw ProblemException.conflict(
+              "another import into "
+                  + table
+                  + " is being accepted at this moment; retry once it is (and use mode=append"
+                  + " if it creates the table)");
         }
       }
-      ImportPlan plan = plan(c, table, options, sample);
-      String staging = "import_" + id.toString().replace("-", "");
-      Sql.execute(
-          c, "CREATE TABLE tsm." + Sql.ident(staging) + " (" + plan.columnDefinitions() + ")");
-      TaskTx.insert(
-          c,
-          new NewTask(
-              id,
-              TaskKind.IMPORT,
-              table.schema(),
-              table.name(),
-              options.toJson(),
-              plan.toJson(),
-              staging,
-              file.path().getFileName().toString(),
-              file.sha256(),
-              file.size(),
-              null,
-              new Checkpoint(0, 0, sample.dataOffset(), sample.dataLine(), null),
-              file.upload()));
-      c.commit();
-      return null;
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
     }
+    ImportPlan plan = plan(c, table, options, sample);
+    String staging = ImportJob.STAGING_PREFIX + id.toString().replace("-", "");
+    Sql.execute(
+        c, "CREATE TABLE tsm." + Sql.ident(staging) + " (" + plan.columnDefinitions() + ")");
+    store.insert(
+        c,
+        new NewTask(
+            id,
+            TaskKind.IMPORT,
+            table.schema(),
+            table.name(),
+            options.toJson(),
+            plan.toJson(),
+            staging,
+            file.path().getFileName().toString(),
+            file.sha256(),
+            file.size(),
+            null,
+            new Checkpoint(0, 0, sample.dataOffset(), sample.dataLine(), null),
+            file.hold()));
+    return null;
   }
 
   /** Create: the sampled names and types. Append: the file's columns matched to the table's. */
@@ -447,10 +433,11 @@ public class ImportService {
     return matches.size() == 1 ? matches.get(0) : null;
   }
 
-  private static Void checkTarget(Connection c, TableName table, ImportOptions.Mode mode)
+  private Void checkTarget(Connection c, TableName table, ImportOptions.Mode mode)
       throws SQLException {
     if (mode == ImportOptions.Mode.CREATE) {
-      String other = creatingImport(c, table);
+      String other =
+          store.unfinished(c, TaskKind.IMPORT, table.schema(), table.name(), "mode", "create");
       if (other != null) {
         throw ProblemException.conflict(
             "import task "
@@ -471,32 +458,5 @@ public class ImportService {
           "table " + table + " does not exist; use mode=create to create it");
     }
     return null;
-  }
-
-  /** An unfinished import that will create the table, if any. */
-  private static String creatingImport(Connection c, TableName table) throws SQLException {
-    String sql =
-        "SELECT id FROM tsm.task WHERE kind = 'IMPORT' AND schema_name = ? AND table_name = ?"
-            + " AND state NOT IN ('COMPLETED', 'TERMINATED') AND options->>'mode' = 'create'"
-            + " LIMIT 1";
-    try (var ps = c.prepareStatement(sql)) {
-      ps.setString(1, table.schema());
-      ps.setString(2, table.name());
-      try (var rs = ps.executeQuery()) {
-        return rs.next() ? rs.getString(1) : null;
-      }
-    }
-  }
-
-  private interface SqlWork<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  private <T> T withConnection(SqlWork<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      return work.run(c);
-    } catch (SQLException e) {
-      throw new DatabaseException(e);
-    }
   }
 }

@@ -3,19 +3,16 @@ package dev.tsm.importing;
 import dev.tsm.Config;
 import dev.tsm.csv.Growth;
 import dev.tsm.csv.Upload;
-import dev.tsm.db.DatabaseException;
+import dev.tsm.db.Transactions;
 import dev.tsm.task.Task;
-import dev.tsm.task.TaskRepository;
+import dev.tsm.task.TaskStore;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 /**
@@ -28,14 +25,14 @@ public class Uploads {
   private static final Logger LOG = Logger.getLogger(Uploads.class);
 
   private final Map<UUID, Upload> receiving = new ConcurrentHashMap<>();
-  private final TaskRepository repository;
-  private final DataSource dataSource;
+  private final TaskStore store;
+  private final Transactions transactions;
   private final Config config;
   private volatile String instance;
 
-  Uploads(TaskRepository repository, DataSource dataSource, Config config) {
-    this.repository = repository;
-    this.dataSource = dataSource;
+  Uploads(TaskStore store, Transactions transactions, Config config) {
+    this.store = store;
+    this.transactions = transactions;
     this.config = config;
   }
 
@@ -55,7 +52,7 @@ public class Uploads {
    *     longer receives it: it will never be complete
    */
   Growth of(Task task) {
-    if (!task.uploading()) {
+    if (!task.held()) {
       return Growth.WHOLE;
     }
     Upload upload = receiving.get(task.id());
@@ -72,15 +69,7 @@ public class Uploads {
   }
 
   private boolean stillUploading(UUID id) {
-    try (Connection c = dataSource.getConnection();
-        var ps = c.prepareStatement("SELECT upload_owner FROM tsm.task WHERE id = ?")) {
-      ps.setObject(1, id);
-      try (var rs = ps.executeQuery()) {
-        return rs.next() && rs.getString(1) != null;
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException(e);
-    }
+    return transactions.withConnection(c -> store.held(c, id));
   }
 
   /** Holds on to the uploads in progress, so that no other replica takes them for lost. */
@@ -92,8 +81,8 @@ public class Uploads {
     if (ids.isEmpty() || instance == null) {
       return Uni.createFrom().voidItem();
     }
-    return repository
-        .renewUploads(ids, instance, config.runner().lease())
+    return store
+        .renewHolds(ids, instance, config.runner().lease())
         .onFailure()
         .invoke(e -> LOG.warnf("could not renew the hold on uploads: %s", e.getMessage()))
         .onFailure()

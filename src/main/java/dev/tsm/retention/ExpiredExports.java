@@ -4,7 +4,7 @@ import dev.tsm.Config;
 import dev.tsm.csv.FileStore;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskLog;
-import dev.tsm.task.TaskRepository;
+import dev.tsm.task.TaskStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.List;
@@ -22,12 +22,12 @@ class ExpiredExports {
   private static final int CHUNK = 200;
   private static final Duration DB_WAIT = Duration.ofSeconds(30);
 
-  private final TaskRepository repository;
+  private final TaskStore store;
   private final FileStore files;
   private final Config config;
 
-  ExpiredExports(TaskRepository repository, FileStore files, Config config) {
-    this.repository = repository;
+  ExpiredExports(TaskStore store, FileStore files, Config config) {
+    this.store = store;
     this.files = files;
     this.config = config;
   }
@@ -38,7 +38,7 @@ class ExpiredExports {
     int expired = 0;
     List<Task> chunk;
     do {
-      chunk = repository.expireExportFiles(age, CHUNK).await().atMost(DB_WAIT);
+      chunk = store.expireExportFiles(age, CHUNK).await().atMost(DB_WAIT);
       for (Task task : chunk) {
         files.delete(files.exportFile(task.id()));
         TaskLog.info(

@@ -4,26 +4,22 @@ import dev.tsm.Config;
 import dev.tsm.csv.StoredFiles;
 import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Sql;
+import dev.tsm.db.Transactions;
+import dev.tsm.importing.ImportJob;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskLog;
-import dev.tsm.task.TaskRepository;
 import dev.tsm.task.TaskState;
+import dev.tsm.task.TaskStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 /**
@@ -40,17 +36,16 @@ class Orphans {
   private static final Logger LOG = Logger.getLogger(Orphans.class);
   private static final int CHUNK = 500;
   private static final Duration DB_WAIT = Duration.ofSeconds(30);
-  private static final String LIVE = "('PENDING', 'RUNNING', 'PAUSED', 'FAILED')";
 
   private final StoredFiles stored;
-  private final TaskRepository repository;
-  private final DataSource dataSource;
+  private final TaskStore store;
+  private final Transactions transactions;
   private final Config config;
 
-  Orphans(StoredFiles stored, TaskRepository repository, DataSource dataSource, Config config) {
+  Orphans(StoredFiles stored, TaskStore store, Transactions transactions, Config config) {
     this.stored = stored;
-    this.repository = repository;
-    this.dataSource = dataSource;
+    this.store = store;
+    this.transactions = transactions;
     this.config = config;
   }
 
@@ -69,7 +64,7 @@ class Orphans {
   private int files(List<StoredFiles.TaskFile> chunk) {
     List<UUID> ids = chunk.stream().map(StoredFiles.TaskFile::taskId).distinct().toList();
     Map<UUID, Task> tasks =
-        repository.findAll(ids).await().atMost(DB_WAIT).stream()
+        store.findAll(ids).await().atMost(DB_WAIT).stream()
             .collect(Collectors.toMap(Task::id, Function.identity()));
     int deleted = 0;
     for (StoredFiles.TaskFile file : chunk) {
@@ -114,25 +109,9 @@ class Orphans {
 
   /** Drops staging tables that no live task holds. Blocking. Returns how many. */
   int stagingTables() {
-    List<String> tables = new ArrayList<>();
-    String sql =
-        "SELECT c.relname FROM pg_catalog.pg_class c"
-            + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE n.nspname = 'tsm' AND c.relkind IN ('r', 'p')"
-            + " AND c.relname LIKE 'import\\_%' AND NOT EXISTS (SELECT 1 FROM tsm.task t"
-            + "   WHERE t.staging_table = c.relname AND t.state IN "
-            + LIVE
-            + ") ORDER BY c.relname LIMIT "
-            + CHUNK;
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(sql);
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        tables.add(rs.getString(1));
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException(e);
-    }
+    List<String> tables =
+        transactions.withConnection(
+            c -> store.stagingTablesOfNoLiveTask(c, ImportJob.STAGING_PREFIX, CHUNK));
     int dropped = 0;
     for (String table : tables) {
       try {
@@ -153,31 +132,15 @@ class Orphans {
    */
   private boolean drop(String table) {
     String qualified = "tsm." + Sql.ident(table);
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        Sql.execute(c, "SET LOCAL lock_timeout = " + config.runner().lease().toMillis());
-        Sql.execute(c, "LOCK TABLE " + qualified + " IN ACCESS EXCLUSIVE MODE");
-        boolean held;
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT 1 FROM tsm.task WHERE staging_table = ? AND state IN " + LIVE)) {
-          ps.setString(1, table);
-          try (ResultSet rs = ps.executeQuery()) {
-            held = rs.next();
+    return transactions.inTransaction(
+        c -> {
+          Sql.execute(c, "SET LOCAL lock_timeout = " + config.runner().lease().toMillis());
+          Sql.execute(c, "LOCK TABLE " + qualified + " IN ACCESS EXCLUSIVE MODE");
+          if (store.stagingTableHeld(c, table)) {
+            return false;
           }
-        }
-        if (!held) {
           Sql.execute(c, "DROP TABLE " + qualified);
-        }
-        c.commit();
-        return !held;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException(e);
-    }
+          return true;
+        });
   }
 }

@@ -1,8 +1,8 @@
 package dev.tsm.retention;
 
 import dev.tsm.Config;
-import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Sql;
+import dev.tsm.db.Transactions;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
@@ -14,7 +14,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.function.IntSupplier;
-import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 /**
@@ -29,7 +28,7 @@ public class RetentionSweep {
   private static final Logger LOG = Logger.getLogger(RetentionSweep.class);
   private static final String LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('tsm.retention'))";
 
-  private final DataSource dataSource;
+  private final Transactions transactions;
   private final ExpiredExports exports;
   private final StaleFailures failures;
   private final Orphans orphans;
@@ -37,12 +36,12 @@ public class RetentionSweep {
   private volatile boolean stopping;
 
   RetentionSweep(
-      DataSource dataSource,
+      Transactions transactions,
       ExpiredExports exports,
       StaleFailures failures,
       Orphans orphans,
       Config config) {
-    this.dataSource = dataSource;
+    this.transactions = transactions;
     this.exports = exports;
     this.failures = failures;
     this.orphans = orphans;
@@ -77,29 +76,18 @@ public class RetentionSweep {
    */
   public Swept sweep() {
     long start = System.nanoTime();
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        Swept swept = locked(c) ? sweepParts() : null;
-        c.commit();
-        if (swept != null && swept.total() > 0) {
-          LOG.infof(
-              "retention sweep: %d export files expired, %d failed tasks terminated, %d orphan"
-                  + " files and %d staging tables removed in %d ms",
-              swept.exportFiles(),
-              swept.failedTasks(),
-              swept.orphanFiles(),
-              swept.stagingTables(),
-              (System.nanoTime() - start) / 1_000_000);
-        }
-        return swept;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException(e);
+    Swept swept = transactions.inTransaction(c -> locked(c) ? sweepParts() : null);
+    if (swept != null && swept.total() > 0) {
+      LOG.infof(
+          "retention sweep: %d export files expired, %d failed tasks terminated, %d orphan"
+              + " files and %d staging tables removed in %d ms",
+          swept.exportFiles(),
+          swept.failedTasks(),
+          swept.orphanFiles(),
+          swept.stagingTables(),
+          (System.nanoTime() - start) / 1_000_000);
     }
+    return swept;
   }
 
   /**

@@ -4,7 +4,7 @@ import dev.tsm.Config;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskEnds;
 import dev.tsm.task.TaskLog;
-import dev.tsm.task.TaskRepository;
+import dev.tsm.task.TaskStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.List;
@@ -21,12 +21,12 @@ class StaleFailures {
   private static final int CHUNK = 100;
   private static final Duration DB_WAIT = Duration.ofSeconds(30);
 
-  private final TaskRepository repository;
+  private final TaskStore store;
   private final TaskEnds ends;
   private final Config config;
 
-  StaleFailures(TaskRepository repository, TaskEnds ends, Config config) {
-    this.repository = repository;
+  StaleFailures(TaskStore store, TaskEnds ends, Config config) {
+    this.store = store;
     this.ends = ends;
     this.config = config;
   }
@@ -38,7 +38,7 @@ class StaleFailures {
     List<Task> chunk;
     int done;
     do {
-      chunk = repository.failedBefore(age, CHUNK).await().atMost(DB_WAIT);
+      chunk = store.failedBefore(age, CHUNK).await().atMost(DB_WAIT);
       done = 0;
       for (Task task : chunk) {
         if (ends.terminateFailed(task, reason(task, age))) {

@@ -1,6 +1,6 @@
 package dev.tsm.task;
 
-import dev.tsm.csv.UploadBrokeOffException;
+import dev.tsm.db.DatabaseErrors;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.nio.file.NoSuchFileException;
@@ -12,11 +12,11 @@ final class Failures {
 
   static String describe(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof UploadBrokeOffException) {
+      if (t instanceof ExplainedFailure) {
         return t.getMessage();
       }
       if (t instanceof SQLException sql && sql.getSQLState() != null) {
-        if (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P")) {
+        if (DatabaseErrors.unreachable(sql)) {
           return "the database connection was lost ("
               + sql.getMessage()
               + "); resume the task"

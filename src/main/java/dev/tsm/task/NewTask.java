@@ -5,8 +5,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 
 /**
- * What a job kind knows of a task before it is stored. {@code upload} is null unless the task
- * starts while its file is still arriving.
+ * What a job kind knows of a task before it is stored. {@code hold} is null unless one instance
+ * alone can run the task for now.
  */
 public record NewTask(
     UUID id,
@@ -21,8 +21,13 @@ public record NewTask(
     Long bytesTotal,
     Long rowsTotal,
     Checkpoint start,
-    UploadHold upload) {
+    Hold hold) {
 
-  /** The instance receiving the file, which alone can follow it until the upload ends. */
-  public record UploadHold(String owner, long leaseMillis) {}
+  /**
+   * A task that only {@code instance} may run until it releases it or stops renewing the hold
+   * ({@link TaskStore#renewHolds}) for {@code leaseMillis}: other instances leave it alone
+   * meanwhile. (An import whose file is still arriving: only the instance receiving it can follow
+   * it.)
+   */
+  public record Hold(String instance, long leaseMillis) {}
 }

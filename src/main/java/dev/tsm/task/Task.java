@@ -30,11 +30,11 @@ public record Task(
     OffsetDateTime updatedAt,
     OffsetDateTime finishedAt,
     OffsetDateTime requestedAt,
-    String uploadOwner,
+    String heldBy,
     OffsetDateTime fileExpiredAt) {
 
-  /** Whether its file was still arriving when this row was read. */
-  public boolean uploading() {
-    return uploadOwner != null;
+  /** Whether one instance alone could run it when this row was read (see {@link NewTask.Hold}). */
+  public boolean held() {
+    return heldBy != null;
   }
 }

@@ -1,11 +1,8 @@
 package dev.tsm.task;
 
-import dev.tsm.db.DatabaseException;
+import dev.tsm.db.Transactions;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.function.Predicate;
-import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 /**
@@ -17,11 +14,13 @@ import org.jboss.logging.Logger;
 public class TaskEnds {
   private static final Logger LOG = Logger.getLogger(TaskEnds.class);
 
-  private final DataSource dataSource;
+  private final Transactions transactions;
+  private final TaskStore store;
   private final Jobs jobs;
 
-  TaskEnds(DataSource dataSource, Jobs jobs) {
-    this.dataSource = dataSource;
+  TaskEnds(Transactions transactions, TaskStore store, Jobs jobs) {
+    this.transactions = transactions;
+    this.store = store;
     this.jobs = jobs;
   }
 
@@ -39,10 +38,10 @@ public class TaskEnds {
   public Outcome complete(Task task, String owner) {
     Job job = jobs.of(task.kind());
     Outcome outcome =
-        inTransaction(
+        transactions.inTransaction(
             c -> {
               job.lock(c, task);
-              TaskTx.Locked locked = TaskTx.lock(c, task.id());
+              TaskStore.Locked locked = store.lock(c, task.id());
               if (locked == null
                   || locked.state() != TaskState.RUNNING
                   || !owner.equals(locked.owner())) {
@@ -50,11 +49,11 @@ public class TaskEnds {
               }
               if (locked.requested() == TaskState.TERMINATED) {
                 job.discard(c, task);
-                TaskTx.end(c, task.id(), TaskState.TERMINATED, null);
+                store.end(c, task.id(), TaskState.TERMINATED, null);
                 return Outcome.TERMINATED;
               }
               job.publish(c, task);
-              TaskTx.end(c, task.id(), TaskState.COMPLETED, null);
+              store.end(c, task.id(), TaskState.COMPLETED, null);
               return Outcome.COMPLETED;
             });
     if (outcome != Outcome.LOST) {
@@ -97,18 +96,18 @@ public class TaskEnds {
         reason);
   }
 
-  private boolean terminate(Task task, Predicate<TaskTx.Locked> allowed, String reason) {
+  private boolean terminate(Task task, Predicate<TaskStore.Locked> allowed, String reason) {
     Job job = jobs.of(task.kind());
     boolean done =
-        inTransaction(
+        transactions.inTransaction(
             c -> {
               job.lock(c, task);
-              TaskTx.Locked locked = TaskTx.lock(c, task.id());
+              TaskStore.Locked locked = store.lock(c, task.id());
               if (locked == null || !allowed.test(locked)) {
                 return false;
               }
               job.discard(c, task);
-              TaskTx.end(c, task.id(), TaskState.TERMINATED, reason);
+              store.end(c, task.id(), TaskState.TERMINATED, reason);
               return true;
             });
     if (done) {
@@ -116,25 +115,5 @@ public class TaskEnds {
       TaskLog.info(LOG, task.id(), "task %s terminated: its work was undone", task.id());
     }
     return done;
-  }
-
-  private interface Work<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  private <T> T inTransaction(Work<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        T result = work.run(c);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw new DatabaseException(e);
-    }
   }
 }

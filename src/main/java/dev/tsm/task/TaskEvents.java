@@ -28,7 +28,7 @@ public class TaskEvents {
 
   private final Set<TaskFeed> feeds = ConcurrentHashMap.newKeySet();
   private final Set<UUID> changed = ConcurrentHashMap.newKeySet();
-  private final TaskRepository repository;
+  private final TaskStore store;
   private final Vertx vertx;
   private final String url;
   private final String user;
@@ -37,13 +37,13 @@ public class TaskEvents {
   private long timer = -1;
 
   TaskEvents(
-      TaskRepository repository,
+      TaskStore store,
       TaskMetrics metrics,
       Vertx vertx,
       @ConfigProperty(name = "quarkus.datasource.reactive.url") String url,
       @ConfigProperty(name = "quarkus.datasource.username") java.util.Optional<String> user,
       @ConfigProperty(name = "quarkus.datasource.password") java.util.Optional<String> password) {
-    this.repository = repository;
+    this.store = store;
     this.vertx = vertx;
     metrics.subscribers(feeds::size);
     this.url = url;
@@ -101,7 +101,7 @@ public class TaskEvents {
     }
     List<UUID> ids = new ArrayList<>(changed);
     changed.removeAll(ids);
-    repository
+    store
         .findAll(ids)
         .subscribe()
         .with(

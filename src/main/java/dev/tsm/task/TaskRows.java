@@ -41,7 +41,7 @@ final class TaskRows {
         row.getOffsetDateTime("updated_at"),
         row.getOffsetDateTime("finished_at"),
         row.getOffsetDateTime("requested_at"),
-        row.getString("upload_owner"),
+        row.getString("held_by"),
         row.getOffsetDateTime("file_expired_at"));
   }
 }

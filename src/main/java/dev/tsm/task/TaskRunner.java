@@ -31,16 +31,15 @@ public class TaskRunner {
   private final Map<UUID, Run> running = new ConcurrentHashMap<>();
   private final AtomicBoolean dispatching = new AtomicBoolean();
   private final AtomicBoolean dispatchAgain = new AtomicBoolean();
-  private final TaskRepository repository;
+  private final TaskStore store;
   private final TaskEnds ends;
   private final Jobs jobs;
   private final Config config;
   private final TaskMetrics metrics;
   private volatile boolean draining;
 
-  TaskRunner(
-      TaskRepository repository, TaskEnds ends, Jobs jobs, Config config, TaskMetrics metrics) {
-    this.repository = repository;
+  TaskRunner(TaskStore store, TaskEnds ends, Jobs jobs, Config config, TaskMetrics metrics) {
+    this.store = store;
     this.ends = ends;
     this.jobs = jobs;
     this.config = config;
@@ -70,14 +69,14 @@ public class TaskRunner {
     Uni<Integer> renew =
         owners.isEmpty()
             ? Uni.createFrom().item(0)
-            : repository.renewLeases(owners, config.runner().lease());
+            : store.renewLeases(owners, config.runner().lease());
     return renew
         .onFailure()
         .invoke(e -> LOG.warnf("could not renew leases: %s", e.getMessage()))
         .onFailure()
         .recoverWithItem(0)
         .invoke(ignored -> dispatch())
-        .flatMap(ignored -> repository.counts())
+        .flatMap(ignored -> store.counts())
         .invoke(metrics::tasks)
         .onFailure()
         .recoverWithNull()
@@ -118,7 +117,7 @@ public class TaskRunner {
     // A fresh owner token per run fences out anything still in flight from an earlier run.
     String owner = instanceId + "/" + UUID.randomUUID().toString().substring(0, 8);
     int maxCrashes = config.runner().maxCrashes();
-    return repository
+    return store
         .claim(owner, config.runner().lease(), maxCrashes, poisonReason(maxCrashes))
         .flatMap(
             claim -> {
@@ -181,7 +180,7 @@ public class TaskRunner {
     Uni<?> end =
         stop == TaskState.TERMINATED
             ? blocking(() -> ends.terminate(run.task, run.owner))
-            : repository
+            : store
                 .release(run.task.id(), run.owner, stop, null)
                 .flatMap(
                     task -> {
@@ -210,7 +209,7 @@ public class TaskRunner {
     }
     String reason = Failures.describe(failure);
     UUID id = run.task.id();
-    repository
+    store
         .release(id, run.owner, TaskState.FAILED, reason)
         .subscribe()
         .with(
@@ -290,7 +289,7 @@ public class TaskRunner {
 
   private void failedEnd(Run run, Throwable e) {
     String reason = Failures.describe(e);
-    repository
+    store
         .release(run.task.id(), run.owner, TaskState.FAILED, reason)
         .subscribe()
         .with(ignored -> forget(run), ignored -> forget(run));

@@ -4,6 +4,7 @@ import dev.tsm.ProblemException;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -16,22 +17,39 @@ import java.util.UUID;
 public class TaskService {
   private static final int MAX_RACES = 5;
 
-  private final TaskRepository repository;
+  private final TaskStore store;
   private final TaskEnds ends;
   private final TaskRunner runner;
 
-  TaskService(TaskRepository repository, TaskEnds ends, TaskRunner runner) {
-    this.repository = repository;
+  TaskService(TaskStore store, TaskEnds ends, TaskRunner runner) {
+    this.store = store;
     this.ends = ends;
     this.runner = runner;
   }
 
   public Uni<Task> get(UUID id) {
-    return repository
+    return store
         .find(id)
         .onItem()
         .ifNull()
         .failWith(() -> ProblemException.notFound("there is no task " + id));
+  }
+
+  /** Newest first, optionally filtered. */
+  public Uni<List<Task>> list(TaskState state, TaskKind kind, int limit) {
+    return store.list(state, kind, limit);
+  }
+
+  /** The newest task of a kind, or a 404 when there is none yet. */
+  public Uni<Task> latest(TaskKind kind) {
+    return store
+        .latest(kind)
+        .onItem()
+        .ifNull()
+        .failWith(
+            () ->
+                ProblemException.notFound(
+                    "there is no " + kind.name().toLowerCase() + " task yet; start one first"));
   }
 
   public Uni<Task> pause(UUID id) {
@@ -54,24 +72,24 @@ public class TaskService {
   private Uni<Task> pause(Task task, int tries) {
     if (task.state().takesRequests() && task.requestedState() != TaskState.TERMINATED) {
       return retryIfRaced(
-          repository.request(task.id(), TaskState.PAUSED, null), task, tries, this::pause);
+          store.request(task.id(), TaskState.PAUSED, null), task, tries, this::pause);
     }
     if (!task.state().canMoveTo(TaskState.PAUSED) || task.state().takesRequests()) {
       return refuse(task, "paused");
     }
     return retryIfRaced(
-        repository.move(task.id(), task.state(), TaskState.PAUSED), task, tries, this::pause);
+        store.move(task.id(), task.state(), TaskState.PAUSED), task, tries, this::pause);
   }
 
   private Uni<Task> resume(Task task, int tries) {
     if (task.state() == TaskState.RUNNING && task.requestedState() == TaskState.PAUSED) {
-      return retryIfRaced(repository.withdrawPause(task.id()), task, tries, this::resume);
+      return retryIfRaced(store.withdrawPause(task.id()), task, tries, this::resume);
     }
     if (!task.state().canMoveTo(TaskState.PENDING) || task.state() == TaskState.RUNNING) {
       return refuse(task, "resumed");
     }
     return retryIfRaced(
-            repository.move(task.id(), task.state(), TaskState.PENDING), task, tries, this::resume)
+            store.move(task.id(), task.state(), TaskState.PENDING), task, tries, this::resume)
         .invoke(runner::dispatch);
   }
 
@@ -79,7 +97,7 @@ public class TaskService {
     Command again = (fresh, left) -> terminate(fresh, reason, left);
     if (task.state().takesRequests()) {
       return retryIfRaced(
-          repository.request(task.id(), TaskState.TERMINATED, reason), task, tries, again);
+          store.request(task.id(), TaskState.TERMINATED, reason), task, tries, again);
     }
     if (!task.state().canMoveTo(TaskState.TERMINATED)) {
       return refuse(task, "terminated");

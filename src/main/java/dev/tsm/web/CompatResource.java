@@ -4,7 +4,6 @@ import dev.tsm.ProblemException;
 import dev.tsm.exporting.ExportService;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
-import dev.tsm.task.TaskRepository;
 import dev.tsm.task.TaskService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
@@ -49,17 +48,11 @@ public class CompatResource {
   private final ImportResource imports;
   private final ExportResource exports;
   private final TaskService tasks;
-  private final TaskRepository repository;
 
-  CompatResource(
-      ImportResource imports,
-      ExportResource exports,
-      TaskService tasks,
-      TaskRepository repository) {
+  CompatResource(ImportResource imports, ExportResource exports, TaskService tasks) {
     this.imports = imports;
     this.exports = exports;
     this.tasks = tasks;
-    this.repository = repository;
   }
 
   @POST
@@ -249,11 +242,7 @@ public class CompatResource {
   private Uni<Task> resolve(TaskKind kind, String taskId) {
     String noun = kind == TaskKind.IMPORT ? "import" : "export";
     if (taskId == null || taskId.isBlank()) {
-      return repository
-          .latest(kind)
-          .onItem()
-          .ifNull()
-          .failWith(() -> ProblemException.notFound("there is no " + noun + " task yet"));
+      return tasks.latest(kind);
     }
     return tasks
         .get(Ids.parse(taskId))

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskEvents;
 import dev.tsm.task.TaskFeed;
-import dev.tsm.task.TaskRepository;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
 import io.smallrye.common.annotation.Blocking;
@@ -47,14 +46,11 @@ public class EventResource {
   private static final int SNAPSHOT_LIMIT = 1000;
 
   private final TaskEvents events;
-  private final TaskRepository repository;
   private final TaskService tasks;
   private final Rendered rendered;
 
-  EventResource(
-      TaskEvents events, TaskRepository repository, TaskService tasks, ObjectMapper mapper) {
+  EventResource(TaskEvents events, TaskService tasks, ObjectMapper mapper) {
     this.events = events;
-    this.repository = repository;
     this.tasks = tasks;
     // The same mapper as the REST responses: a task reads the same on every channel.
     this.rendered = new Rendered(mapper);
@@ -79,7 +75,7 @@ public class EventResource {
     Stream stream = new Stream(sse, rendered);
     TaskFeed feed = events.open(task -> true);
     Multi<OutboundSseEvent> snapshot =
-        repository
+        tasks
             .list(null, null, SNAPSHOT_LIMIT)
             .onItem()
             .transformToMulti(

@@ -1,13 +1,12 @@
 package dev.tsm.web;
 
 import dev.tsm.ProblemException;
+import dev.tsm.importing.Rejects;
 import dev.tsm.task.TaskKind;
-import dev.tsm.task.TaskRepository;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Row;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -20,7 +19,6 @@ import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
@@ -52,14 +50,13 @@ public class TaskResource {
           + " 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10\"}";
 
   private static final String REJECT_HEADER = "line,reason,record\n";
-  private static final int REJECT_PAGE = 500;
 
   private final TaskService tasks;
-  private final TaskRepository repository;
+  private final Rejects rejects;
 
-  TaskResource(TaskService tasks, TaskRepository repository) {
+  TaskResource(TaskService tasks, Rejects rejects) {
     this.tasks = tasks;
-    this.repository = repository;
+    this.rejects = rejects;
   }
 
   @GET
@@ -76,7 +73,7 @@ public class TaskResource {
           @QueryParam("limit")
           @DefaultValue("100")
           String limit) {
-    return repository
+    return tasks
         .list(
             parse(TaskState.class, "state", state),
             parse(TaskKind.class, "kind", kind),
@@ -198,18 +195,7 @@ public class TaskResource {
    * built whole, and the next page is read only when the client took the last one.
    */
   private Multi<String> rejectPages(UUID id) {
-    AtomicLong after = new AtomicLong(0);
-    Multi<String> pages =
-        Multi.createBy()
-            .repeating()
-            .uni(() -> repository.rejects(id, after.get(), REJECT_PAGE))
-            .whilst(rows -> rows.size() == REJECT_PAGE) // the short page is still emitted
-            .filter(rows -> !rows.isEmpty())
-            .map(
-                rows -> {
-                  after.set(rows.get(rows.size() - 1).getLong("line"));
-                  return rejectsCsv(rows);
-                });
+    Multi<String> pages = rejects.pages(id).map(TaskResource::rejectsCsv);
     return Multi.createBy().concatenating().streams(Multi.createFrom().item(REJECT_HEADER), pages);
   }
 
@@ -220,14 +206,14 @@ public class TaskResource {
         .map(task -> Response.accepted(TaskView.of(task)).type(MediaType.APPLICATION_JSON).build());
   }
 
-  private static String rejectsCsv(List<Row> rows) {
+  private static String rejectsCsv(List<Rejects.Reject> rows) {
     StringBuilder csv = new StringBuilder();
-    for (Row row : rows) {
-      csv.append(row.getLong("line"))
+    for (Rejects.Reject row : rows) {
+      csv.append(row.line())
           .append(',')
-          .append(quote(row.getString("reason")))
+          .append(quote(row.reason()))
           .append(',')
-          .append(quote(row.getString("record")))
+          .append(quote(row.record()))
           .append('\n');
     }
     return csv.toString();

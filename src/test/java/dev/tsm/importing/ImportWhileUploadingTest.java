@@ -60,8 +60,7 @@ class ImportWhileUploadingTest {
       JsonPath done = Api.awaitState(id, "COMPLETED");
       assertEquals(ROWS, done.getLong("rowsDone"));
       assertEquals(body.length, done.getLong("bytesDone"));
-      assertEquals(
-          null, Db.single("SELECT upload_owner FROM tsm.task WHERE id = '" + id + "'"), "held");
+      assertEquals(null, Db.single("SELECT held_by FROM tsm.task WHERE id = '" + id + "'"), "held");
       Db.copyReference("ref_arriving", "public.arriving", file, ", HEADER true");
       Db.assertSameRows("ref_arriving", "public.arriving");
     }

@@ -6,22 +6,33 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * Task rows through the reactive client: reads, and every state change as a compare-and-set so the
- * database decides races between requests and between replicas.
+ * Every statement on {@code tsm.task}. Reads and state changes go through the reactive client, each
+ * change a compare-and-set so that the database decides races between requests and between
+ * replicas; the statements that must share a JDBC transaction with a job's own work (the task
+ * inserted with its staging table, the checkpoint with its batch, the final state with publishing
+ * or undoing) take that transaction's connection.
  */
 @ApplicationScoped
-public class TaskRepository {
+public class TaskStore {
   private final Pool pool;
 
-  TaskRepository(Pool pool) {
+  TaskStore(Pool pool) {
     this.pool = pool;
   }
+
+  // ---- Reads and changes of their own (reactive) ----------------------------------------------
 
   public Uni<Task> find(UUID id) {
     return one(pool.preparedQuery("SELECT * FROM tsm.task WHERE id = $1").execute(Tuple.of(id)));
@@ -31,7 +42,7 @@ public class TaskRepository {
   public Uni<List<Task>> findAll(List<UUID> ids) {
     return pool.preparedQuery("SELECT * FROM tsm.task WHERE id = ANY ($1)")
         .execute(Tuple.of(ids.toArray(new UUID[0])))
-        .map(TaskRepository::all);
+        .map(TaskStore::all);
   }
 
   /** Newest first, optionally filtered. */
@@ -41,7 +52,7 @@ public class TaskRepository {
             + " AND ($2::text IS NULL OR kind = $2) ORDER BY created_at DESC, id LIMIT $3";
     return pool.preparedQuery(sql)
         .execute(Tuple.of(name(state), name(kind), limit))
-        .map(TaskRepository::all);
+        .map(TaskStore::all);
   }
 
   /** The newest task of a kind, or null. */
@@ -101,9 +112,8 @@ public class TaskRepository {
             + "     IS DISTINCT FROM split_part($1, '/', 1) AS crashed,"
             + "   crashes, requested_state FROM tsm.task"
             + "   WHERE (state = 'PENDING' OR (state = 'RUNNING' AND lease_until < now()))"
-            // A file still arriving can be followed only by the instance receiving it.
-            + "   AND (upload_owner IS NULL OR upload_owner = split_part($1, '/', 1)"
-            + "     OR upload_until < now())"
+            // A task held by an instance is left to it until the hold runs out.
+            + "   AND (held_by IS NULL OR held_by = split_part($1, '/', 1) OR held_until < now())"
             + "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1),"
             + " judged AS (SELECT id, was, crashed, crashed AND $3 > 0 AND crashes + 1 >= $3"
             + "   AND requested_state IS NULL AS poisoned FROM picked)"
@@ -147,9 +157,7 @@ public class TaskRepository {
         "SELECT * FROM tsm.task WHERE state = 'FAILED'"
             + " AND updated_at < now() - $1 * interval '1 millisecond'"
             + " ORDER BY updated_at LIMIT $2";
-    return pool.preparedQuery(sql)
-        .execute(Tuple.of(age.toMillis(), limit))
-        .map(TaskRepository::all);
+    return pool.preparedQuery(sql).execute(Tuple.of(age.toMillis(), limit)).map(TaskStore::all);
   }
 
   /**
@@ -163,9 +171,7 @@ public class TaskRepository {
             + "   AND finished_at < now() - $1 * interval '1 millisecond'"
             + "   ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
             + " RETURNING *";
-    return pool.preparedQuery(sql)
-        .execute(Tuple.of(age.toMillis(), limit))
-        .map(TaskRepository::all);
+    return pool.preparedQuery(sql).execute(Tuple.of(age.toMillis(), limit)).map(TaskStore::all);
   }
 
   /** State counts by state and kind, for the metrics. */
@@ -190,11 +196,11 @@ public class TaskRepository {
         .map(RowSet::rowCount);
   }
 
-  /** Extends the hold of this instance on the uploads it is still receiving. */
-  public Uni<Integer> renewUploads(List<UUID> ids, String instance, Duration lease) {
+  /** Extends this instance's hold on these tasks (see {@link NewTask.Hold}). */
+  public Uni<Integer> renewHolds(List<UUID> ids, String instance, Duration lease) {
     String sql =
-        "UPDATE tsm.task SET upload_until = now() + $3 * interval '1 millisecond'"
-            + " WHERE id = ANY ($1) AND upload_owner = $2";
+        "UPDATE tsm.task SET held_until = now() + $3 * interval '1 millisecond'"
+            + " WHERE id = ANY ($1) AND held_by = $2";
     return pool.preparedQuery(sql)
         .execute(Tuple.of(ids.toArray(new UUID[0]), instance, lease.toMillis()))
         .map(RowSet::rowCount);
@@ -220,19 +226,193 @@ public class TaskRepository {
     return one(pool.preparedQuery(sql).execute(Tuple.of(id, owner, to.name(), error)));
   }
 
-  /** Up to {@code limit} of the rows an import set aside after line {@code afterLine}, in order. */
-  public Uni<List<Row>> rejects(UUID id, long afterLine, int limit) {
+  // ---- Within a caller's JDBC transaction ------------------------------------------------------
+
+  /** The state of a task row, locked until the transaction ends. */
+  public record Locked(
+      TaskState state, TaskState requested, String owner, OffsetDateTime updatedAt) {}
+
+  public void insert(Connection c, NewTask t) throws SQLException {
     String sql =
-        "SELECT line, reason, record FROM tsm.task_reject WHERE task_id = $1 AND line > $2"
-            + " ORDER BY line LIMIT $3";
-    return pool.preparedQuery(sql)
-        .execute(Tuple.of(id, afterLine, limit))
-        .map(
-            rows -> {
-              List<Row> list = new ArrayList<>();
-              rows.forEach(list::add);
-              return list;
-            });
+        "INSERT INTO tsm.task (id, kind, state, schema_name, table_name, options, columns,"
+            + " staging_table, file_name, file_sha256, bytes_total, rows_total, bytes_done, line,"
+            + " held_by, held_until)"
+            + " VALUES (?, ?, 'PENDING', ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?,"
+            + " now() + ? * interval '1 millisecond')";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setObject(1, t.id());
+      ps.setString(2, t.kind().name());
+      ps.setString(3, t.schema());
+      ps.setString(4, t.table());
+      ps.setString(5, t.options().encode());
+      ps.setString(6, t.columns().encode());
+      ps.setString(7, t.stagingTable());
+      ps.setString(8, t.fileName());
+      ps.setString(9, t.fileSha256());
+      setLong(ps, 10, t.bytesTotal());
+      setLong(ps, 11, t.rowsTotal());
+      ps.setLong(12, t.start().bytesDone());
+      ps.setLong(13, t.start().line());
+      ps.setString(14, t.hold() == null ? null : t.hold().instance());
+      setLong(ps, 15, t.hold() == null ? null : t.hold().leaseMillis());
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Records a checkpoint, fenced on the owner. Returns the stop asked of the task, if any.
+   *
+   * @throws LostTaskException when another instance owns the task now
+   */
+  public TaskState saveCheckpoint(
+      Connection c, UUID id, String owner, Checkpoint cp, long leaseMillis) throws SQLException {
+    String sql =
+        "UPDATE tsm.task SET rows_done = ?, rows_skipped = ?, bytes_done = ?, line = ?,"
+            + " last_key = ?, updated_at = now(),"
+            + " lease_until = now() + ? * interval '1 millisecond'"
+            + " WHERE id = ? AND owner = ? AND state = 'RUNNING' RETURNING requested_state";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setLong(1, cp.rowsDone());
+      ps.setLong(2, cp.rowsSkipped());
+      ps.setLong(3, cp.bytesDone());
+      ps.setLong(4, cp.line());
+      ps.setString(5, cp.lastKey());
+      ps.setLong(6, leaseMillis);
+      ps.setObject(7, id);
+      ps.setString(8, owner);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new LostTaskException(id);
+        }
+        String requested = rs.getString(1);
+        return requested == null ? null : TaskState.valueOf(requested);
+      }
+    }
+  }
+
+  /** Locks the task row: requests and other replicas wait until this transaction ends. */
+  public Locked lock(Connection c, UUID id) throws SQLException {
+    String sql =
+        "SELECT state, requested_state, owner, updated_at FROM tsm.task WHERE id = ? FOR UPDATE";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setObject(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        String requested = rs.getString(2);
+        return new Locked(
+            TaskState.valueOf(rs.getString(1)),
+            requested == null ? null : TaskState.valueOf(requested),
+            rs.getString(3),
+            rs.getObject(4, OffsetDateTime.class));
+      }
+    }
+  }
+
+  /**
+   * Moves a locked task to a state where no instance owns it. A termination without an error of its
+   * own keeps the one recorded before (why it was asked, why it had failed).
+   */
+  public void end(Connection c, UUID id, TaskState to, String error) throws SQLException {
+    String sql =
+        "UPDATE tsm.task SET state = ?, requested_state = NULL, owner = NULL, lease_until = NULL,"
+            + " requested_at = NULL, error = COALESCE(?, CASE WHEN ? THEN error END),"
+            + " updated_at = now(), finished_at = CASE WHEN ? THEN now() END WHERE id = ?";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, to.name());
+      ps.setString(2, error);
+      ps.setBoolean(3, to == TaskState.TERMINATED);
+      ps.setBoolean(4, to.isFinal());
+      ps.setObject(5, id);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Ends the hold on a task whose file has arrived whole, recording its checksum: any instance may
+   * run it from now on.
+   */
+  public void releaseHold(Connection c, UUID id, String fileSha256) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE tsm.task SET file_sha256 = ?, held_by = NULL, held_until = NULL WHERE id = ?")) {
+      ps.setString(1, fileSha256);
+      ps.setObject(2, id);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Whether a task is still held by an instance (its row may be older than the hold's end). */
+  public boolean held(Connection c, UUID id) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT held_by IS NOT NULL FROM tsm.task WHERE id = ?")) {
+      ps.setObject(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  /**
+   * An unfinished task of {@code kind} on {@code table} whose option {@code option} is {@code
+   * value}, if any: its id.
+   */
+  public String unfinished(
+      Connection c, TaskKind kind, String schema, String table, String option, String value)
+      throws SQLException {
+    String sql =
+        "SELECT id FROM tsm.task WHERE kind = ? AND schema_name = ? AND table_name = ?"
+            + " AND state NOT IN ('COMPLETED', 'TERMINATED') AND options->>? = ? LIMIT 1";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, kind.name());
+      ps.setString(2, schema);
+      ps.setString(3, table);
+      ps.setString(4, option);
+      ps.setString(5, value);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  /** The states in which a task still needs its staging table and files. */
+  public static final String LIVE_STATES = "('PENDING', 'RUNNING', 'PAUSED', 'FAILED')";
+
+  /** Staging tables in {@code tsm} (named {@code prefix...}) that no live task holds. */
+  public List<String> stagingTablesOfNoLiveTask(Connection c, String prefix, int limit)
+      throws SQLException {
+    String sql =
+        "SELECT c.relname FROM pg_catalog.pg_class c"
+            + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE n.nspname = 'tsm' AND c.relkind IN ('r', 'p')"
+            + " AND starts_with(c.relname, ?) AND NOT EXISTS (SELECT 1 FROM tsm.task t"
+            + "   WHERE t.staging_table = c.relname AND t.state IN "
+            + LIVE_STATES
+            + ") ORDER BY c.relname LIMIT ?";
+    List<String> tables = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, prefix);
+      ps.setInt(2, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          tables.add(rs.getString(1));
+        }
+      }
+    }
+    return tables;
+  }
+
+  /** Whether a live task holds this staging table. */
+  public boolean stagingTableHeld(Connection c, String table) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT 1 FROM tsm.task WHERE staging_table = ? AND state IN " + LIVE_STATES)) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
   }
 
   private static Uni<Task> one(Uni<RowSet<Row>> rows) {
@@ -247,5 +427,13 @@ public class TaskRepository {
 
   private static String name(Enum<?> value) {
     return value == null ? null : value.name();
+  }
+
+  private static void setLong(PreparedStatement ps, int index, Long value) throws SQLException {
+    if (value == null) {
+      ps.setNull(index, Types.BIGINT);
+    } else {
+      ps.setLong(index, value);
+    }
   }
 }
