@@ -16,6 +16,7 @@ import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskStore;
 import dev.tsm.task.Throttle;
+import dev.tsm.upload.UploadHolds;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -47,7 +48,7 @@ public class ImportJob implements Job {
   private final CopyBatchWriter writer;
   private final Rejects rejects;
   private final TaskMetrics metrics;
-  private final Uploads uploads;
+  private final UploadHolds uploads;
 
   /** Staging tables are named {@code tsm.import_<task id without dashes>}. */
   public static final String STAGING_PREFIX = "import_";
@@ -59,7 +60,7 @@ public class ImportJob implements Job {
       TaskStore store,
       Rejects rejects,
       TaskMetrics metrics,
-      Uploads uploads) {
+      UploadHolds uploads) {
     this.config = config;
     this.files = files;
     this.rejects = rejects;

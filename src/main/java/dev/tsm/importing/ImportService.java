@@ -4,8 +4,6 @@ import dev.tsm.Config;
 import dev.tsm.ProblemException;
 import dev.tsm.csv.FileStore;
 import dev.tsm.csv.Growth;
-import dev.tsm.csv.IncomingBody;
-import dev.tsm.csv.StagingSpace;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
@@ -16,6 +14,11 @@ import dev.tsm.task.TaskLog;
 import dev.tsm.task.TaskRunner;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskStore;
+import dev.tsm.upload.IncomingBody;
+import dev.tsm.upload.Receiver;
+import dev.tsm.upload.StagingSpace;
+import dev.tsm.upload.UploadHolds;
+import dev.tsm.upload.UploadSlots;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Context;
@@ -50,7 +53,8 @@ public class ImportService {
   private final TaskStore store;
   private final TaskRunner runner;
   private final TaskService tasks;
-  private final Uploads uploads;
+  private final UploadHolds uploads;
+  private final Receiver receiver;
   private final UploadSlots slots;
   private final StagingSpace space;
 
@@ -61,7 +65,8 @@ public class ImportService {
       TaskStore store,
       TaskRunner runner,
       TaskService tasks,
-      Uploads uploads,
+      UploadHolds uploads,
+      Receiver receiver,
       UploadSlots slots,
       StagingSpace space) {
     this.config = config;
@@ -71,6 +76,7 @@ public class ImportService {
     this.runner = runner;
     this.tasks = tasks;
     this.uploads = uploads;
+    this.receiver = receiver;
     this.slots = slots;
     this.space = space;
   }
@@ -121,7 +127,7 @@ public class ImportService {
     long start = System.nanoTime();
     long expected = body.fileLength();
     TableName table = admitted.table();
-    FileStore.Receiving receiving = files.receive(id, body, admitted.space(), context);
+    Receiver.Receiving receiving = receiver.receive(id, body, admitted.space(), context);
     receiving
         .done()
         .onTermination()
@@ -173,7 +179,7 @@ public class ImportService {
   }
 
   private UUID accept(
-      Request request, TableName table, UUID id, FileStore.Staged staged, long stagingNanos) {
+      Request request, TableName table, UUID id, Receiver.Staged staged, long stagingNanos) {
     long stagedAt = System.nanoTime();
     try {
       if (staged.size() == 0) {
@@ -211,7 +217,7 @@ public class ImportService {
       Request request,
       TableName table,
       UUID id,
-      FileStore.Receiving receiving,
+      Receiver.Receiving receiving,
       long expected,
       AtomicBoolean created) {
     long begun = System.nanoTime();
@@ -247,7 +253,7 @@ public class ImportService {
    * the refusal answered; or the body's own failure (silence, a limit), when that came first and
    * made the sample fail.
    */
-  private <T> Uni<T> refused(FileStore.Receiving receiving, Throwable refusal) {
+  private <T> Uni<T> refused(Receiver.Receiving receiving, Throwable refusal) {
     Throwable answer = receiving.failure() instanceof ProblemException body ? body : refusal;
     receiving.discard();
     return receiving
@@ -262,7 +268,7 @@ public class ImportService {
    * The body of a running task ended. Complete: recorded as such (its readers already know). Broken
    * off: the task is terminated, since nobody has its id yet.
    */
-  private Uni<UUID> arrived(UUID id, FileStore.Receiving receiving, long start) {
+  private Uni<UUID> arrived(UUID id, Receiver.Receiving receiving, long start) {
     return receiving
         .done()
         .emitOn(Infrastructure.getDefaultWorkerPool())

@@ -1,10 +1,10 @@
 package dev.tsm.web;
 
 import dev.tsm.Config;
-import dev.tsm.csv.FileStore;
 import dev.tsm.importing.ImportOptions;
 import dev.tsm.importing.ImportService;
 import dev.tsm.task.TaskService;
+import dev.tsm.upload.Receiver;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;
@@ -167,7 +167,7 @@ public class ImportResource {
     ImportService.Request request = request(table, mode, delimiter, header, onError, maxErrors);
     long max = config.importing().maxBodySize().asLongValue();
     if (contentLength != null && contentLength > max) {
-      throw FileStore.tooLarge(max);
+      throw Receiver.tooLarge(max);
     }
     return created(imports.create(request, new RawBody(http, contentLength)));
   }

@@ -1,7 +1,7 @@
 package dev.tsm.web;
 
 import dev.tsm.ProblemException;
-import dev.tsm.csv.IncomingBody;
+import dev.tsm.upload.IncomingBody;
 import io.netty.handler.codec.DecoderException;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;

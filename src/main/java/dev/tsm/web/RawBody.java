@@ -1,6 +1,6 @@
 package dev.tsm.web;
 
-import dev.tsm.csv.IncomingBody;
+import dev.tsm.upload.IncomingBody;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;

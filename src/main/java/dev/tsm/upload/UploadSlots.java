@@ -1,4 +1,4 @@
-package dev.tsm.importing;
+package dev.tsm.upload;
 
 import dev.tsm.Config;
 import dev.tsm.ProblemException;
@@ -24,7 +24,7 @@ public class UploadSlots {
   }
 
   /** Takes a slot, or refuses with a 503 and a Retry-After. Never waits. */
-  Slot take() {
+  public Slot take() {
     while (true) {
       int now = used.get();
       if (now >= max) {
@@ -42,10 +42,10 @@ public class UploadSlots {
   }
 
   /** One body being received; given back once, when the body ended or was refused. */
-  final class Slot {
+  public final class Slot {
     private final AtomicBoolean held = new AtomicBoolean(true);
 
-    void release() {
+    public void release() {
       if (held.compareAndSet(true, false)) {
         used.decrementAndGet();
       }

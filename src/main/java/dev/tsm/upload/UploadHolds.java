@@ -1,8 +1,7 @@
-package dev.tsm.importing;
+package dev.tsm.upload;
 
 import dev.tsm.Config;
 import dev.tsm.csv.Growth;
-import dev.tsm.csv.Upload;
 import dev.tsm.db.Transactions;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskStore;
@@ -21,8 +20,8 @@ import org.jboss.logging.Logger;
  * can follow the growing file, through the {@link Upload} it keeps here.
  */
 @ApplicationScoped
-public class Uploads {
-  private static final Logger LOG = Logger.getLogger(Uploads.class);
+public class UploadHolds {
+  private static final Logger LOG = Logger.getLogger(UploadHolds.class);
 
   private final Map<UUID, Upload> receiving = new ConcurrentHashMap<>();
   private final TaskStore store;
@@ -30,18 +29,18 @@ public class Uploads {
   private final Config config;
   private volatile String instance;
 
-  Uploads(TaskStore store, Transactions transactions, Config config) {
+  UploadHolds(TaskStore store, Transactions transactions, Config config) {
     this.store = store;
     this.transactions = transactions;
     this.config = config;
   }
 
-  void add(UUID taskId, Upload upload, String instance) {
+  public void add(UUID taskId, Upload upload, String instance) {
     this.instance = instance;
     receiving.put(taskId, upload);
   }
 
-  void remove(UUID taskId) {
+  public void remove(UUID taskId) {
     receiving.remove(taskId);
   }
 
@@ -51,7 +50,7 @@ public class Uploads {
    * @throws IllegalStateException when the file is still marked as arriving at an instance that no
    *     longer receives it: it will never be complete
    */
-  Growth of(Task task) {
+  public Growth of(Task task) {
     if (!task.held()) {
       return Growth.WHOLE;
     }

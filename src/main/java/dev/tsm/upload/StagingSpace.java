@@ -1,7 +1,8 @@
-package dev.tsm.csv;
+package dev.tsm.upload;
 
 import dev.tsm.Config;
 import dev.tsm.ProblemException;
+import dev.tsm.csv.FileStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.File;
 import java.io.IOException;

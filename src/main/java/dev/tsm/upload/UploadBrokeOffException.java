@@ -1,4 +1,4 @@
-package dev.tsm.csv;
+package dev.tsm.upload;
 
 import dev.tsm.task.ExplainedFailure;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.tsm.csv;
+package dev.tsm.upload;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;

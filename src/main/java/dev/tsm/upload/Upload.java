@@ -1,5 +1,6 @@
-package dev.tsm.csv;
+package dev.tsm.upload;
 
+import dev.tsm.csv.Growth;
 import java.io.IOException;
 
 /**
@@ -22,7 +23,7 @@ public final class Upload implements Growth {
   }
 
   /** The first {@code bytes} bytes are on disk. */
-  synchronized void advance(long bytes) {
+  public synchronized void advance(long bytes) {
     if (bytes > written) {
       written = bytes;
       notifyAll();
