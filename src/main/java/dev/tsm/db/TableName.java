@@ -1,6 +1,6 @@
 package dev.tsm.db;
 
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -17,11 +17,11 @@ public record TableName(String schema, String name) {
 
   public static TableName parse(String text, List<String> schemas) {
     if (text == null || text.isBlank()) {
-      throw ProblemException.badRequest("the parameter 'table' is required");
+      throw Refusal.invalid("the parameter 'table' is required");
     }
     String[] parts = text.split("\\.", -1);
     if (parts.length > 2 || !IDENTIFIER.matcher(parts[parts.length - 1]).matches()) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "'"
               + abbreviate(text)
               + "' is not a valid table name: use letters, digits and underscores (at most 63,"
@@ -29,14 +29,14 @@ public record TableName(String schema, String name) {
     }
     String schema = parts.length == 2 ? parts[0] : schemas.get(0);
     if (RESERVED.contains(schema.toLowerCase())) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "schema '"
               + schema
               + "' is not open to clients: it holds PostgreSQL's catalogs or the"
               + " service's own tables");
     }
     if (!schemas.contains(schema)) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "schema '" + abbreviate(schema) + "' is not one of the allowed schemas " + schemas);
     }
     return new TableName(schema, parts[parts.length - 1]);

@@ -1,7 +1,7 @@
 package dev.tsm.exporting;
 
 import dev.tsm.Config;
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
@@ -50,12 +50,12 @@ public class ExportService {
 
   public UUID create(Request request) {
     if (request == null) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "the body must be JSON such as {\"table\": \"sales\"} (optional: columns, delimiter, header)");
     }
     TableName table = TableName.parse(request.table(), config.schemas());
     if (request.columns() != null && request.columns().size() > MAX_COLUMNS) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "'columns' names "
               + request.columns().size()
               + " columns; a table has at most "
@@ -93,7 +93,7 @@ public class ExportService {
       throws SQLException {
     List<Sql.Column> all = Sql.columns(c, table);
     if (all.isEmpty()) {
-      throw ProblemException.notFound(
+      throw Refusal.notFound(
           "there is no table " + table + " (views and other relations cannot be exported)");
     }
     List<Sql.Column> columns = all;
@@ -104,7 +104,7 @@ public class ExportService {
     if (key.isEmpty() && hasChildren(c, table)) {
       // Paged by ctid, such a table would lose rows: the parent's own blocks are all the pages
       // there are (none, if partitioned), and a ctid repeats from one child to the next.
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "table "
               + table
               + " has no primary key and its rows live in partitions or child tables: they have"
@@ -121,13 +121,13 @@ public class ExportService {
 
   private static List<Sql.Column> pick(TableName table, List<Sql.Column> all, List<String> names) {
     if (names.isEmpty()) {
-      throw ProblemException.badRequest("'columns' must name at least one column, or be left out");
+      throw Refusal.invalid("'columns' must name at least one column, or be left out");
     }
     Map<String, Sql.Column> byName =
         all.stream().collect(Collectors.toMap(Sql.Column::name, Function.identity()));
     List<String> unknown = names.stream().filter(n -> !byName.containsKey(n)).toList();
     if (!unknown.isEmpty()) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "table "
               + table
               + " has no column "
@@ -136,7 +136,7 @@ public class ExportService {
               + all.stream().map(Sql.Column::name).toList());
     }
     if (new HashSet<>(names).size() != names.size()) {
-      throw ProblemException.badRequest("'columns' names a column twice: " + names);
+      throw Refusal.invalid("'columns' names a column twice: " + names);
     }
     List<Sql.Column> picked = new ArrayList<>();
     names.forEach(n -> picked.add(byName.get(n)));

@@ -1,6 +1,6 @@
 package dev.tsm.importing;
 
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -47,7 +47,7 @@ final class ColumnNames {
   static void checkNotSystem(List<String> names) {
     List<String> taken = names.stream().filter(SYSTEM::contains).toList();
     if (!taken.isEmpty()) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "the header names "
               + String.join(", ", taken)
               + ": PostgreSQL reserves "

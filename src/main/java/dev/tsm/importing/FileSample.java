@@ -1,6 +1,6 @@
 package dev.tsm.importing;
 
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.csv.ByteBuf;
 import dev.tsm.csv.CsvDialect;
 import dev.tsm.csv.CsvField;
@@ -45,12 +45,12 @@ record FileSample(List<String> names, List<ColumnType> types, long dataOffset, l
         firstOffset = scanner.offset();
         buf.truncate(0);
         if (!scanner.next(buf, rec)) {
-          throw ProblemException.badRequest("the file is empty: there is no header and no data");
+          throw Refusal.invalid("the file is empty: there is no header and no data");
         }
       } while (rec.blank());
       if (rec.error() != null) {
         String what = dialect.header() ? "the header" : "the first row";
-        throw ProblemException.badRequest(what + " (line " + rec.line() + "): " + rec.error());
+        throw Refusal.invalid(what + " (line " + rec.line() + "): " + rec.error());
       }
       List<CsvField> first =
           CsvFields.split(buf.array(), rec.start(), rec.length(), dialect.delimiter());
@@ -81,7 +81,7 @@ record FileSample(List<String> names, List<ColumnType> types, long dataOffset, l
         }
       }
       if (rows == 0) {
-        throw ProblemException.badRequest("the file has a header but no data rows");
+        throw Refusal.invalid("the file has a header but no data rows");
       }
       List<ColumnType> result = new ArrayList<>();
       for (ColumnType t : types) {

@@ -1,6 +1,6 @@
 package dev.tsm.importing;
 
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.csv.CsvDialect;
 import io.vertx.core.json.JsonObject;
 
@@ -30,7 +30,7 @@ public record ImportOptions(
             choice(OnError.class, "onError", onError == null ? "fail" : onError),
             count("maxErrors", maxErrors));
     if (options.maxErrors() != null && options.onError() != OnError.SKIP) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "parameter 'maxErrors' applies only with onError=skip (with onError=fail the first bad"
               + " row fails the task)");
     }
@@ -69,8 +69,7 @@ public record ImportOptions(
     for (E e : type.getEnumConstants()) {
       allowed.append(allowed.length() == 0 ? "" : " or ").append(e.name().toLowerCase());
     }
-    throw ProblemException.badRequest(
-        "parameter '" + name + "' must be " + allowed + ", not '" + value + "'");
+    throw Refusal.invalid("parameter '" + name + "' must be " + allowed + ", not '" + value + "'");
   }
 
   private static char delimiter(String value) {
@@ -79,13 +78,13 @@ public record ImportOptions(
     }
     String v = "\\t".equals(value) ? "\t" : value;
     if (v.length() != 1 || v.charAt(0) > 127) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "parameter 'delimiter' must be one ASCII character (\\t for a tab), not '" + value + "'");
     }
     try {
       new CsvDialect((byte) v.charAt(0), true);
     } catch (IllegalArgumentException e) {
-      throw ProblemException.badRequest("parameter 'delimiter': " + e.getMessage());
+      throw Refusal.invalid("parameter 'delimiter': " + e.getMessage());
     }
     return v.charAt(0);
   }
@@ -94,8 +93,7 @@ public record ImportOptions(
     if ("true".equalsIgnoreCase(value) || "false".equalsIgnoreCase(value)) {
       return Boolean.parseBoolean(value);
     }
-    throw ProblemException.badRequest(
-        "parameter '" + name + "' must be true or false, not '" + value + "'");
+    throw Refusal.invalid("parameter '" + name + "' must be true or false, not '" + value + "'");
   }
 
   private static Long count(String name, String value) {
@@ -110,7 +108,7 @@ public record ImportOptions(
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw ProblemException.badRequest(
+    throw Refusal.invalid(
         "parameter '" + name + "' must be a whole number of 0 or more, not '" + value + "'");
   }
 }

@@ -1,7 +1,7 @@
 package dev.tsm.importing;
 
 import dev.tsm.Config;
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.csv.FileStore;
 import dev.tsm.csv.Growth;
 import dev.tsm.db.Sql;
@@ -183,7 +183,7 @@ public class ImportService {
     long stagedAt = System.nanoTime();
     try {
       if (staged.size() == 0) {
-        throw ProblemException.badRequest("the request body is empty: send a CSV file");
+        throw Refusal.invalid("the request body is empty: send a CSV file");
       }
       FileSample sample = sample(request, staged.path(), Growth.WHOLE);
       store(
@@ -254,7 +254,7 @@ public class ImportService {
    * made the sample fail.
    */
   private <T> Uni<T> refused(Receiver.Receiving receiving, Throwable refusal) {
-    Throwable answer = receiving.failure() instanceof ProblemException body ? body : refusal;
+    Throwable answer = receiving.failure() instanceof Refusal body ? body : refusal;
     receiving.discard();
     return receiving
         .done()
@@ -345,7 +345,7 @@ public class ImportService {
       try (var rs = ps.executeQuery()) {
         rs.next();
         if (!rs.getBoolean(1)) {
-          throw ProblemException.conflict(
+          throw Refusal.conflict(
               "another import into "
                   + table
                   + " is being accepted at this moment; retry once it is (and use mode=append"
@@ -391,7 +391,7 @@ public class ImportService {
     List<Sql.Column> existing = Sql.columns(c, table);
     if (!options.header()) {
       if (sample.names().size() > existing.size()) {
-        throw ProblemException.badRequest(
+        throw Refusal.invalid(
             "the file has "
                 + sample.names().size()
                 + " columns but table "
@@ -419,7 +419,7 @@ public class ImportService {
       }
     }
     if (!unknown.isEmpty()) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "table "
               + table
               + " has no column named "
@@ -428,7 +428,7 @@ public class ImportService {
               + existing.stream().map(Sql.Column::name).toList());
     }
     if (columns.stream().map(ImportPlan.Column::name).distinct().count() != columns.size()) {
-      throw ProblemException.badRequest("the header names a column of " + table + " twice");
+      throw Refusal.invalid("the header names a column of " + table + " twice");
     }
     return new ImportPlan(columns);
   }
@@ -445,7 +445,7 @@ public class ImportService {
       String other =
           store.unfinished(c, TaskKind.IMPORT, table.schema(), table.name(), "mode", "create");
       if (other != null) {
-        throw ProblemException.conflict(
+        throw Refusal.conflict(
             "import task "
                 + other
                 + " is already creating table "
@@ -456,12 +456,11 @@ public class ImportService {
     }
     boolean exists = Sql.tableExists(c, table);
     if (mode == ImportOptions.Mode.CREATE && exists) {
-      throw ProblemException.conflict(
+      throw Refusal.conflict(
           "table " + table + " already exists; use mode=append to add rows to it");
     }
     if (mode == ImportOptions.Mode.APPEND && !exists) {
-      throw ProblemException.notFound(
-          "table " + table + " does not exist; use mode=create to create it");
+      throw Refusal.notFound("table " + table + " does not exist; use mode=create to create it");
     }
     return null;
   }

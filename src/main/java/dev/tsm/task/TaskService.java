@@ -1,6 +1,6 @@
 package dev.tsm.task;
 
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -32,7 +32,7 @@ public class TaskService {
         .find(id)
         .onItem()
         .ifNull()
-        .failWith(() -> ProblemException.notFound("there is no task " + id));
+        .failWith(() -> Refusal.notFound("there is no task " + id));
   }
 
   /** Newest first, optionally filtered. */
@@ -48,7 +48,7 @@ public class TaskService {
         .ifNull()
         .failWith(
             () ->
-                ProblemException.notFound(
+                Refusal.notFound(
                     "there is no " + kind.name().toLowerCase() + " task yet; start one first"));
   }
 
@@ -123,7 +123,7 @@ public class TaskService {
           }
           if (tries == 0) {
             return Uni.createFrom()
-                .failure(ProblemException.conflict("task " + task.id() + " keeps changing; retry"));
+                .failure(Refusal.conflict("task " + task.id() + " keeps changing; retry"));
           }
           return get(task.id()).flatMap(fresh -> command.apply(fresh, tries - 1));
         });
@@ -138,11 +138,11 @@ public class TaskService {
   }
 
   /** 409: the command does not apply to the task's current state, which the problem names. */
-  public static class TransitionRefused extends ProblemException {
+  public static class TransitionRefused extends Refusal {
     private final transient Task task;
 
     public TransitionRefused(Task task, String detail) {
-      super(409, "Transition not allowed", detail);
+      super(Reason.CONFLICT, detail);
       this.task = task;
     }
 

@@ -1,7 +1,7 @@
 package dev.tsm.upload;
 
 import dev.tsm.Config;
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.csv.FileStore;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
@@ -199,7 +199,7 @@ public class Receiver {
       source.exceptionHandler(
           e ->
               fail(
-                  e instanceof ProblemException problem
+                  e instanceof Refusal problem
                       ? problem
                       : new UncheckedIOException("the upload broke off: " + e.getMessage(), e(e))));
       source.endHandler(v -> end());
@@ -267,7 +267,7 @@ public class Receiver {
      * the upload, when the disk limits refuse the piece.
      */
     private Future<Void> write() {
-      ProblemException refused = space.written(queued + pending.length());
+      Refusal refused = space.written(queued + pending.length());
       if (refused != null) {
         fail(refused);
         return null;
@@ -342,10 +342,8 @@ public class Receiver {
   }
 
   /** 408: the client stopped sending its body. */
-  private static ProblemException idle(Duration timeout, long received) {
-    return new ProblemException(
-        408,
-        "Request Timeout",
+  private static Refusal idle(Duration timeout, long received) {
+    return Refusal.timedOut(
         "the client sent nothing for "
             + timeout.toMillis() / 1000.0
             + " s (tsm.import.idle-timeout) after "
@@ -353,10 +351,8 @@ public class Receiver {
             + " bytes of the body: the upload is abandoned and nothing of it is kept");
   }
 
-  public static ProblemException tooLarge(long maxBytes) {
-    return new ProblemException(
-        413,
-        "Payload too large",
+  public static Refusal tooLarge(long maxBytes) {
+    return Refusal.tooLarge(
         "the upload is larger than the limit of " + maxBytes + " bytes (tsm.import.max-body-size)");
   }
 }

@@ -1,7 +1,7 @@
 package dev.tsm.upload;
 
 import dev.tsm.Config;
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.csv.FileStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.File;
@@ -123,20 +123,16 @@ public class StagingSpace {
     }
   }
 
-  private ProblemException lowSpace(String what) {
-    return new ProblemException(
-        507,
-        "Insufficient Storage",
+  private Refusal lowSpace(String what) {
+    return Refusal.noSpace(
         what
             + ", under the "
             + minFree
             + " bytes kept free (tsm.storage.min-free-space); try again once space is freed");
   }
 
-  private ProblemException overQuota(long staged, long adding) {
-    return new ProblemException(
-        507,
-        "Insufficient Storage",
+  private Refusal overQuota(long staged, long adding) {
+    return Refusal.noSpace(
         "the staged uploads would pass their quota of "
             + maxStaged
             + " bytes (tsm.storage.max-staged-bytes): "
@@ -167,7 +163,7 @@ public class StagingSpace {
      * promised (one of unknown length) is held to the quota again; the free space is checked each
      * time. Returns the 507 to answer, or null while the body fits.
      */
-    ProblemException written(long total) {
+    Refusal written(long total) {
       written = total;
       if (total > promised) {
         long before = staged() - promised;

@@ -1,7 +1,7 @@
 package dev.tsm.upload;
 
 import dev.tsm.Config;
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,7 +28,7 @@ public class UploadSlots {
     while (true) {
       int now = used.get();
       if (now >= max) {
-        throw ProblemException.unavailable(
+        throw Refusal.busy(
             "this instance is already receiving "
                 + max
                 + " uploads, its limit (tsm.import.max-concurrent-uploads); try again in a few"

@@ -1,6 +1,6 @@
 package dev.tsm.web;
 
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.exporting.ExportService;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
@@ -249,8 +249,7 @@ public class CompatResource {
         .invoke(
             task -> {
               if (task.kind() != kind) {
-                throw ProblemException.notFound(
-                    "task " + task.id() + " is not an " + noun + " task");
+                throw Refusal.notFound("task " + task.id() + " is not an " + noun + " task");
               }
             });
   }

@@ -1,6 +1,6 @@
 package dev.tsm.web;
 
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.csv.FileStore;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
@@ -75,8 +75,7 @@ public class FileResource {
       @HeaderParam("If-None-Match") String ifNoneMatch) {
     Task task = tasks.get(Ids.parse(id)).await().atMost(Duration.ofSeconds(30));
     if (task.kind() != TaskKind.EXPORT) {
-      throw ProblemException.notFound(
-          "task " + task.id() + " is an import: it has no file to download");
+      throw Refusal.notFound("task " + task.id() + " is an import: it has no file to download");
     }
     if (task.state() != TaskState.COMPLETED) {
       throw new TaskService.TransitionRefused(
@@ -159,12 +158,12 @@ public class FileResource {
     return new RangeNotSatisfiable(size, detail);
   }
 
-  /** 416 with the file's length in Content-Range, as RFC 9110 asks. */
-  public static class RangeNotSatisfiable extends ProblemException {
+  /** A Range outside the file: 416 with the file's length (see {@link ProblemMapper#range}). */
+  public static class RangeNotSatisfiable extends RuntimeException {
     private final long size;
 
     RangeNotSatisfiable(long size, String detail) {
-      super(416, "Range Not Satisfiable", detail);
+      super(detail);
       this.size = size;
     }
 
@@ -188,7 +187,7 @@ public class FileResource {
     }
   }
 
-  private static ProblemException gone(Task task) {
+  private static Refusal gone(Task task) {
     String detail =
         task.fileExpiredAt() != null
             ? "the file of task "
@@ -200,6 +199,6 @@ public class FileResource {
             : "the file of task "
                 + task.id()
                 + " is no longer in the file store; export the table again";
-    return new ProblemException(410, "Gone", detail);
+    return Refusal.gone(detail);
   }
 }

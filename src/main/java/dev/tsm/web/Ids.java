@@ -1,6 +1,6 @@
 package dev.tsm.web;
 
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import java.util.UUID;
 
 /** Task ids in paths and parameters. */
@@ -16,7 +16,7 @@ final class Ids {
       // reported below
     }
     String shown = text == null ? "" : text.length() > 60 ? text.substring(0, 60) + "..." : text;
-    throw ProblemException.badRequest(
+    throw Refusal.invalid(
         "'"
             + shown
             + "' is not a task id: ids are UUIDs such as 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10");

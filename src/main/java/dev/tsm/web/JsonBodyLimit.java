@@ -1,7 +1,7 @@
 package dev.tsm.web;
 
 import dev.tsm.Config;
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import jakarta.enterprise.inject.Instance;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.ext.Provider;
@@ -48,10 +48,8 @@ public class JsonBodyLimit implements ReaderInterceptor {
     }
   }
 
-  private static ProblemException tooLarge(long max) {
-    return new ProblemException(
-        413,
-        "Request Entity Too Large",
+  private static Refusal tooLarge(long max) {
+    return Refusal.tooLarge(
         "the JSON body is larger than the limit of "
             + max
             + " bytes (tsm.http.max-json-body-size)");

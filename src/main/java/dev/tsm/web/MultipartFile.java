@@ -1,6 +1,6 @@
 package dev.tsm.web;
 
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.upload.IncomingBody;
 import io.netty.handler.codec.DecoderException;
 import io.vertx.core.Handler;
@@ -43,7 +43,7 @@ final class MultipartFile implements IncomingBody, ReadStream<Buffer> {
     try {
       request.setExpectMultipart(true);
     } catch (IllegalStateException e) {
-      throw ProblemException.badRequest("the multipart body cannot be read: " + e.getMessage());
+      throw Refusal.invalid("the multipart body cannot be read: " + e.getMessage());
     }
     request.uploadHandler(this::part);
     request.exceptionHandler(this::broken);
@@ -52,7 +52,7 @@ final class MultipartFile implements IncomingBody, ReadStream<Buffer> {
           requestEnded = true;
           if (file == null) {
             fail(
-                ProblemException.badRequest(
+                Refusal.invalid(
                     "the multipart body needs a part named 'file' with the CSV (a file part,"
                         + " with a filename)"));
           } else {
@@ -66,7 +66,7 @@ final class MultipartFile implements IncomingBody, ReadStream<Buffer> {
   private void part(HttpServerFileUpload upload) {
     if (file != null || !PART.equals(upload.name())) {
       fail(
-          ProblemException.badRequest(
+          Refusal.invalid(
               "the multipart body may hold one file, in a part named 'file'; it also has a file"
                   + " part named '"
                   + upload.name()
@@ -102,7 +102,7 @@ final class MultipartFile implements IncomingBody, ReadStream<Buffer> {
   private void broken(Throwable e) {
     fail(
         e instanceof DecoderException
-            ? ProblemException.badRequest("the multipart body is malformed: " + e.getMessage())
+            ? Refusal.invalid("the multipart body is malformed: " + e.getMessage())
             : e);
   }
 

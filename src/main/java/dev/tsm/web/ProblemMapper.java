@@ -3,7 +3,7 @@ package dev.tsm.web;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.db.DatabaseErrors;
 import dev.tsm.task.TaskService;
 import io.vertx.core.http.HttpServerRequest;
@@ -23,17 +23,36 @@ public class ProblemMapper {
   private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
 
   @ServerExceptionMapper
-  public Response problem(ProblemException e, RoutingContext routing) {
+  public Response problem(Refusal e, RoutingContext routing) {
     HttpServerRequest request = routing.request();
     String state =
         e instanceof TaskService.TransitionRefused refused ? refused.task().state().name() : null;
-    Response response = Problem.response(e.status(), e.getMessage(), request.path(), state);
-    if (e instanceof FileResource.RangeNotSatisfiable range) {
-      response.getHeaders().putSingle("Content-Range", "bytes */" + range.size());
-    }
+    Response response = Problem.response(status(e.reason()), e.getMessage(), request.path(), state);
     if (e.retryAfterSeconds() > 0) {
       response.getHeaders().putSingle("Retry-After", String.valueOf(e.retryAfterSeconds()));
     }
+    return answered(response, routing);
+  }
+
+  /** The one place where a reason to refuse becomes an HTTP status. */
+  static int status(Refusal.Reason reason) {
+    return switch (reason) {
+      case INVALID -> 400;
+      case NOT_FOUND -> 404;
+      case CONFLICT -> 409;
+      case GONE -> 410;
+      case TOO_LARGE -> 413;
+      case TIMED_OUT -> 408;
+      case BUSY -> 503;
+      case NO_SPACE -> 507;
+    };
+  }
+
+  /** 416 with the file's length in Content-Range, as RFC 9110 asks. */
+  @ServerExceptionMapper
+  public Response range(FileResource.RangeNotSatisfiable e, RoutingContext routing) {
+    Response response = Problem.response(416, e.getMessage(), routing.request().path(), null);
+    response.getHeaders().putSingle("Content-Range", "bytes */" + e.size());
     return answered(response, routing);
   }
 

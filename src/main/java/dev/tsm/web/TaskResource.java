@@ -1,6 +1,6 @@
 package dev.tsm.web;
 
-import dev.tsm.ProblemException;
+import dev.tsm.Refusal;
 import dev.tsm.importing.Rejects;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskService;
@@ -232,7 +232,7 @@ public class TaskResource {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw ProblemException.badRequest(
+    throw Refusal.invalid(
         "parameter 'limit' must be a whole number between 1 and 1000, not '" + value + "'");
   }
 
@@ -243,7 +243,7 @@ public class TaskResource {
     try {
       return Enum.valueOf(type, value.toUpperCase());
     } catch (IllegalArgumentException e) {
-      throw ProblemException.badRequest(
+      throw Refusal.invalid(
           "parameter '"
               + name
               + "' must be one of "
