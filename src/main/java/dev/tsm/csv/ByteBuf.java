@@ -29,11 +29,6 @@ public final class ByteBuf {
     return bytes;
   }
 
-  /** A copy of the used part, so the next batch can reuse this buffer. */
-  public byte[] copy() {
-    return Arrays.copyOf(bytes, length);
-  }
-
   private void ensure(int capacity) {
     if (capacity > bytes.length) {
       bytes = Arrays.copyOf(bytes, Math.max(capacity, bytes.length * 2));

@@ -2,10 +2,10 @@ package dev.tsm.exporting;
 
 import dev.tsm.Config;
 import dev.tsm.Refusal;
+import dev.tsm.csv.CsvDialect;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
-import dev.tsm.importing.ImportOptions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.NewTask;
 import dev.tsm.task.TaskKind;
@@ -62,7 +62,7 @@ public class ExportService {
               + MAX_COLUMNS
               + " (PostgreSQL's limit)");
     }
-    char delimiter = ImportOptions.parse(null, request.delimiter(), null, null, null).delimiter();
+    char delimiter = CsvDialect.parseDelimiter(request.delimiter());
     UUID id = UUID.randomUUID();
     transactions.inTransaction(
         c -> {

@@ -24,7 +24,6 @@ import io.smallrye.mutiny.subscription.UniEmitter;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -324,10 +323,5 @@ public class ImportJob implements Job {
   @Override
   public void cleanFiles(Task task, TaskState state) {
     files.delete(files.importFile(task.id()));
-  }
-
-  /** Whether the staged file of a task is still there (a resume needs it). */
-  boolean fileExists(Task task) {
-    return Files.exists(files.importFile(task.id()));
   }
 }

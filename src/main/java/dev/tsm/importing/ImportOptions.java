@@ -25,7 +25,7 @@ public record ImportOptions(
     ImportOptions options =
         new ImportOptions(
             choice(Mode.class, "mode", mode == null ? "create" : mode),
-            delimiter(delimiter),
+            CsvDialect.parseDelimiter(delimiter),
             bool("header", header == null ? "true" : header),
             choice(OnError.class, "onError", onError == null ? "fail" : onError),
             count("maxErrors", maxErrors));
@@ -70,23 +70,6 @@ public record ImportOptions(
       allowed.append(allowed.length() == 0 ? "" : " or ").append(e.name().toLowerCase());
     }
     throw Refusal.invalid("parameter '" + name + "' must be " + allowed + ", not '" + value + "'");
-  }
-
-  private static char delimiter(String value) {
-    if (value == null) {
-      return ',';
-    }
-    String v = "\\t".equals(value) ? "\t" : value;
-    if (v.length() != 1 || v.charAt(0) > 127) {
-      throw Refusal.invalid(
-          "parameter 'delimiter' must be one ASCII character (\\t for a tab), not '" + value + "'");
-    }
-    try {
-      new CsvDialect((byte) v.charAt(0), true);
-    } catch (IllegalArgumentException e) {
-      throw Refusal.invalid("parameter 'delimiter': " + e.getMessage());
-    }
-    return v.charAt(0);
   }
 
   private static boolean bool(String name, String value) {

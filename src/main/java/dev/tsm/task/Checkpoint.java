@@ -6,14 +6,12 @@ package dev.tsm.task;
  *
  * @param rowsDone rows written
  * @param rowsSkipped bad rows set aside (import with onError=skip)
- * @param bytesDone import: byte offset of the next record in the staged file; export: bytes written
- * @param line import: line number of the next record
- * @param lastKey export: key of the last row written
+ * @param bytesDone bytes of the task's CSV file behind the checkpoint: read by an import (the next
+ *     record starts there, where a resume seeks to), written by an export (its file's length, to
+ *     which a resume cuts it back)
+ * @param line import: line number of the next record (0 for an export)
+ * @param lastKey export: key of the last row written, where the next page starts (null for an
+ *     import)
  */
 public record Checkpoint(
-    long rowsDone, long rowsSkipped, long bytesDone, long line, String lastKey) {
-
-  public static Checkpoint start() {
-    return new Checkpoint(0, 0, 0, 1, null);
-  }
-}
+    long rowsDone, long rowsSkipped, long bytesDone, long line, String lastKey) {}

@@ -90,11 +90,6 @@ public class TaskEvents {
     return feed;
   }
 
-  /** Subscribers listening on this instance. */
-  public int subscribers() {
-    return feeds.size();
-  }
-
   private void flush() {
     if (changed.isEmpty()) {
       return;

@@ -32,11 +32,6 @@ public enum TaskState {
     return next.contains(target);
   }
 
-  /** Waiting for or holding a runner. */
-  public boolean isActive() {
-    return this == PENDING || this == RUNNING;
-  }
-
   /** Nothing can happen to the task any more. */
   public boolean isFinal() {
     return next.isEmpty();

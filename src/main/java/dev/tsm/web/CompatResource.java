@@ -8,6 +8,7 @@ import dev.tsm.task.TaskService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -77,16 +78,10 @@ public class CompatResource {
               schema = @Schema(type = SchemaType.INTEGER)))
   @APIResponse(responseCode = "507", description = ImportResource.NO_SPACE)
   public Uni<Response> uploadStart(
-      @QueryParam("table") String table,
-      @QueryParam("mode") String mode,
-      @QueryParam("delimiter") String delimiter,
-      @QueryParam("header") String header,
-      @QueryParam("onError") String onError,
-      @QueryParam("maxErrors") String maxErrors,
+      @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
       @Context HttpServerRequest http) {
-    return imports.importRaw(
-        table, mode, delimiter, header, onError, maxErrors, contentLength, http);
+    return imports.importRaw(params, contentLength, http);
   }
 
   @POST
@@ -102,16 +97,10 @@ public class CompatResource {
       description = "Task created",
       content = @Content(schema = @Schema(implementation = TaskView.class)))
   public Uni<Response> uploadStartMultipart(
-      @QueryParam("table") String table,
-      @QueryParam("mode") String mode,
-      @QueryParam("delimiter") String delimiter,
-      @QueryParam("header") String header,
-      @QueryParam("onError") String onError,
-      @QueryParam("maxErrors") String maxErrors,
+      @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
       @Context HttpServerRequest http) {
-    return imports.importMultipart(
-        table, mode, delimiter, header, onError, maxErrors, contentLength, http);
+    return imports.importMultipart(params, contentLength, http);
   }
 
   @POST

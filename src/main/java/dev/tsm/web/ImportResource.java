@@ -1,18 +1,17 @@
 package dev.tsm.web;
 
 import dev.tsm.Config;
-import dev.tsm.importing.ImportOptions;
 import dev.tsm.importing.ImportService;
 import dev.tsm.task.TaskService;
 import dev.tsm.upload.Receiver;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -137,34 +136,10 @@ public class ImportResource {
               schema = @Schema(type = SchemaType.INTEGER)))
   @APIResponse(responseCode = "507", description = NO_SPACE)
   public Uni<Response> importRaw(
-      @Parameter(
-              description = "Target table: name or schema.name",
-              required = true,
-              example = "sales")
-          @QueryParam("table")
-          String table,
-      @Parameter(
-              description =
-                  "create (default): a new table; append: an existing one, columns matched by header name")
-          @QueryParam("mode")
-          String mode,
-      @Parameter(description = "One ASCII character; default ,; \\t for a tab")
-          @QueryParam("delimiter")
-          String delimiter,
-      @Parameter(description = "Whether the first line names the columns (default true)")
-          @QueryParam("header")
-          String header,
-      @Parameter(
-              description =
-                  "fail (default): the first bad row fails the task; skip: bad rows are set aside")
-          @QueryParam("onError")
-          String onError,
-      @Parameter(description = "With onError=skip: fail once more than this many rows are bad")
-          @QueryParam("maxErrors")
-          String maxErrors,
+      @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
       @Context HttpServerRequest http) {
-    ImportService.Request request = request(table, mode, delimiter, header, onError, maxErrors);
+    ImportService.Request request = params.request();
     long max = config.importing().maxBodySize().asLongValue();
     if (contentLength != null && contentLength > max) {
       throw Receiver.tooLarge(max);
@@ -194,15 +169,10 @@ public class ImportResource {
               mediaType = MediaType.MULTIPART_FORM_DATA,
               schema = @Schema(implementation = MultipartBody.class)))
   public Uni<Response> importMultipart(
-      @QueryParam("table") String table,
-      @QueryParam("mode") String mode,
-      @QueryParam("delimiter") String delimiter,
-      @QueryParam("header") String header,
-      @QueryParam("onError") String onError,
-      @QueryParam("maxErrors") String maxErrors,
+      @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
       @Context HttpServerRequest http) {
-    ImportService.Request request = request(table, mode, delimiter, header, onError, maxErrors);
+    ImportService.Request request = params.request();
     return created(imports.create(request, new MultipartFile(http, contentLength)));
   }
 
@@ -211,17 +181,6 @@ public class ImportResource {
   public static class MultipartBody {
     @Schema(type = SchemaType.STRING, format = "binary", description = "The CSV file")
     public String file;
-  }
-
-  private static ImportService.Request request(
-      String table,
-      String mode,
-      String delimiter,
-      String header,
-      String onError,
-      String maxErrors) {
-    return new ImportService.Request(
-        table, ImportOptions.parse(mode, delimiter, header, onError, maxErrors));
   }
 
   private Uni<Response> created(Uni<UUID> id) {

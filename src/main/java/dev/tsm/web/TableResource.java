@@ -1,18 +1,12 @@
 package dev.tsm.web;
 
-import dev.tsm.Config;
+import dev.tsm.db.Catalog;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -23,12 +17,10 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "Exports")
 @Produces(MediaType.APPLICATION_JSON)
 public class TableResource {
-  private final Pool pool;
-  private final Config config;
+  private final Catalog catalog;
 
-  TableResource(Pool pool, Config config) {
-    this.pool = pool;
-    this.config = config;
+  TableResource(Catalog catalog) {
+    this.catalog = catalog;
   }
 
   /** A table, its estimated row count and its columns. */
@@ -56,36 +48,15 @@ public class TableResource {
       description = "Tables of the configured schemas (tsm.schemas), with columns in order.")
   @APIResponse(responseCode = "200", description = "The tables, by schema and name")
   public Uni<List<TableView>> list() {
-    String sql =
-        "SELECT n.nspname, k.relname, k.reltuples::bigint AS estimate,"
-            + " EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = k.oid AND i.indisprimary) AS pk,"
-            + " a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type"
-            + " FROM pg_catalog.pg_class k"
-            + " JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace"
-            + " JOIN pg_catalog.pg_attribute a ON a.attrelid = k.oid AND a.attnum > 0 AND NOT a.attisdropped"
-            + " WHERE k.relkind IN ('r', 'p') AND n.nspname = ANY ($1) AND n.nspname <> 'tsm'"
-            + " ORDER BY n.nspname, k.relname, a.attnum";
-    return pool.preparedQuery(sql)
-        .execute(Tuple.of(config.schemas().toArray(new String[0])))
-        .map(
-            rows -> {
-              Map<String, TableView> tables = new LinkedHashMap<>();
-              for (Row r : rows) {
-                String key = r.getString("nspname") + "." + r.getString("relname");
-                tables
-                    .computeIfAbsent(
-                        key,
-                        k ->
-                            new TableView(
-                                r.getString("nspname"),
-                                r.getString("relname"),
-                                r.getLong("estimate"),
-                                r.getBoolean("pk"),
-                                new ArrayList<>()))
-                    .columns()
-                    .add(new ColumnView(r.getString("attname"), r.getString("type")));
-              }
-              return new ArrayList<>(tables.values());
-            });
+    return catalog.tables().map(tables -> tables.stream().map(TableResource::view).toList());
+  }
+
+  private static TableView view(Catalog.Table t) {
+    return new TableView(
+        t.schema(),
+        t.name(),
+        t.estimatedRows(),
+        t.primaryKey(),
+        t.columns().stream().map(c -> new ColumnView(c.name(), c.type())).toList());
   }
 }

@@ -1,0 +1,43 @@
+package dev.tsm.web;
+
+import dev.tsm.importing.ImportOptions;
+import dev.tsm.importing.ImportService;
+import jakarta.ws.rs.QueryParam;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+
+/** The query parameters of an import, shared by {@code POST /imports} and {@code /upload/start}. */
+public class ImportParams {
+  @Parameter(description = "Target table: name or schema.name", required = true, example = "sales")
+  @QueryParam("table")
+  public String table;
+
+  @Parameter(
+      description =
+          "create (default): a new table; append: an existing one, columns matched by header name")
+  @QueryParam("mode")
+  public String mode;
+
+  @Parameter(description = "One ASCII character; default ,; \\t for a tab")
+  @QueryParam("delimiter")
+  public String delimiter;
+
+  @Parameter(description = "Whether the first line names the columns (default true)")
+  @QueryParam("header")
+  public String header;
+
+  @Parameter(
+      description =
+          "fail (default): the first bad row fails the task; skip: bad rows are set aside")
+  @QueryParam("onError")
+  public String onError;
+
+  @Parameter(description = "With onError=skip: fail once more than this many rows are bad")
+  @QueryParam("maxErrors")
+  public String maxErrors;
+
+  /** The request they make, checked (400 for a bad value). */
+  ImportService.Request request() {
+    return new ImportService.Request(
+        table, ImportOptions.parse(mode, delimiter, header, onError, maxErrors));
+  }
+}
