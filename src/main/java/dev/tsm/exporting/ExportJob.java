@@ -6,15 +6,14 @@ import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Transactions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.Committed;
+import dev.tsm.task.InOrder;
 import dev.tsm.task.Job;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskStore;
-import dev.tsm.task.Throttle;
 import io.smallrye.mutiny.Multi;
-import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.BufferedOutputStream;
@@ -25,7 +24,6 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.concurrent.atomic.AtomicReference;
 import org.postgresql.PGConnection;
 
 /**
@@ -71,53 +69,40 @@ public class ExportJob implements Job {
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
   }
 
-  /** Pages are found one at a time, each only after the one before was committed. */
+  /**
+   * Pages found one after the other (each from the bounds of the one before), written to the file
+   * in their order: one at a time, since they share the file.
+   */
   private Multi<Committed> pages(Task task, String owner, ExportPlan plan, FileChannel out) {
-    AtomicReference<Checkpoint> last = new AtomicReference<>(task.checkpoint());
     Multi<Pager.Page> pages =
         Multi.createFrom()
             .generator(
-                () -> plan,
-                (p, emitter) -> {
+                () -> Pager.Cursor.at(task.checkpoint()),
+                (cursor, emitter) -> {
                   try {
                     Pager.Page page =
                         transactions.withConnection(
-                            c -> Pager.next(c, p, last.get(), config.export().batchRows()));
+                            c -> Pager.next(c, plan, cursor, config.export().batchRows()));
                     if (page == null) {
                       emitter.complete();
-                    } else {
-                      emitter.emit(page);
+                      return cursor;
                     }
+                    emitter.emit(page);
+                    return page.after();
                   } catch (DatabaseException e) {
                     emitter.fail(e);
+                    return cursor;
                   }
-                  return p;
                 });
-    return pages
-        .onItem()
-        .transformToUniAndConcatenate(page -> write(task, owner, plan, out, page, last));
-  }
-
-  private Uni<Committed> write(
-      Task task,
-      String owner,
-      ExportPlan plan,
-      FileChannel out,
-      Pager.Page page,
-      AtomicReference<Checkpoint> last) {
-    Uni<Committed> write =
-        Uni.createFrom()
-            .item(
-                () -> {
-                  Committed committed =
-                      metrics.batch(
-                          TaskKind.EXPORT,
-                          () -> writePage(task, owner, plan, out, page, last.get()));
-                  last.set(committed.checkpoint());
-                  return committed;
-                })
-            .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
-    return Throttle.after(write, config.runner().throttle());
+    return InOrder.commit(
+        pages,
+        task.checkpoint(),
+        1,
+        config.runner().throttle(),
+        (page, before) ->
+            metrics.batch(
+                TaskKind.EXPORT,
+                () -> writePage(task, owner, plan, out, page, InOrder.committedBefore(before))));
   }
 
   /** One page: COPY TO the file, sync it, then commit the checkpoint that says so. */

@@ -20,22 +20,40 @@ final class Pager {
   private Pager() {}
 
   /**
+   * Where the next page starts: after {@code lastKey} (null: the first row), once the file has
+   * begun (its header written, or none asked for).
+   */
+  record Cursor(String lastKey, boolean begun) {
+    /** Where a run starts: after its checkpoint. */
+    static Cursor at(Checkpoint checkpoint) {
+      return new Cursor(checkpoint.lastKey(), checkpoint.bytesDone() > 0);
+    }
+  }
+
+  /**
    * @param condition the page's rows: {@code WHERE condition ORDER BY key}
    * @param lastKey the checkpoint's key after this page
    * @param headerOnly the page holds only the header line
    */
-  record Page(String condition, String lastKey, boolean headerOnly) {}
+  record Page(String condition, String lastKey, boolean headerOnly) {
+    /** Where the page after this one starts. */
+    Cursor after() {
+      return new Cursor(lastKey, true);
+    }
+  }
 
-  /** The next page after {@code from}, or null when every row is written. */
-  static Page next(Connection c, ExportPlan plan, Checkpoint from, int pageRows)
-      throws SQLException {
-    if (from.bytesDone() == 0 && plan.header()) {
+  /**
+   * The page at {@code from}, or null when every row is written. Its bounds are fixed here, before
+   * it is written, so the next one can be found from it alone.
+   */
+  static Page next(Connection c, ExportPlan plan, Cursor from, int pageRows) throws SQLException {
+    if (!from.begun() && plan.header()) {
       return new Page("false", from.lastKey(), true);
     }
     return plan.byCtid() ? byBlocks(c, plan, from) : byKey(c, plan, from, pageRows);
   }
 
-  private static Page byKey(Connection c, ExportPlan plan, Checkpoint from, int pageRows)
+  private static Page byKey(Connection c, ExportPlan plan, Cursor from, int pageRows)
       throws SQLException {
     String after =
         from.lastKey() == null ? "true" : keyTuple(plan) + " > " + values(plan, from.lastKey());
@@ -63,7 +81,7 @@ final class Pager {
         after + " AND " + keyTuple(plan) + " <= " + values(plan, lastKey), lastKey, false);
   }
 
-  private static Page byBlocks(Connection c, ExportPlan plan, Checkpoint from) throws SQLException {
+  private static Page byBlocks(Connection c, ExportPlan plan, Cursor from) throws SQLException {
     long block = from.lastKey() == null ? 0 : Long.parseLong(from.lastKey());
     long blocks =
         Sql.queryLong(

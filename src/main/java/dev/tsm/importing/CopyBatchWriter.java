@@ -3,6 +3,7 @@ package dev.tsm.importing;
 import dev.tsm.db.Transactions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.Committed;
+import dev.tsm.task.InOrder;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskStore;
 import java.sql.Connection;
@@ -13,9 +14,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.postgresql.PGConnection;
@@ -72,10 +71,10 @@ final class CopyBatchWriter {
           try {
             copied = copyAll(c, target, batch, rejects);
           } catch (BadRowException e) {
-            awaitPrevious(before); // a bad row in an earlier batch is the one to report
+            InOrder.committedBefore(before); // a bad row in an earlier batch is the one to report
             throw e;
           }
-          Checkpoint previous = awaitPrevious(before);
+          Checkpoint previous = InOrder.committedBefore(before);
           failOnBadRows(target.options(), rejects, previous.rowsSkipped());
           // Every bad row so far was set aside: those before this batch took their places first.
           long room = Math.max(0, target.maxStoredRejects() - previous.rowsSkipped());
@@ -109,24 +108,6 @@ final class CopyBatchWriter {
       c.rollback();
       Transactions.boundIdle(c, target.idleLimit()); // the rollback undid it
       return isolate(c, target, batch, 0, batch.rows(), rejects);
-    }
-  }
-
-  /** The checkpoint of the batch before; if that batch failed, this one fails the same way. */
-  private static Checkpoint awaitPrevious(CompletableFuture<Checkpoint> before)
-      throws SQLException {
-    try {
-      return before.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof SQLException sql) {
-        throw sql;
-      }
-      if (e.getCause() instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      throw e;
-    } catch (CancellationException e) {
-      throw new IllegalStateException("the batch before was cancelled", e);
     }
   }
 

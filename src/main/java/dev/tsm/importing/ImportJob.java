@@ -3,24 +3,20 @@ package dev.tsm.importing;
 import dev.tsm.Config;
 import dev.tsm.csv.CsvLimits;
 import dev.tsm.csv.FileStore;
-import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
-import dev.tsm.task.Checkpoint;
 import dev.tsm.task.Committed;
+import dev.tsm.task.InOrder;
 import dev.tsm.task.Job;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskStore;
-import dev.tsm.task.Throttle;
 import dev.tsm.upload.UploadHolds;
 import io.smallrye.mutiny.Multi;
-import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
-import io.smallrye.mutiny.subscription.UniEmitter;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,8 +25,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jboss.logging.Logger;
 
@@ -85,13 +79,14 @@ public class ImportJob implements Job {
             options,
             config.runner().lease().toMillis(),
             config.importing().maxStoredRejects());
-    // Each batch commits after the one before it; up to `parallelism` are copied side by side.
-    AtomicReference<CompletableFuture<Checkpoint>> previous =
-        new AtomicReference<>(CompletableFuture.completedFuture(task.checkpoint()));
-    return batches(task, plan, options)
-        .onItem()
-        .transformToUni(batch -> throttled(write(target, batch, previous)))
-        .merge(config.importing().parallelism());
+    // Up to `parallelism` batches are copied side by side, each on its own connection.
+    return InOrder.commit(
+        batches(task, plan, options),
+        task.checkpoint(),
+        config.importing().parallelism(),
+        config.runner().throttle(),
+        (batch, before) ->
+            metrics.batch(TaskKind.IMPORT, () -> writer.write(target, batch, before)));
   }
 
   /** Batches pulled from the file on demand: the next one is read only when asked for. */
@@ -134,57 +129,6 @@ public class ImportJob implements Job {
               }
               return r;
             });
-  }
-
-  private Uni<Committed> write(
-      CopyBatchWriter.Target target,
-      Batch batch,
-      AtomicReference<CompletableFuture<Checkpoint>> previous) {
-    CompletableFuture<Checkpoint> before = previous.get();
-    CompletableFuture<Checkpoint> mine = new CompletableFuture<>();
-    previous.set(mine);
-    return Uni.createFrom()
-        .emitter(
-            emitter -> {
-              AtomicBoolean cancelled = new AtomicBoolean();
-              emitter.onTermination(() -> cancelled.set(true)); // before any signal: a cancel
-              Infrastructure.getDefaultWorkerPool()
-                  .execute(
-                      () -> {
-                        Committed committed;
-                        try {
-                          committed =
-                              metrics.batch(
-                                  TaskKind.IMPORT, () -> writer.write(target, batch, before));
-                        } catch (RuntimeException e) {
-                          // The run hears of it before the batch after this one (which then
-                          // fails the same way, and finds its run ended).
-                          failIfListened(emitter, cancelled.get(), e);
-                          mine.completeExceptionally(
-                              e instanceof DatabaseException ? e.getCause() : e);
-                          return;
-                        }
-                        mine.complete(committed.checkpoint());
-                        emitter.complete(committed);
-                      });
-            });
-  }
-
-  /**
-   * A batch that fails once its run has ended (the batch beside it failed first and the run
-   * cancelled the rest) has nobody left to tell: said at debug level, not dropped as an error.
-   */
-  private static void failIfListened(
-      UniEmitter<? super Committed> emitter, boolean cancelled, RuntimeException e) {
-    if (cancelled) {
-      LOG.debugf("a batch of a run that already ended failed too: %s", e.getMessage());
-    } else {
-      emitter.fail(e);
-    }
-  }
-
-  private Uni<Committed> throttled(Uni<Committed> write) {
-    return Throttle.after(write, config.runner().throttle());
   }
 
   private BatchReader open(Task task, ImportPlan plan, ImportOptions options) {

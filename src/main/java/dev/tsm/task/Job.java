@@ -9,9 +9,10 @@ public interface Job {
   TaskKind kind();
 
   /**
-   * The task's batches from its checkpoint on, each written and committed with its checkpoint
-   * before the next one is read (backpressure: one batch in flight). Cancelling the subscription
-   * between two items leaves the task exactly at its last checkpoint.
+   * The task's batches from its checkpoint on, each committed with its checkpoint in file (or key)
+   * order: built with {@link InOrder#commit}, which keeps the job's own number of batches in flight
+   * (imports copy {@code tsm.import.parallelism} side by side; exports write one at a time).
+   * Cancelling the subscription between two items leaves the task exactly at its last checkpoint.
    */
   Multi<Committed> run(Task task, String owner);
 

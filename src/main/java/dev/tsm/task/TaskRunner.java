@@ -5,22 +5,24 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Flow;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
  * Runs tasks on this instance: claims PENDING tasks (and RUNNING ones whose owner's lease ran out)
- * up to the configured limit, subscribes to each task's pipeline one batch at a time, and ends each
- * run as its checkpoints say: paused, terminated, completed or failed.
+ * up to the configured limit and starts a {@link Run} of each; drains them on shutdown.
  */
 @ApplicationScoped
 public class TaskRunner {
@@ -32,15 +34,16 @@ public class TaskRunner {
   private final AtomicBoolean dispatching = new AtomicBoolean();
   private final AtomicBoolean dispatchAgain = new AtomicBoolean();
   private final TaskStore store;
-  private final TaskEnds ends;
+  private final RunEnds runEnds;
   private final Jobs jobs;
   private final Config config;
   private final TaskMetrics metrics;
   private volatile boolean draining;
+  private volatile long lastTick = System.nanoTime();
 
-  TaskRunner(TaskStore store, TaskEnds ends, Jobs jobs, Config config, TaskMetrics metrics) {
+  TaskRunner(TaskStore store, RunEnds runEnds, Jobs jobs, Config config, TaskMetrics metrics) {
     this.store = store;
-    this.ends = ends;
+    this.runEnds = runEnds;
     this.jobs = jobs;
     this.config = config;
     this.metrics = metrics;
@@ -80,7 +83,20 @@ public class TaskRunner {
         .invoke(metrics::tasks)
         .onFailure()
         .recoverWithNull()
-        .replaceWithVoid();
+        .replaceWithVoid()
+        .onTermination()
+        .invoke(() -> lastTick = System.nanoTime());
+  }
+
+  /**
+   * Whether the runner still ticks: its leases renewed and its queue polled within a few poll
+   * intervals. A runner that stopped ticking (a blocked event loop, a wedged scheduler) lets its
+   * tasks' leases expire while the process looks alive; restarting it is the cure.
+   */
+  public boolean ticking() {
+    long quiet = System.nanoTime() - lastTick;
+    return quiet
+        < Math.max(config.runner().pollInterval().multipliedBy(5).toNanos(), 30_000_000_000L);
   }
 
   /** Claims work while there is room. Cheap to call often: calls made meanwhile fold into one. */
@@ -167,132 +183,7 @@ public class TaskRunner {
         task.kind(),
         task.table(),
         task.checkpoint().rowsDone());
-    if (task.requestedState() != null) {
-      // Asked to stop while no runner held it (its owner died): act on it before any batch.
-      stopped(run, task.requestedState());
-      return;
-    }
-    jobs.of(task.kind()).run(task, owner).subscribe().withSubscriber(run);
-  }
-
-  /** The pipeline stopped at a checkpoint because a stop was asked for. */
-  private void stopped(Run run, TaskState stop) {
-    Uni<?> end =
-        stop == TaskState.TERMINATED
-            ? blocking(() -> ends.terminate(run.task, run.owner))
-            : store
-                .release(run.task.id(), run.owner, stop, null)
-                .flatMap(
-                    task -> {
-                      if (task == null && stop == TaskState.PAUSED) {
-                        // A terminate came in after the pause was seen: it wins.
-                        return blocking(() -> ends.terminate(run.task, run.owner));
-                      }
-                      if (task != null && stop == TaskState.PAUSED && task.requestedAt() != null) {
-                        metrics.paused(
-                            java.time.Duration.between(task.requestedAt(), task.updatedAt()));
-                      }
-                      return Uni.createFrom().item(task);
-                    });
-    finish(run, end, stop.name());
-  }
-
-  private void completed(Run run) {
-    finish(run, blocking(() -> ends.complete(run.task, run.owner)), "done");
-  }
-
-  private void failed(Run run, Throwable failure) {
-    if (failure instanceof LostTaskException) {
-      TaskLog.warn(LOG, run.task.id(), "task %s: %s", run.task.id(), failure.getMessage());
-      finish(run, Uni.createFrom().voidItem(), "lost");
-      return;
-    }
-    String reason = Failures.describe(failure);
-    UUID id = run.task.id();
-    store
-        .release(id, run.owner, TaskState.FAILED, reason)
-        .subscribe()
-        .with(
-            released -> {
-              if (released == null) {
-                terminateInstead(run, reason);
-                return;
-              }
-              TaskLog.warn(LOG, id, "task %s failed: %s", id, reason);
-              TaskLog.info(LOG, id, "task %s: run ended (failed)", id);
-              forget(run);
-            },
-            e -> {
-              // The database is away: the lease runs out and a runner takes the task up again.
-              TaskLog.warn(
-                  LOG,
-                  id,
-                  "task %s failed: %s; could not record the failure: %s",
-                  id,
-                  reason,
-                  e.getMessage());
-              forget(run);
-            });
-  }
-
-  /**
-   * A failed run whose task was not released: a terminate was asked meanwhile (it wins over the
-   * failure), or another run holds the task now (this one was frozen or cut off past its lease) and
-   * the failure is this stale run's, not the task's.
-   */
-  private void terminateInstead(Run run, String reason) {
-    UUID id = run.task.id();
-    blocking(() -> ends.terminate(run.task, run.owner, reason))
-        .subscribe()
-        .with(
-            terminated -> {
-              if (terminated) {
-                TaskLog.info(
-                    LOG, id, "task %s: run ended (terminated; it had failed: %s)", id, reason);
-              } else {
-                TaskLog.warn(
-                    LOG,
-                    id,
-                    "task %s: lost to another run; this run's failure is not recorded: %s",
-                    id,
-                    reason);
-                TaskLog.info(LOG, id, "task %s: run ended (lost)", id);
-              }
-              forget(run);
-            },
-            e -> {
-              // The lease runs out and a runner takes the task up again, terminate included.
-              TaskLog.warn(LOG, id, "task %s: could not end the run: %s", id, e.getMessage());
-              forget(run);
-            });
-  }
-
-  private void finish(Run run, Uni<?> end, String what) {
-    end.subscribe()
-        .with(
-            result -> {
-              TaskLog.info(LOG, run.task.id(), "task %s: run ended (%s)", run.task.id(), what);
-              forget(run);
-            },
-            e -> {
-              // An end that cannot be written becomes FAILED; if even that cannot be written (the
-              // database is away), the lease runs out and a runner takes the task up again.
-              TaskLog.warn(
-                  LOG,
-                  run.task.id(),
-                  "task %s: could not end the run: %s",
-                  run.task.id(),
-                  e.getMessage());
-              failedEnd(run, e);
-            });
-  }
-
-  private void failedEnd(Run run, Throwable e) {
-    String reason = Failures.describe(e);
-    store
-        .release(run.task.id(), run.owner, TaskState.FAILED, reason)
-        .subscribe()
-        .with(ignored -> forget(run), ignored -> forget(run));
+    run.start(jobs.of(task.kind()), metrics, runEnds).whenComplete((result, e) -> forget(run));
   }
 
   private void forget(Run run) {
@@ -300,28 +191,25 @@ public class TaskRunner {
     dispatch();
   }
 
-  private static <T> Uni<T> blocking(java.util.function.Supplier<T> work) {
-    return Uni.createFrom().item(work).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
-  }
-
   /**
    * Graceful stop: each run commits its in-flight batch, then gives its task back (PENDING, no
-   * owner) so another instance resumes it at once.
+   * owner) so another instance resumes it at once. Waits for those ends, at most the drain timeout.
    */
   void onStop(@Observes ShutdownEvent event) {
     draining = true;
-    running.values().forEach(run -> run.localStop = TaskState.PENDING);
-    long deadline = System.nanoTime() + config.runner().drainTimeout().toNanos();
-    while (!running.isEmpty() && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    if (!running.isEmpty()) {
+    List<Run> runs = List.copyOf(running.values());
+    runs.forEach(run -> run.stopAt(TaskState.PENDING));
+    CompletableFuture<?>[] ends =
+        runs.stream().map(Run::ended).filter(Objects::nonNull).toArray(CompletableFuture[]::new);
+    try {
+      CompletableFuture.allOf(ends)
+          .get(config.runner().drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
       LOG.warnf("%d tasks still running at shutdown; their leases will expire", running.size());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      LOG.warnf("a run ended badly at shutdown: %s", e.getMessage());
     }
   }
 
@@ -338,65 +226,6 @@ public class TaskRunner {
       return InetAddress.getLocalHost().getHostName();
     } catch (Exception e) {
       return "instance";
-    }
-  }
-
-  /** One run of one task: demands one committed batch at a time. */
-  private final class Run implements Flow.Subscriber<Committed> {
-    final Task task;
-    final String owner;
-    volatile TaskState localStop;
-    private Flow.Subscription subscription;
-    private Checkpoint last;
-    // Two batches in flight can both fail (the database went away, the run was fenced out); the
-    // run ends once, on the first signal that ends it.
-    private final AtomicBoolean ended = new AtomicBoolean();
-
-    Run(Task task, String owner) {
-      this.task = task;
-      this.owner = owner;
-      this.last = task.checkpoint();
-    }
-
-    @Override
-    public void onSubscribe(Flow.Subscription s) {
-      subscription = s;
-      s.request(1);
-    }
-
-    @Override
-    public void onNext(Committed committed) {
-      Checkpoint now = committed.checkpoint();
-      metrics.moved(
-          task.kind(),
-          now.rowsDone() - last.rowsDone(),
-          Math.max(0, now.bytesDone() - last.bytesDone()));
-      last = now;
-      TaskState stop = committed.requested() != null ? committed.requested() : localStop;
-      if (stop == null) {
-        subscription.request(1);
-        return;
-      }
-      subscription.cancel();
-      if (ended.compareAndSet(false, true)) {
-        stopped(this, stop);
-      }
-    }
-
-    @Override
-    public void onError(Throwable failure) {
-      if (ended.compareAndSet(false, true)) {
-        failed(this, failure);
-      } else {
-        LOG.debugf("task %s: after the end of its run: %s", task.id(), failure.getMessage());
-      }
-    }
-
-    @Override
-    public void onComplete() {
-      if (ended.compareAndSet(false, true)) {
-        completed(this);
-      }
     }
   }
 }

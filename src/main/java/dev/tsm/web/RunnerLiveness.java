@@ -6,7 +6,11 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
 
-/** Liveness: the instance and how many tasks it runs. Readiness checks the database (built in). */
+/**
+ * Liveness: the task runner still ticks (renews its leases, polls its queue), with the instance and
+ * how many tasks it runs. Readiness checks the database (built in): an unreachable database is no
+ * reason to restart the process.
+ */
 @Liveness
 @ApplicationScoped
 public class RunnerLiveness implements HealthCheck {
@@ -19,7 +23,7 @@ public class RunnerLiveness implements HealthCheck {
   @Override
   public HealthCheckResponse call() {
     return HealthCheckResponse.named("task-runner")
-        .up()
+        .status(runner.ticking())
         .withData("instance", runner.instanceId())
         .withData("runningTasks", runner.runningCount())
         .build();
