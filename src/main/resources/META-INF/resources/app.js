@@ -7,7 +7,6 @@
   const POLL_MS = 2000;
   const SSE_RETRY_MS = 30000;
   const SSE_MAX_ERRORS = 3;
-  const ACTIVE = new Set(['PENDING', 'RUNNING']);
   const FINAL = new Set(['COMPLETED', 'TERMINATED']);
   const STATE_LABEL = {
     PENDING: 'Pending',
@@ -207,24 +206,10 @@
 
   // ---- The task list ------------------------------------------------------------------------
 
-  function canPause(t) {
-    return ACTIVE.has(t.state) && !t.requestedState;
-  }
-
-  function canResume(t) {
-    return (
-      t.state === 'PAUSED' ||
-      t.state === 'FAILED' ||
-      // a pause asked of a running task and not yet taken effect can be withdrawn
-      (t.state === 'RUNNING' && t.requestedState === 'PAUSED')
-    );
-  }
-
-  function canTerminate(t) {
-    return (
-      ['PENDING', 'RUNNING', 'PAUSED', 'FAILED'].includes(t.state) &&
-      t.requestedState !== 'TERMINATED'
-    );
+  // The service says which commands a task accepts now (t.actions): the page does not
+  // re-derive the state machine.
+  function can(t, action) {
+    return Array.isArray(t.actions) && t.actions.includes(action);
   }
 
   /** Whether {@code incoming} is older than what is shown (events can cross a list answer). */
@@ -377,9 +362,9 @@
     error.hidden = !(t.state === 'FAILED' && t.error);
     error.textContent = t.state === 'FAILED' && t.error ? sentence(t.error) : '';
 
-    setButton($('.pause', el), canPause(t), `Pause ${name}`);
-    setButton($('.resume', el), canResume(t), `Resume ${name}`);
-    setButton($('.terminate', el), canTerminate(t), `Terminate ${name}`);
+    setButton($('.pause', el), can(t, 'pause'), `Pause ${name}`);
+    setButton($('.resume', el), can(t, 'resume'), `Resume ${name}`);
+    setButton($('.terminate', el), can(t, 'terminate'), `Terminate ${name}`);
 
     const download = $('.download', el);
     const ready = t.kind === 'EXPORT' && t.state === 'COMPLETED';

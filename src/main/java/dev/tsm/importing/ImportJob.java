@@ -69,19 +69,18 @@ public class ImportJob implements Job {
 
   @Override
   public Multi<Committed> run(Task task, String owner) {
-    ImportPlan plan = ImportPlan.of(task);
-    ImportOptions options = ImportOptions.fromJson(task.options());
+    ImportSpec spec = ImportSpec.of(task);
     CopyBatchWriter.Target target =
         new CopyBatchWriter.Target(
             task.id(),
             owner,
-            copySql(task, plan, options),
-            options,
+            spec.copySql(),
+            spec.options(),
             config.runner().lease().toMillis(),
             config.importing().maxStoredRejects());
     // Up to `parallelism` batches are copied side by side, each on its own connection.
     return InOrder.commit(
-        batches(task, plan, options),
+        batches(task, spec),
         task.checkpoint(),
         config.importing().parallelism(),
         config.runner().throttle(),
@@ -90,12 +89,12 @@ public class ImportJob implements Job {
   }
 
   /** Batches pulled from the file on demand: the next one is read only when asked for. */
-  private Multi<Batch> batches(Task task, ImportPlan plan, ImportOptions options) {
+  private Multi<Batch> batches(Task task, ImportSpec spec) {
     AtomicReference<BatchReader> opened = new AtomicReference<>();
     return Multi.createFrom()
         .resource(
             () -> {
-              opened.set(open(task, plan, options));
+              opened.set(open(task, spec));
               return opened.get();
             },
             ImportJob::generate)
@@ -131,7 +130,7 @@ public class ImportJob implements Job {
             });
   }
 
-  private BatchReader open(Task task, ImportPlan plan, ImportOptions options) {
+  private BatchReader open(Task task, ImportSpec spec) {
     Path file = files.importFile(task.id());
     try {
       return new BatchReader(
@@ -139,12 +138,12 @@ public class ImportJob implements Job {
           uploads.of(task),
           task.checkpoint().bytesDone(),
           task.checkpoint().line(),
-          options.dialect(),
+          spec.options().dialect(),
           limits(config),
-          plan.columns().size(),
+          spec.plan().columns().size(),
           config.importing().batchRows(),
           (int) config.importing().batchBytes().asLongValue(),
-          options.onError() == ImportOptions.OnError.FAIL);
+          spec.options().onError() == ImportOptions.OnError.FAIL);
     } catch (NoSuchFileException e) {
       throw new IllegalStateException("the staged file of this import is gone: " + file, e);
     } catch (IOException e) {
@@ -167,16 +166,6 @@ public class ImportJob implements Job {
         config.importing().maxColumns());
   }
 
-  private static String copySql(Task task, ImportPlan plan, ImportOptions options) {
-    return "COPY tsm."
-        + Sql.ident(task.stagingTable())
-        + " ("
-        + plan.columnList()
-        + ") FROM STDIN WITH (FORMAT csv, DELIMITER "
-        + Sql.literal(String.valueOf(options.delimiter()))
-        + ")";
-  }
-
   /**
    * Waits for batches still in flight (a stop does not wait for them) by taking the staging table
    * before the task row: locking in this order cannot deadlock with a batch's commit.
@@ -188,10 +177,11 @@ public class ImportJob implements Job {
    */
   @Override
   public void lock(Connection c, Task task) throws SQLException {
-    if (!Sql.tableExists(c, new TableName("tsm", task.stagingTable()))) {
+    ImportSpec spec = ImportSpec.of(task);
+    if (!Sql.tableExists(c, new TableName("tsm", spec.stagingTable()))) {
       return;
     }
-    String table = "tsm." + Sql.ident(task.stagingTable());
+    String table = spec.staging();
     String lock = "LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE";
     Savepoint waiting = c.setSavepoint();
     try {
@@ -223,9 +213,9 @@ public class ImportJob implements Job {
 
   @Override
   public void publish(Connection c, Task task) throws SQLException {
-    TableName target = new TableName(task.schema(), task.table());
-    String staging = "tsm." + Sql.ident(task.stagingTable());
-    if (ImportOptions.fromJson(task.options()).mode() == ImportOptions.Mode.CREATE) {
+    ImportSpec spec = ImportSpec.of(task);
+    TableName target = spec.target();
+    if (spec.options().mode() == ImportOptions.Mode.CREATE) {
       if (Sql.tableExists(c, target)) {
         throw new IllegalStateException(
             "table "
@@ -233,17 +223,17 @@ public class ImportJob implements Job {
                 + " was created by someone else while the import ran; drop or rename it, then"
                 + " resume the task");
       }
-      Sql.execute(c, "ALTER TABLE " + staging + " SET SCHEMA " + Sql.ident(task.schema()));
+      Sql.execute(c, "ALTER TABLE " + spec.staging() + " SET SCHEMA " + Sql.ident(target.schema()));
       Sql.execute(
           c,
           "ALTER TABLE "
-              + Sql.ident(task.schema())
+              + Sql.ident(target.schema())
               + "."
-              + Sql.ident(task.stagingTable())
+              + Sql.ident(spec.stagingTable())
               + " RENAME TO "
-              + Sql.ident(task.table()));
+              + Sql.ident(target.name()));
     } else {
-      String columns = ImportPlan.of(task).columnList();
+      String columns = spec.plan().columnList();
       Sql.execute(
           c,
           "INSERT INTO "
@@ -253,14 +243,14 @@ public class ImportJob implements Job {
               + ") SELECT "
               + columns
               + " FROM "
-              + staging);
-      Sql.execute(c, "DROP TABLE " + staging);
+              + spec.staging());
+      Sql.execute(c, "DROP TABLE " + spec.staging());
     }
   }
 
   @Override
   public void discard(Connection c, Task task) throws SQLException {
-    Sql.execute(c, "DROP TABLE IF EXISTS tsm." + Sql.ident(task.stagingTable()));
+    Sql.execute(c, "DROP TABLE IF EXISTS " + ImportSpec.of(task).staging());
     rejects.delete(c, task.id());
   }
 

@@ -2,10 +2,12 @@ package dev.tsm.web;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.tsm.task.Task;
+import dev.tsm.task.TaskAction;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskState;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -20,7 +22,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
             + " \"onError\": \"fail\", \"maxErrors\": null}, \"rowsDone\": 412000,"
             + " \"rowsSkipped\": 0, \"bytesDone\": 32900000, \"bytesTotal\": 79000000,"
             + " \"rowsTotal\": null, \"percent\": 41.6, \"rowsPerSecond\": 598000.0,"
-            + " \"etaSeconds\": 1, \"error\": null, \"createdAt\": \"2026-11-27T23:59:06.675Z\","
+            + " \"etaSeconds\": 1, \"error\": null, \"actions\": [\"pause\", \"terminate\"],"
+            + " \"createdAt\": \"2026-11-27T23:59:06.675Z\","
             + " \"updatedAt\": \"2026-11-27T23:59:07.412Z\", \"finishedAt\": null}")
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record TaskView(
@@ -41,6 +44,11 @@ public record TaskView(
     @Schema(description = "Rows a second over the current (or last) run") double rowsPerSecond,
     @Schema(description = "Seconds left at the current rate; null when unknown") Long etaSeconds,
     @Schema(description = "Why the task FAILED") String error,
+    @Schema(
+            description =
+                "The commands the task accepts now (POST /tasks/{id}/pause, resume, terminate)",
+            example = "[\"pause\", \"terminate\"]")
+        List<String> actions,
     OffsetDateTime createdAt,
     OffsetDateTime updatedAt,
     OffsetDateTime finishedAt) {
@@ -76,6 +84,9 @@ public record TaskView(
         rowsPerSecond,
         eta,
         t.error(),
+        TaskAction.allowed(t.state(), t.requestedState()).stream()
+            .map(a -> a.name().toLowerCase())
+            .toList(),
         t.createdAt(),
         t.updatedAt(),
         t.finishedAt());
