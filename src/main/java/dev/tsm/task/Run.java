@@ -64,7 +64,7 @@ final class Run {
     return ended;
   }
 
-  private Uni<Stop> pipeline(Job job, TaskMetrics metrics) {
+  Uni<Stop> pipeline(Job job, TaskMetrics metrics) {
     if (task.requestedState() != null) {
       // Asked to stop while no runner held it (its owner died): act on it before any batch.
       return Uni.createFrom().item(new Stop.Asked(task.requestedState()));

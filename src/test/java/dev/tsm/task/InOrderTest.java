@@ -1,0 +1,124 @@
+package dev.tsm.task;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.helpers.test.AssertSubscriber;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ordered pipeline both jobs run: writes side by side, commits in their order, never more in
+ * flight than asked, a failure stopping every batch after it.
+ */
+class InOrderTest {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  /** A batch of {@code rows} rows that takes {@code millis} to copy. */
+  private record Batch(int index, int rows, int millis) {}
+
+  @Test
+  void batchesCopiedSideBySideCommitInTheirOrder() {
+    Random random = new Random(3);
+    List<Batch> batches = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      batches.add(new Batch(i, 1 + random.nextInt(100), random.nextInt(30)));
+    }
+    List<Integer> commits = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger mostInFlight = new AtomicInteger();
+    AssertSubscriber<Committed> run =
+        InOrder.commit(
+                Multi.createFrom().iterable(batches),
+                new Checkpoint(0, 0, 0, 1, null),
+                3,
+                Duration.ZERO,
+                (Batch b, java.util.concurrent.CompletableFuture<Checkpoint> before) -> {
+                  mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                  sleep(b.millis()); // the copy, side by side with the others
+                  Checkpoint previous = InOrder.committedBefore(before);
+                  commits.add(b.index());
+                  inFlight.decrementAndGet();
+                  return new Committed(
+                      new Checkpoint(previous.rowsDone() + b.rows(), 0, b.index() + 1, 1, null),
+                      null);
+                })
+            .subscribe()
+            .withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
+    run.awaitCompletion(WAIT);
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < batches.size(); i++) {
+      order.add(i);
+    }
+    assertEquals(order, commits, "committed in their order");
+    long total = batches.stream().mapToLong(Batch::rows).sum();
+    List<Committed> items = run.getItems();
+    assertEquals(total, items.get(items.size() - 1).checkpoint().rowsDone(), "rows add up");
+    assertTrue(mostInFlight.get() <= 3, "at most 3 in flight: " + mostInFlight.get());
+    assertTrue(mostInFlight.get() > 1, "side by side: " + mostInFlight.get());
+  }
+
+  @Test
+  void aBatchIsPulledOnlyWhenOneEnds() {
+    AtomicInteger pulled = new AtomicInteger();
+    Multi<Integer> batches =
+        Multi.createFrom().range(0, 100).onItem().invoke(i -> pulled.incrementAndGet());
+    AssertSubscriber<Committed> run =
+        InOrder.commit(
+                batches,
+                new Checkpoint(0, 0, 0, 1, null),
+                2,
+                Duration.ZERO,
+                (Integer i, java.util.concurrent.CompletableFuture<Checkpoint> before) ->
+                    new Committed(InOrder.committedBefore(before), null))
+            .subscribe()
+            .withSubscriber(AssertSubscriber.create(0));
+    sleep(100);
+    assertEquals(2, pulled.get(), "only as many as may be in flight, before any demand");
+    run.request(5);
+    run.awaitItems(5, WAIT);
+    sleep(100);
+    assertTrue(pulled.get() <= 5 + 2, "pulled " + pulled.get() + " for 5 asked");
+    run.cancel();
+  }
+
+  @Test
+  void aFailedBatchFailsTheRunAndNothingAfterItCommits() {
+    List<Integer> commits = Collections.synchronizedList(new ArrayList<>());
+    AssertSubscriber<Committed> run =
+        InOrder.commit(
+                Multi.createFrom().range(0, 20),
+                new Checkpoint(0, 0, 0, 1, null),
+                3,
+                Duration.ZERO,
+                (Integer i, java.util.concurrent.CompletableFuture<Checkpoint> before) -> {
+                  if (i == 7) {
+                    sleep(20); // later batches are copied meanwhile, and must not commit
+                    throw new IllegalStateException("batch 7 is bad");
+                  }
+                  Checkpoint previous = InOrder.committedBefore(before);
+                  commits.add(i);
+                  return new Committed(previous, null);
+                })
+            .subscribe()
+            .withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
+    run.awaitFailure(WAIT);
+    assertEquals("batch 7 is bad", run.getFailure().getMessage());
+    sleep(200);
+    assertEquals(List.of(0, 1, 2, 3, 4, 5, 6), commits, "the commits before it, no others");
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
