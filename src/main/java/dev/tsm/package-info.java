@@ -1,2 +1,4 @@
-/** Task State Manager: its settings ({@link dev.tsm.Config}), its start and the refusals it answers. */
+/**
+ * Task State Manager: its settings ({@link dev.tsm.Config}), its start and the refusals it answers.
+ */
 package dev.tsm;

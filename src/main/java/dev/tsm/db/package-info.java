@@ -1,5 +1,5 @@
 /**
- * PostgreSQL for everyone: JDBC transactions, quoting, the catalog of reachable tables, and telling a
- * database that cannot be reached from one that answered with an error.
+ * PostgreSQL for everyone: JDBC transactions, quoting, the catalog of reachable tables, and telling
+ * a database that cannot be reached from one that answered with an error.
  */
 package dev.tsm.db;

@@ -14,6 +14,12 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.LongStream;
@@ -35,6 +41,7 @@ class ImportInterruptionTest {
     Random random = new Random(42);
     long[] points =
         LongStream.generate(() -> 1 + random.nextInt(ROWS - 2)).limit(4).sorted().toArray();
+    int pauses = 0;
     for (long point : points) {
       JsonPath reached = Api.awaitRows(id, point);
       if (!"RUNNING".equals(reached.getString("state"))) {
@@ -49,10 +56,12 @@ class ImportInterruptionTest {
       if ("COMPLETED".equals(paused.getString("state"))) {
         break;
       }
+      pauses++;
       assertPausedStateIsConsistent(id, paused);
       Api.command(id, "pause").then().statusCode(409);
       Api.command(id, "resume").then().statusCode(202);
     }
+    assertTrue(pauses >= 1, "the import was paused at least once before it completed");
     JsonPath done = Api.awaitState(id, "COMPLETED");
     assertEquals(ROWS, done.getLong("rowsDone"));
     assertEquals(100.0, done.getDouble("percent"));
@@ -79,35 +88,82 @@ class ImportInterruptionTest {
   }
 
   @Test
-  void cutOffMidBatchThenResumedEqualsPsqlCopy() {
+  void cutOffWhileCopyingThenResumedEqualsPsqlCopy() throws SQLException {
     Path file = CsvFiles.mixed("cut-off.csv", ROWS, 11);
     String id = Api.startImport("cut_off", file);
+    // Kill a connection while its COPY is in flight: the batch's transaction dies half-sent. One
+    // open connection polls (a fraction of a millisecond a look), for as long as the task runs.
     boolean cut = false;
-    for (int i = 0; i < 20_000 && !cut; i++) {
-      // Kill the connection while its COPY is in flight: the batch's transaction dies half-sent.
-      cut =
-          "t"
-              .equals(
-                  Db.single(
-                      "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                          + " WHERE datname = current_database() AND state = 'active'"
-                          + " AND query LIKE 'COPY tsm.%'"));
+    try (Connection watcher = TestDatabase.pg().connect();
+        PreparedStatement kill =
+            watcher.prepareStatement(
+                "SELECT coalesce(bool_or(pg_terminate_backend(pid)), false) FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND state = 'active'"
+                    + " AND query LIKE 'COPY tsm.%'")) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      for (long look = 1; !cut && System.nanoTime() < deadline; look++) {
+        try (ResultSet rs = kill.executeQuery()) {
+          cut = rs.next() && rs.getBoolean(1);
+        }
+        if (!cut && look % 500 == 0 && !"RUNNING".equals(Api.state(id))) {
+          break;
+        }
+      }
     }
-    assertTrue(cut, "caught a COPY in flight");
+    assertTrue(cut, "caught a COPY in flight before the task ended: " + Api.state(id));
+    assertFailedCleanlyThenResumes(id, "cut_off", file);
+  }
+
+  @Test
+  void killedBeforeItsCheckpointCommitsThenResumedEqualsPsqlCopy() throws SQLException {
+    Path file = CsvFiles.mixed("killed-before-commit.csv", ROWS, 19);
+    String id = Api.startImport("killed_before_commit", file);
+    Api.awaitRows(id, 1000);
+    // Hold the task row: the next batch copies its rows, then waits to write its checkpoint. Its
+    // connection dies there, with the batch's rows written but not committed.
+    try (Connection holder = TestDatabase.pg().connect();
+        Connection watcher = TestDatabase.pg().connect();
+        PreparedStatement kill =
+            watcher.prepareStatement(
+                "SELECT coalesce(bool_or(pg_terminate_backend(pid)), false) FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    + " AND query LIKE 'UPDATE tsm.task SET rows_done%'")) {
+      holder.setAutoCommit(false);
+      try (Statement hold = holder.createStatement()) {
+        hold.execute("SELECT 1 FROM tsm.task WHERE id = '" + id + "' FOR UPDATE");
+      }
+      boolean killed = false;
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!killed && System.nanoTime() < deadline) {
+        try (ResultSet rs = kill.executeQuery()) {
+          killed = rs.next() && rs.getBoolean(1);
+        }
+      }
+      holder.rollback(); // the run's end is written to the row next
+      assertTrue(killed, "a batch waited on its checkpoint");
+    }
+    assertFailedCleanlyThenResumes(id, "killed_before_commit", file);
+  }
+
+  /**
+   * The run failed on its lost connection; the staging table holds exactly the committed rows (the
+   * cut batch left nothing behind); resumed, the result equals {@code psql \copy} of the file.
+   */
+  private static void assertFailedCleanlyThenResumes(String id, String table, Path file) {
     JsonPath failed = Api.awaitState(id, "FAILED", "COMPLETED");
     assertEquals("FAILED", failed.getString("state"));
     assertTrue(failed.getString("error").contains("connection"), failed.getString("error"));
+    long committed = failed.getLong("rowsDone");
+    assertTrue(committed < ROWS, "cut before the end, at " + committed);
     String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
     assertEquals(
-        failed.getLong("rowsDone"),
-        Db.count("SELECT count(*) FROM tsm." + staging),
-        "the cut batch left nothing behind");
+        committed, Db.count("SELECT count(*) FROM tsm." + staging), "the cut batch left nothing");
 
     Api.command(id, "resume").then().statusCode(202);
     JsonPath done = Api.awaitState(id, "COMPLETED");
     assertEquals(ROWS, done.getLong("rowsDone"));
-    Db.copyReference("ref_cut_off", "public.cut_off", file, ", HEADER true");
-    Db.assertSameRows("ref_cut_off", "public.cut_off");
+    Db.copyReference("ref_" + table, "public." + table, file, ", HEADER true");
+    Db.assertSameRows("ref_" + table, "public." + table);
   }
 
   @Test
