@@ -9,6 +9,7 @@ import dev.tsm.support.Db;
 import dev.tsm.support.ItDatabase;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.TaskTable;
+import dev.tsm.support.Waits;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -173,15 +174,14 @@ class CrashIT {
     System.out.printf("[CrashIT] paused at row %d, then killed -9%n", paused.rowsDone());
     try (ServiceProcess svc = ServiceProcess.startReady("crash-paused", fullSpeed())) {
       // Longer than a lease and two polls: nothing may claim a paused task.
-      long quiet = LEASE.toMillis() + 3000;
-      long end = System.currentTimeMillis() + quiet;
-      while (System.currentTimeMillis() < end) {
-        TaskTable.Row r = tasks.row(id);
-        assertEquals("PAUSED", r.state(), "state after the restart");
-        assertNull(r.owner(), "a paused task has no owner");
-        assertEquals(paused.rowsDone(), r.rowsDone(), "a paused task does not move");
-        sleep(50);
-      }
+      Waits.holdsFor(
+          LEASE.plusSeconds(3),
+          () -> {
+            TaskTable.Row r = tasks.row(id);
+            assertEquals("PAUSED", r.state(), "state after the restart");
+            assertNull(r.owner(), "a paused task has no owner");
+            assertEquals(paused.rowsDone(), r.rowsDone(), "a paused task does not move");
+          });
       assertEquals("PAUSED", svc.json("/tasks/" + id).getString("state"));
       HttpResponse<String> resume = svc.command(id, "resume");
       assertTrue(resume.statusCode() / 100 == 2, "resume: " + resume.statusCode() + resume.body());
@@ -208,7 +208,7 @@ class CrashIT {
       tasks.awaitOwner(id, Duration.ofSeconds(60), current);
       while (kills.size() < KILLS) {
         long delay = 300 + random.nextInt(1701);
-        sleep(delay);
+        Waits.pause(delay); // a random moment of the run to kill it at: no condition
         TaskTable.Row before = tasks.row(id);
         if (before.isFinal() || before.is("FAILED")) {
           fail(
@@ -289,15 +289,6 @@ class CrashIT {
       return Files.size(file);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -9,6 +9,7 @@ import dev.tsm.support.Db;
 import dev.tsm.support.ItDatabase;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.TaskTable;
+import dev.tsm.support.Waits;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -102,11 +103,7 @@ class HousekeepingIT {
           owner.log().contains("task " + id + " failed: the instance running this task stopped"),
           "the instance that refused it says so");
       // Still FAILED after the next instance's polls: it is not taken over again.
-      long quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-      while (System.nanoTime() < quietUntil) {
-        assertEquals("FAILED", tasks.row(id).state());
-        ServiceProcess.sleep(100);
-      }
+      Waits.holdsFor(Duration.ofSeconds(3), () -> assertEquals("FAILED", tasks.row(id).state()));
 
       HttpResponse<String> resume = owner.command(id, "resume");
       assertEquals(202, resume.statusCode(), resume.body());
@@ -138,10 +135,13 @@ class HousekeepingIT {
 
     // A sweep an hour from now at the earliest: only the one at start can do this.
     try (ServiceProcess svc = ServiceProcess.startReady("sweep", env)) {
-      long deadline = System.nanoTime() + WAIT.toNanos();
-      while (Files.exists(orphanImport) || Db.tableExists("tsm." + table)) {
-        assertTrue(System.nanoTime() < deadline, "not swept at start:\n" + svc.tail(30));
-        ServiceProcess.sleep(100);
+      try {
+        Waits.until(
+            WAIT,
+            "swept at start",
+            () -> Files.notExists(orphanImport) && !Db.tableExists("tsm." + table));
+      } catch (RuntimeException e) {
+        throw new AssertionError("not swept at start:\n" + svc.tail(30), e);
       }
       assertFalse(Files.exists(orphanPart));
       assertFalse(Files.exists(orphanExport));

@@ -11,6 +11,7 @@ import dev.tsm.support.ItDatabase;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.SlowUpload;
 import dev.tsm.support.TaskTable;
+import dev.tsm.support.Waits;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -183,7 +184,7 @@ class ReplicasIT {
         a.thaw();
         long thawedAt = System.nanoTime();
         // A wakes up mid-run: whatever it had in flight must fail its fenced checkpoint.
-        waitUntil(
+        Waits.until(
             Duration.ofSeconds(20),
             "A notices it lost the task",
             () -> a.log().contains("no longer owned") || a.log().contains("lost to"));
@@ -295,7 +296,7 @@ class ReplicasIT {
       byte[] body = Files.readAllBytes(file);
       SlowUpload upload = SlowUpload.start(a.port(), "table=rep_upload_lost", body);
       upload.send(body.length * 2 / 5);
-      String id = awaitTaskOf("rep_upload_lost");
+      String id = Db.awaitTaskOf("rep_upload_lost");
       TaskTable.Row running = tasks.awaitRows(id, Duration.ofSeconds(30), 1);
       assertTrue(a.owns(running.owner()), "A, receiving the body, runs the task: " + running);
       a.kill();
@@ -322,26 +323,6 @@ class ReplicasIT {
       String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
       assertFalse(Db.tableExists("tsm." + staging), "no staging table");
     }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private static String awaitTaskOf(String table) {
-    String sql = "SELECT id FROM tsm.task WHERE table_name = '" + table + "'";
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (Db.single(sql) == null) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("no task for " + table);
-      }
-      sleep(20);
-    }
-    return Db.single(sql);
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -435,7 +416,7 @@ class ReplicasIT {
         }
         instance.thaw();
       }
-      ServiceProcess.sleep(3);
+      Waits.pause(3); // the spacing of a tight poll for a batch in flight
     }
     throw new AssertionError("could not freeze " + instance.name() + " in the middle of a batch");
   }
@@ -460,21 +441,5 @@ class ReplicasIT {
   private static void assertSameAsReference(String table) {
     Db.copyReference(table + "_ref", "public." + table, file, ", HEADER true");
     Db.assertSameRows(table + "_ref", "public." + table);
-  }
-
-  private static void waitUntil(
-      Duration atMost, String what, java.util.function.BooleanSupplier condition) {
-    long deadline = System.nanoTime() + atMost.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + atMost + ": " + what);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
   }
 }

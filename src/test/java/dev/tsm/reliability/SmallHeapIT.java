@@ -11,6 +11,7 @@ import dev.tsm.support.ItDatabase;
 import dev.tsm.support.ProcessMemory;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.TaskTable;
+import dev.tsm.support.Waits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -392,7 +393,7 @@ class SmallHeapIT {
         Answer a = answerOf(answer, table);
         throw new AssertionError("answered " + a.status() + " and no task: " + a.body());
       }
-      ServiceProcess.sleep(50);
+      Waits.pause(50); // the spacing of a poll that also watches the answer
     }
     throw new AssertionError("no task for " + table + " within 2 minutes");
   }

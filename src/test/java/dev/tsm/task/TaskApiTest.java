@@ -13,6 +13,7 @@ import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.Problems;
 import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -22,6 +23,7 @@ import io.restassured.response.Response;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,10 +154,14 @@ class TaskApiTest {
 
     Api.awaitState(first, "COMPLETED");
     Api.awaitState(second, "COMPLETED");
-    sleep(800); // several runner polls with free slots
-    JsonPath still = Api.task(waiting);
-    assertEquals("PAUSED", still.getString("state"), "a paused task is not claimed");
-    assertEquals(0, still.getLong("rowsDone"));
+    // Several runner polls with free slots: the paused task stays where it is throughout.
+    Waits.holdsFor(
+        Duration.ofMillis(800),
+        () -> {
+          JsonPath still = Api.task(waiting);
+          assertEquals("PAUSED", still.getString("state"), "a paused task is not claimed");
+          assertEquals(0, still.getLong("rowsDone"));
+        });
 
     Response resume = Api.command(waiting, "resume");
     assertEquals(202, resume.statusCode(), resume.asString());
@@ -191,7 +197,7 @@ class TaskApiTest {
                 if (running == 2 && pending >= 1) {
                   sawQueue.set(true);
                 }
-                sleep(5);
+                Waits.pause(5); // the watcher's spacing, not a wait for anything
               }
             });
     try {
@@ -308,14 +314,6 @@ class TaskApiTest {
   private static void assertAll(List<Map<String, Object>> tasks, String field, String value) {
     for (Map<String, Object> t : tasks) {
       assertEquals(value, t.get(field), field + " of " + t.get("id"));
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }
