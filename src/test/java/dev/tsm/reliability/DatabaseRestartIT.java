@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tsm.support.Db;
 import dev.tsm.support.EventStream;
 import dev.tsm.support.ItDatabase;
+import dev.tsm.support.ItFixture;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.TaskTable;
 import dev.tsm.support.Waits;
@@ -21,12 +22,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The database restarted under a running import, and a staged file lost: the service says what is
@@ -40,6 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DatabaseRestartIT {
+  @RegisterExtension static final ItFixture it = new ItFixture("DatabaseRestartIT");
+
   private static ItDatabase db;
   private static TaskTable tasks;
   private static String[] cluster; // version, name
@@ -47,23 +50,13 @@ class DatabaseRestartIT {
   @BeforeAll
   static void setUp() {
     assumeTrue(Files.isDirectory(Path.of("/etc/postgresql")), "no local PostgreSQL cluster");
-    db = new ItDatabase("DatabaseRestartIT");
-    tasks = new TaskTable(db.pg());
+    db = it.db();
+    tasks = it.tasks();
     cluster = clusterOnPort(db.pg().port());
     assumeTrue(cluster != null, "no local cluster listens on port " + db.pg().port());
     System.out.printf(
         "[DatabaseRestartIT] restarts cluster %s/%s (port %d)%n",
         cluster[0], cluster[1], db.pg().port());
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (tasks != null) {
-      tasks.close();
-    }
-    if (db != null) {
-      db.close();
-    }
   }
 
   @Test

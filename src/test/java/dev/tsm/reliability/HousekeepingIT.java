@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Db;
 import dev.tsm.support.ItDatabase;
+import dev.tsm.support.ItFixture;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.TaskTable;
 import dev.tsm.support.Waits;
@@ -21,12 +22,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The packaged service against what outlives a process: a task whose runs keep ending with their
@@ -39,23 +40,15 @@ class HousekeepingIT {
   private static final int MAX_CRASHES = 3;
   private static final Duration WAIT = Duration.ofSeconds(60);
 
+  @RegisterExtension static final ItFixture it = new ItFixture("HousekeepingIT");
+
   private static ItDatabase db;
   private static TaskTable tasks;
 
   @BeforeAll
   static void setUp() {
-    db = new ItDatabase("HousekeepingIT");
-    tasks = new TaskTable(db.pg());
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (tasks != null) {
-      tasks.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+    db = it.db();
+    tasks = it.tasks();
   }
 
   /** Small batches with a pause after each: no life of the service is long enough to finish. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tsm.support.Db;
 import dev.tsm.support.EventStream;
 import dev.tsm.support.ItDatabase;
+import dev.tsm.support.ItFixture;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.SlowUpload;
 import dev.tsm.support.TaskTable;
@@ -21,12 +22,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two instances, A and B, on one database and one storage folder: commands through either act on a
@@ -39,25 +40,17 @@ class ReplicasIT {
   private static final int BATCH_ROWS = 2000;
   private static final Duration LEASE = Duration.ofSeconds(2);
 
+  @RegisterExtension static final ItFixture it = new ItFixture("ReplicasIT");
+
   private static ItDatabase db;
   private static TaskTable tasks;
   private static Path file;
 
   @BeforeAll
   static void setUp() {
-    db = new ItDatabase("ReplicasIT");
-    tasks = new TaskTable(db.pg());
+    db = it.db();
+    tasks = it.tasks();
     file = ItDatabase.csv("replicas-200k.csv", ROWS, 7);
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (tasks != null) {
-      tasks.close();
-    }
-    if (db != null) {
-      db.close();
-    }
   }
 
   /** Batches of 2,000 rows and 50 ms after each: an import of 200,000 rows runs a few seconds. */

@@ -8,6 +8,7 @@ import dev.tsm.support.GeneratedCsv;
 import dev.tsm.support.HttpUpload;
 import dev.tsm.support.HttpUpload.Answer;
 import dev.tsm.support.ItDatabase;
+import dev.tsm.support.ItFixture;
 import dev.tsm.support.ProcessMemory;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.TaskTable;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The packaged service with a small heap ({@code -Xmx192m}) given what breaks services: files of
@@ -53,6 +55,8 @@ class SmallHeapIT {
   private static final long ANSWER_MILLIS = 60_000;
   private static final Duration SMALL_IMPORT = Duration.ofSeconds(90);
 
+  @RegisterExtension static final ItFixture it = new ItFixture("SmallHeapIT");
+
   private static ItDatabase db;
   private static TaskTable tasks;
   private static ServiceProcess service;
@@ -65,20 +69,14 @@ class SmallHeapIT {
 
   @BeforeAll
   static void setUp() {
-    db = new ItDatabase("SmallHeapIT");
-    tasks = new TaskTable(db.pg());
+    db = it.db();
+    tasks = it.tasks();
   }
 
   @AfterAll
   static void tearDown() {
     stopService();
     pool.shutdownNow();
-    if (tasks != null) {
-      tasks.close();
-    }
-    if (db != null) {
-      db.close();
-    }
   }
 
   /** The service, started again if an earlier case left it dead or deaf. */
