@@ -13,7 +13,6 @@ import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.Exports;
 import dev.tsm.support.TestDatabase;
-import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -202,12 +201,11 @@ class ExportTest {
     byte[] prefix = Exports.reference("prefix-" + id, select + " LIMIT " + rows, options);
     Exports.assertSameBytes(prefix, Exports.read(part), "the .part file after " + rows + " rows");
 
-    Waits.holdsFor(
+    Api.assertStaysPaused(
+        id,
+        rows,
         Duration.ofMillis(300),
-        () -> {
-          JsonPath later = Api.task(id);
-          assertEquals("PAUSED", later.getString("state"));
-          assertEquals(rows, later.getLong("rowsDone"), "a paused export does not move");
+        later -> {
           assertEquals(bytes, later.getLong("bytesDone"), "a paused export does not move");
           assertEquals(bytes, Exports.size(part), "a paused export does not write");
         });

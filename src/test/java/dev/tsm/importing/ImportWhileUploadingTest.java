@@ -11,7 +11,6 @@ import dev.tsm.support.Db;
 import dev.tsm.support.SlowUpload;
 import dev.tsm.support.Staged;
 import dev.tsm.support.TestDatabase;
-import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -48,14 +47,13 @@ class ImportWhileUploadingTest {
       Api.command(id, "pause").then().statusCode(202);
       long paused = Api.awaitState(id, "PAUSED").getLong("rowsDone");
       upload.send(body.length / 4); // the body keeps arriving while the task is paused
-      Waits.holdsFor(
+      Api.assertStaysPaused(
+          id,
+          paused,
           Duration.ofMillis(600),
-          () -> {
-            JsonPath still = Api.task(id);
-            assertEquals("PAUSED", still.getString("state"));
-            assertEquals(paused, still.getLong("rowsDone"), "a paused task does not move");
-            assertEquals(null, Db.single("SELECT owner FROM tsm.task WHERE id = '" + id + "'"));
-          });
+          still ->
+              assertEquals(
+                  null, Db.single("SELECT owner FROM tsm.task WHERE id = '" + id + "'"), "owner"));
 
       Api.command(id, "resume").then().statusCode(202);
       String response = upload.finish();

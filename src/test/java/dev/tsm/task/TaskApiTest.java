@@ -154,14 +154,8 @@ class TaskApiTest {
 
     Api.awaitState(first, "COMPLETED");
     Api.awaitState(second, "COMPLETED");
-    // Several runner polls with free slots: the paused task stays where it is throughout.
-    Waits.holdsFor(
-        Duration.ofMillis(800),
-        () -> {
-          JsonPath still = Api.task(waiting);
-          assertEquals("PAUSED", still.getString("state"), "a paused task is not claimed");
-          assertEquals(0, still.getLong("rowsDone"));
-        });
+    // Several runner polls with free slots: a paused task is not claimed.
+    Api.assertStaysPaused(waiting, 0, Duration.ofMillis(800), task -> {});
 
     Response resume = Api.command(waiting, "resume");
     assertEquals(202, resume.statusCode(), resume.asString());
