@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tsm.support.Waits;
 import dev.tsm.upload.Upload;
 import dev.tsm.upload.UploadBrokeOffException;
 import java.io.ByteArrayOutputStream;
@@ -576,7 +577,8 @@ class CsvScannerTest {
       Thread writer =
           new Thread(
               () -> {
-                sleepQuietly(50);
+                // A slow writer: the scanner is to wait for the rest, whenever it comes.
+                Waits.pause(50);
                 upload.advance(content.length);
                 upload.finish();
               });
@@ -640,20 +642,12 @@ class CsvScannerTest {
     try (CsvScanner scanner = new CsvScanner(file, 8, 3, COMMA, ROOMY, stalled)) {
       new Thread(
               () -> {
-                sleepQuietly(50);
+                Waits.pause(50); // a cancel that comes while the scanner waits for bytes
                 scanner.cancel();
               })
           .start();
       assertThrows(
           CancellationException.class, () -> scanner.next(new ByteBuf(16), new ScannedRecord()));
-    }
-  }
-
-  private static void sleepQuietly(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

@@ -129,20 +129,26 @@ class KubernetesManifestsTest {
   }
 
   @Test
-  void serviceAndBudgetSelectThePods() {
+  void deploymentServiceAndBudgetSelectThePods() {
     JsonNode labels =
         byKind.get("Deployment").path("spec").path("template").path("metadata").path("labels");
-    for (String kind : Set.of("Service", "PodDisruptionBudget")) {
+    assertTrue(labels.isObject() && !labels.isEmpty(), "the pod template has labels: " + labels);
+    for (String kind : Set.of("Deployment", "Service", "PodDisruptionBudget")) {
+      // An empty selector selects nothing (a Service) or everything (a budget): never the pods.
       JsonNode selector = byKind.get(kind).path("spec").path("selector");
       JsonNode match = selector.has("matchLabels") ? selector.path("matchLabels") : selector;
+      assertTrue(
+          match.isObject() && !match.isEmpty(), kind + " has a non-empty selector: " + selector);
       match
           .fields()
           .forEachRemaining(
-              e ->
-                  assertEquals(
-                      e.getValue().asText(),
-                      labels.path(e.getKey()).asText(),
-                      kind + " selects the pods"));
+              e -> {
+                assertTrue(labels.has(e.getKey()), kind + " selects by a label the pods lack");
+                assertEquals(
+                    e.getValue().asText(),
+                    labels.path(e.getKey()).asText(),
+                    kind + " selects the pods");
+              });
     }
     assertEquals(
         container().path("ports").get(0).path("name").asText(),

@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,24 @@ class ExportTest {
 
   private static final String ALL = "SELECT * FROM public.exp_all ORDER BY id";
 
+  /**
+   * The columns big, amount, active, day, at and name of row {@code g} (SQL): NULLs, large and
+   * negative numbers, fractions, odd timestamps and awkward text. exp_all and exp_rt share them.
+   */
+  private static final String MIXED_VALUES =
+      " CASE WHEN g % 17 = 0 THEN NULL ELSE 5000000000 + g::bigint * 7919 END,"
+          + " CASE WHEN g % 13 = 0 THEN NULL"
+          + "   ELSE round(((g * 7907) % 100000 - 50000) / 100.0, 2) END,"
+          + " CASE WHEN g % 11 = 0 THEN NULL ELSE g % 2 = 0 END,"
+          + " CASE WHEN g % 19 = 0 THEN NULL ELSE date '2024-01-01' + g % 366 END,"
+          + " CASE WHEN g % 23 = 0 THEN NULL"
+          + "   ELSE timestamp '2024-03-01' + g * interval '7 minutes 13.25 seconds' END,"
+          + " (ARRAY["
+          + String.join(", ", NAMES)
+          + "])[1 + g % "
+          + NAMES.size()
+          + "]";
+
   // ---- tables ----------------------------------------------------------------------------------
 
   /**
@@ -84,18 +103,8 @@ class ExportTest {
             + " active boolean, day date, at timestamp, name text, note text)");
     Db.execute(
         "INSERT INTO public.exp_all SELECT g - 1000,"
-            + " CASE WHEN g % 17 = 0 THEN NULL ELSE 5000000000 + g::bigint * 7919 END,"
-            + " CASE WHEN g % 13 = 0 THEN NULL"
-            + "   ELSE round(((g * 7907) % 100000 - 50000) / 100.0, 2) END,"
-            + " CASE WHEN g % 11 = 0 THEN NULL ELSE g % 2 = 0 END,"
-            + " CASE WHEN g % 19 = 0 THEN NULL ELSE date '2024-01-01' + g % 366 END,"
-            + " CASE WHEN g % 23 = 0 THEN NULL"
-            + "   ELSE timestamp '2024-03-01' + g * interval '7 minutes 13.25 seconds' END,"
-            + " (ARRAY["
-            + String.join(", ", NAMES)
-            + "])[1 + g % "
-            + NAMES.size()
-            + "],"
+            + MIXED_VALUES
+            + ","
             + " CASE g % 7 WHEN 0 THEN NULL WHEN 1 THEN '' ELSE repeat(md5(g::text), 1 + g % 3) END"
             + " FROM generate_series(1, "
             + ROWS
@@ -192,12 +201,14 @@ class ExportTest {
     byte[] prefix = Exports.reference("prefix-" + id, select + " LIMIT " + rows, options);
     Exports.assertSameBytes(prefix, Exports.read(part), "the .part file after " + rows + " rows");
 
-    sleep(300);
-    JsonPath later = Api.task(id);
-    assertEquals("PAUSED", later.getString("state"));
-    assertEquals(rows, later.getLong("rowsDone"), "a paused export does not move");
-    assertEquals(bytes, later.getLong("bytesDone"), "a paused export does not move");
-    assertEquals(bytes, Exports.size(part), "a paused export does not write");
+    Api.assertStaysPaused(
+        id,
+        rows,
+        Duration.ofMillis(300),
+        later -> {
+          assertEquals(bytes, later.getLong("bytesDone"), "a paused export does not move");
+          assertEquals(bytes, Exports.size(part), "a paused export does not write");
+        });
     Response file = given().get("/tasks/" + id + "/file");
     assertEquals(409, file.statusCode(), file.asString());
     assertEquals("PAUSED", file.jsonPath().getString("state"));
@@ -507,18 +518,7 @@ class ExportTest {
             + " active boolean, day date, at timestamp, name text)");
     Db.execute(
         "INSERT INTO public.exp_rt SELECT g,"
-            + " CASE WHEN g % 17 = 0 THEN NULL ELSE 5000000000 + g::bigint * 7919 END,"
-            + " CASE WHEN g % 13 = 0 THEN NULL"
-            + "   ELSE round(((g * 7907) % 100000 - 50000) / 100.0, 2) END,"
-            + " CASE WHEN g % 11 = 0 THEN NULL ELSE g % 2 = 0 END,"
-            + " CASE WHEN g % 19 = 0 THEN NULL ELSE date '2024-01-01' + g % 366 END,"
-            + " CASE WHEN g % 23 = 0 THEN NULL"
-            + "   ELSE timestamp '2024-03-01' + g * interval '7 minutes 13.25 seconds' END,"
-            + " (ARRAY["
-            + String.join(", ", NAMES)
-            + "])[1 + g % "
-            + NAMES.size()
-            + "]"
+            + MIXED_VALUES
             + " FROM generate_series(1, 5000) g ORDER BY md5(g::text)");
     String id = Exports.start(Map.of("table", "exp_rt"));
     byte[] expected =
@@ -780,13 +780,5 @@ class ExportTest {
         listed.get("columns"));
     Map<String, Object> nopk = all.get(names.indexOf("exp_listed_nopk"));
     assertEquals(false, nopk.get("primaryKey"));
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

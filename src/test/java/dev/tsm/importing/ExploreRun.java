@@ -16,6 +16,7 @@ import dev.tsm.support.HttpUpload;
 import dev.tsm.support.HttpUpload.Answer;
 import dev.tsm.support.HttpUpload.Framing;
 import dev.tsm.support.Problems;
+import dev.tsm.support.Waits;
 import io.restassured.RestAssured;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
@@ -178,20 +179,12 @@ final class ExploreRun {
       }
       upload.send(body, at, next - at);
       at = next;
+      // The client's own pacing: a slow sender, not a wait for a condition.
       if (silences.contains(at)) {
-        pause(600 + pacing.nextInt(600));
+        Waits.pause(600 + pacing.nextInt(600));
       } else if (pacing.nextInt(4) == 0) {
-        pause(pacing.nextInt(10));
+        Waits.pause(pacing.nextInt(10));
       }
-    }
-  }
-
-  /** The client's own pacing: a slow sender, not a wait for a condition. */
-  private static void pause(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

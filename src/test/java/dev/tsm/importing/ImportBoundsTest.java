@@ -12,6 +12,7 @@ import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.SlowUpload;
 import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -301,7 +302,7 @@ class ImportBoundsTest {
       Random random = new Random(body.length);
       while (upload.sent() < body.length - 1) {
         upload.send(1 + random.nextInt(256 << 10));
-        Thread.sleep(random.nextInt(60));
+        Waits.pause(random.nextInt(60)); // a slow client's pacing, not a wait for anything
       }
       ExecutorService pool = Executors.newSingleThreadExecutor();
       try {

@@ -9,6 +9,7 @@ import dev.tsm.support.Api;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.SlowUpload;
+import dev.tsm.support.Staged;
 import dev.tsm.support.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -37,7 +38,7 @@ class ImportWhileUploadingTest {
     assertTrue(body.length > 2 << 20, "large enough to be followed: " + body.length);
     try (SlowUpload upload = SlowUpload.start("table=arriving", body)) {
       upload.send(body.length / 2);
-      String id = awaitTaskOf("arriving");
+      String id = Db.awaitTaskOf("arriving");
       JsonPath early = Api.awaitRows(id, 1);
       assertEquals("RUNNING", early.getString("state"));
       assertTrue(early.getLong("bytesDone") <= upload.sent(), "reads only what arrived");
@@ -46,11 +47,13 @@ class ImportWhileUploadingTest {
       Api.command(id, "pause").then().statusCode(202);
       long paused = Api.awaitState(id, "PAUSED").getLong("rowsDone");
       upload.send(body.length / 4); // the body keeps arriving while the task is paused
-      sleep(600);
-      JsonPath still = Api.task(id);
-      assertEquals("PAUSED", still.getString("state"));
-      assertEquals(paused, still.getLong("rowsDone"), "a paused task does not move");
-      assertEquals(null, Db.single("SELECT owner FROM tsm.task WHERE id = '" + id + "'"));
+      Api.assertStaysPaused(
+          id,
+          paused,
+          Duration.ofMillis(600),
+          still ->
+              assertEquals(
+                  null, Db.single("SELECT owner FROM tsm.task WHERE id = '" + id + "'"), "owner"));
 
       Api.command(id, "resume").then().statusCode(202);
       String response = upload.finish();
@@ -77,7 +80,7 @@ class ImportWhileUploadingTest {
     int cut = lineEnd - 3; // inside a record
     try (SlowUpload upload = SlowUpload.start("table=silent", body)) {
       upload.send(cut);
-      String id = awaitTaskOf("silent");
+      String id = Db.awaitTaskOf("silent");
       long caughtUp = awaitBytesDoneSettled(id);
       assertTrue(caughtUp < cut && body[(int) caughtUp - 1] == '\n', "at a record end");
 
@@ -122,7 +125,7 @@ class ImportWhileUploadingTest {
     byte[] body = Files.readAllBytes(CsvFiles.mixed("cut-upload.csv", ROWS, 29));
     SlowUpload upload = SlowUpload.start("table=cut_upload", body);
     upload.send(body.length * 3 / 5);
-    String id = awaitTaskOf("cut_upload");
+    String id = Db.awaitTaskOf("cut_upload");
     Api.awaitRows(id, 1);
     upload.cutOff();
 
@@ -140,7 +143,7 @@ class ImportWhileUploadingTest {
     byte[] body = Files.readAllBytes(CsvFiles.mixed("terminate-arriving.csv", ROWS, 31));
     try (SlowUpload upload = SlowUpload.start("table=terminate_arriving", body)) {
       upload.send(body.length / 2);
-      String id = awaitTaskOf("terminate_arriving");
+      String id = Db.awaitTaskOf("terminate_arriving");
       Api.awaitRows(id, 1);
       Api.command(id, "terminate").then().statusCode(202);
       Api.awaitState(id, "TERMINATED");
@@ -170,35 +173,15 @@ class ImportWhileUploadingTest {
     assertFalse(Db.tableExists("public.bad_header_large"));
     await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> stagedFiles().stream().noneMatch(this::isTheRefusedUpload));
-  }
-
-  /** The id of the task importing into {@code table}, once it exists. */
-  private static String awaitTaskOf(String table) {
-    String sql = "SELECT id FROM tsm.task WHERE table_name = '" + table + "'";
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(10))
-        .until(() -> Db.single(sql) != null);
-    return Db.single(sql);
+        .until(() -> Staged.files().stream().noneMatch(this::isTheRefusedUpload));
   }
 
   private static void assertNothingLeft(String id, String table) throws IOException {
     assertFalse(Db.tableExists(table), "no target table");
     String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
     assertFalse(Db.tableExists("tsm." + staging), "no staging table");
-    List<Path> left = stagedFiles().stream().filter(p -> p.toString().contains(id)).toList();
+    List<Path> left = Staged.files().stream().filter(p -> p.toString().contains(id)).toList();
     assertTrue(left.isEmpty(), "no staged file: " + left);
-  }
-
-  private static List<Path> stagedFiles() throws IOException {
-    Path dir = Path.of("target", "test-files", "imports");
-    if (!Files.isDirectory(dir)) {
-      return List.of();
-    }
-    try (var files = Files.list(dir)) {
-      return files.toList();
-    }
   }
 
   /** Whether a staged file is the refused upload (its header has the bad bytes). */
@@ -211,14 +194,6 @@ class ImportWhileUploadingTest {
       }
     } catch (IOException e) {
       return false; // gone meanwhile
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

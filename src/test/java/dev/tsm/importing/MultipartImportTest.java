@@ -2,7 +2,6 @@ package dev.tsm.importing;
 
 import static dev.tsm.support.Problems.assertProblem;
 import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,17 +10,15 @@ import dev.tsm.support.Api;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.Multipart;
+import dev.tsm.support.Staged;
 import dev.tsm.support.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,7 +28,6 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
 class MultipartImportTest {
-  private static final Path IMPORTS = Path.of("target", "test-files", "imports");
 
   @Test
   void theFilePartLoadsLikePsqlCopyWithOtherFieldsAround() throws IOException {
@@ -59,19 +55,19 @@ class MultipartImportTest {
   void aFilePartOverTheBodyLimitIs413AndLeavesNoFile() throws IOException {
     byte[] csv = Files.readAllBytes(CsvFiles.mixed("multipart-big.csv", 70_000, 32));
     assertTrue(csv.length > 4 << 20, "over the 4 MiB limit of the tests: " + csv.length);
-    Set<Path> before = staged();
+    Set<Path> before = Staged.files();
     Response r =
         given()
             .multiPart("file", "big.csv", csv, "text/csv")
             .queryParam("table", "multipart_big")
             .post("/imports");
     assertProblem(r, 413, "larger than the limit", "tsm.import.max-body-size");
-    assertNothingFor("multipart_big", before);
+    Staged.assertNothingLeftFor("multipart_big", before);
   }
 
   @Test
   void aSecondFilePartIs400() {
-    Set<Path> before = staged();
+    Set<Path> before = Staged.files();
     byte[] body =
         new Multipart()
             .file("file", "a.csv", "id\n1\n".getBytes())
@@ -84,7 +80,7 @@ class MultipartImportTest {
             .body(body)
             .post("/imports");
     assertProblem(r, 400, "one file", "'other'");
-    assertNothingFor("two_files", before);
+    Staged.assertNothingLeftFor("two_files", before);
   }
 
   @Test
@@ -98,25 +94,5 @@ class MultipartImportTest {
             .post("/imports");
     assertProblem(r, 400, "part named 'file'", "filename");
     assertFalse(Db.tableExists("public.plain_field"));
-  }
-
-  private static void assertNothingFor(String table, Set<Path> stagedBefore) {
-    assertEquals(
-        0, Db.count("SELECT count(*) FROM tsm.task WHERE table_name = '" + table + "'"), "task");
-    assertFalse(Db.tableExists("public." + table));
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> staged().stream().allMatch(stagedBefore::contains));
-  }
-
-  private static Set<Path> staged() {
-    if (!Files.isDirectory(IMPORTS)) {
-      return Set.of();
-    }
-    try (var files = Files.list(IMPORTS)) {
-      return files.collect(Collectors.toSet());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -11,6 +11,7 @@ import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.RawResponse;
 import dev.tsm.support.SlowUpload;
+import dev.tsm.support.Staged;
 import dev.tsm.support.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -19,14 +20,12 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,7 +38,6 @@ import org.junit.jupiter.api.Test;
 @TestProfile(StagingQuotaTest.TinyQuota.class)
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
 class StagingQuotaTest {
-  private static final Path IMPORTS = Path.of("target", "test-files", "imports");
 
   /** 3 MiB of staged uploads at most. */
   public static class TinyQuota implements QuarkusTestProfile {
@@ -52,20 +50,20 @@ class StagingQuotaTest {
   @Test
   void aDeclaredBodyOverTheQuotaIs507BeforeItIsRead() throws IOException {
     byte[] body = csvOfAbout(3_500_000, "over-quota.csv");
-    Set<Path> before = staged();
+    Set<Path> before = Staged.files();
     try (SlowUpload upload = SlowUpload.post("/imports?table=over_quota", "text/csv", body)) {
       // Nothing of the body is sent: the answer comes anyway, and the connection then closes.
       RawResponse r = upload.response(Duration.ofSeconds(10));
       r.assertProblem(507, "quota", "3145728", "tsm.storage.max-staged-bytes");
       assertEquals("close", r.header("Connection"));
     }
-    assertNothingFor("over_quota", before);
+    Staged.assertNothingLeftFor("over_quota", before);
   }
 
   @Test
   void aChunkedBodyIsStoppedWhereItPassesTheQuota() throws IOException {
     byte[] body = csvOfAbout(3_500_000, "over-quota-chunked.csv");
-    Set<Path> before = staged();
+    Set<Path> before = Staged.files();
     Response r =
         given()
             .contentType("text/csv")
@@ -73,20 +71,20 @@ class StagingQuotaTest {
             .body(new ByteArrayInputStream(body))
             .post("/imports");
     assertProblem(r, 507, "quota", "tsm.storage.max-staged-bytes");
-    assertNothingFor("over_quota_chunked", before);
+    Staged.assertNothingLeftFor("over_quota_chunked", before);
   }
 
   @Test
   void aMultipartBodyOverTheQuotaIs507() throws IOException {
     byte[] body = csvOfAbout(3_500_000, "over-quota-multipart.csv");
-    Set<Path> before = staged();
+    Set<Path> before = Staged.files();
     Response r =
         given()
             .multiPart("file", "big.csv", body, "text/csv")
             .queryParam("table", "over_quota_multipart")
             .post("/imports");
     assertProblem(r, 507, "quota", "tsm.storage.max-staged-bytes");
-    assertNothingFor("over_quota_multipart", before);
+    Staged.assertNothingLeftFor("over_quota_multipart", before);
   }
 
   @Test
@@ -95,7 +93,7 @@ class StagingQuotaTest {
     Path second = CsvFiles.write("second-quota.csv", csvOfAbout(2_000_000, "second.csv"));
     try (SlowUpload upload = SlowUpload.start("table=held_quota", held)) {
       upload.send(held.length / 3);
-      await().atMost(Duration.ofSeconds(10)).until(() -> !staged().isEmpty());
+      await().atMost(Duration.ofSeconds(10)).until(() -> !Staged.files().isEmpty());
       Response refused =
           given()
               .contentType("text/csv")
@@ -117,13 +115,13 @@ class StagingQuotaTest {
   @Test
   void stagedFilesOfEveryInstanceCount() throws IOException {
     // Another replica's staged upload, in the shared store.
-    assertCountedBeside(IMPORTS.resolve(UUID.randomUUID() + ".csv"), "beside_other");
+    assertCountedBeside(Staged.IMPORTS.resolve(UUID.randomUUID() + ".csv"), "beside_other");
   }
 
   @Test
   void aStrayFileInTheStoreCountsAndBreaksNothing() throws IOException {
     // A file no task named (an operator's copy, an editor's backup): it takes space like any.
-    assertCountedBeside(IMPORTS.resolve("notes.txt"), "beside_stray");
+    assertCountedBeside(Staged.IMPORTS.resolve("notes.txt"), "beside_stray");
   }
 
   /**
@@ -131,7 +129,7 @@ class StagingQuotaTest {
    * the same import completes.
    */
   private static void assertCountedBeside(Path other, String table) throws IOException {
-    Files.createDirectories(IMPORTS);
+    Files.createDirectories(Staged.IMPORTS);
     Files.write(other, new byte[2_500_000]);
     Path file = CsvFiles.write(table + ".csv", csvOfAbout(1_000_000, table + "-src.csv"));
     try {
@@ -154,24 +152,5 @@ class StagingQuotaTest {
     byte[] body = Files.readAllBytes(CsvFiles.mixed(name, bytes / 72, 17));
     assertTrue(body.length >= bytes && body.length < 4 << 20, name + ": " + body.length);
     return body;
-  }
-
-  private static void assertNothingFor(String table, Set<Path> stagedBefore) {
-    assertEquals(
-        0, Db.count("SELECT count(*) FROM tsm.task WHERE table_name = '" + table + "'"), "task");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> staged().stream().allMatch(stagedBefore::contains));
-  }
-
-  private static Set<Path> staged() {
-    if (!Files.isDirectory(IMPORTS)) {
-      return Set.of();
-    }
-    try (var files = Files.list(IMPORTS)) {
-      return files.collect(Collectors.toSet());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -12,6 +12,7 @@ import dev.tsm.support.Db;
 import dev.tsm.support.Multipart;
 import dev.tsm.support.RawResponse;
 import dev.tsm.support.SlowUpload;
+import dev.tsm.support.Staged;
 import dev.tsm.support.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -19,7 +20,6 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +27,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +41,6 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
 class UploadLimitsTest {
   private static final Duration IDLE = Duration.ofSeconds(4);
-  private static final Path IMPORTS = Path.of("target", "test-files", "imports");
 
   /** A short idle deadline, room for two uploads and two running tasks at once. */
   public static class Limits implements QuarkusTestProfile {
@@ -62,7 +60,7 @@ class UploadLimitsTest {
   void aClientSilentMidBodyGets408AndLeavesNothing() throws IOException {
     byte[] body = Files.readAllBytes(CsvFiles.mixed("idle-small.csv", 2000, 5));
     assertTrue(body.length < 1 << 20, "a body staged whole before its task exists");
-    Set<Path> before = staged();
+    Set<Path> before = Staged.files();
     try (SlowUpload upload = SlowUpload.post("/imports?table=idle_small", "text/csv", body)) {
       upload.send(body.length / 2);
       long silentFrom = System.nanoTime();
@@ -74,7 +72,7 @@ class UploadLimitsTest {
       System.out.printf(
           "idle deadline %d ms: 408 after %d ms of silence%n", IDLE.toMillis(), waited);
     }
-    assertNothingLeft("idle_small", before);
+    Staged.assertNothingLeftFor("idle_small", before);
   }
 
   @Test
@@ -82,25 +80,25 @@ class UploadLimitsTest {
     byte[] small = Files.readAllBytes(CsvFiles.mixed("silent-first-small.csv", 100, 6));
     byte[] large = Files.readAllBytes(CsvFiles.mixed("silent-first-large.csv", 30_000, 7));
     assertTrue(large.length > 1 << 20, "a body whose sample is read while it arrives");
-    Set<Path> before = staged();
+    Set<Path> before = Staged.files();
     try (SlowUpload quiet = SlowUpload.post("/imports?table=silent_small", "text/csv", small);
         SlowUpload quieter = SlowUpload.post("/imports?table=silent_large", "text/csv", large)) {
       quiet.response(IDLE.multipliedBy(4)).assertProblem(408, "sent nothing", "after 0 bytes");
       quieter.response(IDLE.multipliedBy(4)).assertProblem(408, "sent nothing", "after 0 bytes");
     }
-    assertNothingLeft("silent_small", before);
-    assertNothingLeft("silent_large", before);
+    Staged.assertNothingLeftFor("silent_small", before);
+    Staged.assertNothingLeftFor("silent_large", before);
     assertNoThreadWaitsForAnUpload();
   }
 
   @Test
   void aClientSilentAfterItsTaskStartedGets408AndTheTaskEndsTerminated() throws IOException {
     byte[] body = Files.readAllBytes(CsvFiles.mixed("silent-running.csv", 30_000, 8));
-    Set<Path> before = staged();
+    Set<Path> before = Staged.files();
     String id;
     try (SlowUpload upload = SlowUpload.post("/imports?table=silent_running", "text/csv", body)) {
       upload.send(body.length * 3 / 5);
-      id = awaitTaskOf("silent_running");
+      id = Db.awaitTaskOf("silent_running");
       assertEquals("RUNNING", Api.awaitRows(id, 1).getString("state"));
       upload.response(IDLE.multipliedBy(4)).assertProblem(408, "sent nothing");
     }
@@ -110,7 +108,7 @@ class UploadLimitsTest {
     String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
     assertFalse(Db.tableExists("tsm." + staging), "no staging table");
     assertFalse(Db.tableExists("public.silent_running"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> newStaged(before).isEmpty());
+    await().atMost(Duration.ofSeconds(10)).until(() -> Staged.since(before).isEmpty());
     assertNoThreadWaitsForAnUpload();
   }
 
@@ -118,17 +116,17 @@ class UploadLimitsTest {
   void aMultipartBodyIsStreamedAndBoundByTheSameDeadline() throws IOException {
     byte[] csv = Files.readAllBytes(CsvFiles.mixed("silent-multipart.csv", 30_000, 9));
     byte[] body = new Multipart().field("note", "first").file("file", "s.csv", csv).bytes();
-    Set<Path> before = staged();
+    Set<Path> before = Staged.files();
     try (SlowUpload upload =
         SlowUpload.post("/imports?table=idle_multipart", Multipart.CONTENT_TYPE, body)) {
       upload.send(body.length * 2 / 3);
       // The file part reaches the store while the body arrives: nothing holds it whole.
       await()
           .atMost(Duration.ofSeconds(10))
-          .until(() -> newStaged(before).stream().anyMatch(p -> size(p) >= 1 << 20));
+          .until(() -> Staged.since(before).stream().anyMatch(p -> size(p) >= 1 << 20));
       upload.response(IDLE.multipliedBy(4)).assertProblem(408, "sent nothing");
     }
-    assertNothingLeft("idle_multipart", before);
+    Staged.assertNothingLeftFor("idle_multipart", before);
   }
 
   @Test
@@ -160,11 +158,11 @@ class UploadLimitsTest {
     assertEquals("PENDING", Api.state(queued));
     byte[] small = Files.readAllBytes(CsvFiles.mixed("held-small.csv", 100, 11));
     byte[] large = Files.readAllBytes(CsvFiles.mixed("held-large.csv", 30_000, 12));
-    Set<Path> before = staged();
+    Set<Path> before = Staged.files();
     try (SlowUpload heldSmall = SlowUpload.post("/imports?table=held_small", "text/csv", small);
         SlowUpload heldLarge = SlowUpload.post("/imports?table=held_large", "text/csv", large)) {
       // Both are admitted once their staged files are open.
-      await().atMost(Duration.ofSeconds(5)).until(() -> newStaged(before).size() == 2);
+      await().atMost(Duration.ofSeconds(5)).until(() -> Staged.since(before).size() == 2);
 
       long asked = System.nanoTime();
       try (SlowUpload refused = SlowUpload.post("/imports?table=refused", "text/csv", small);
@@ -254,13 +252,6 @@ class UploadLimitsTest {
     assertTrue(millis < 1000, what + " took " + millis + " ms");
   }
 
-  private static void assertNothingLeft(String table, Set<Path> stagedBefore) {
-    assertEquals(
-        0, Db.count("SELECT count(*) FROM tsm.task WHERE table_name = '" + table + "'"), "task");
-    assertFalse(Db.tableExists("public." + table));
-    await().atMost(Duration.ofSeconds(10)).until(() -> newStaged(stagedBefore).isEmpty());
-  }
-
   /** No thread is left waiting for bytes of an upload that will never come. */
   private static void assertNoThreadWaitsForAnUpload() {
     await()
@@ -273,30 +264,6 @@ class UploadLimitsTest {
                         f ->
                             f.getClassName().equals("dev.tsm.csv.Upload")
                                 && f.getMethodName().equals("await")));
-  }
-
-  private static String awaitTaskOf(String table) {
-    String sql = "SELECT id FROM tsm.task WHERE table_name = '" + table + "'";
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(10))
-        .until(() -> Db.single(sql) != null);
-    return Db.single(sql);
-  }
-
-  private static Set<Path> staged() {
-    if (!Files.isDirectory(IMPORTS)) {
-      return Set.of();
-    }
-    try (var files = Files.list(IMPORTS)) {
-      return files.collect(Collectors.toSet());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static Set<Path> newStaged(Set<Path> before) {
-    return staged().stream().filter(p -> !before.contains(p)).collect(Collectors.toSet());
   }
 
   private static long size(Path p) {

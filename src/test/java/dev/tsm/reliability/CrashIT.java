@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tsm.support.Db;
 import dev.tsm.support.ItDatabase;
+import dev.tsm.support.ItFixture;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.TaskTable;
+import dev.tsm.support.Waits;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -18,12 +20,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * kill -9 at random points while a task runs, restart, repeat; the task still completes exactly
@@ -38,6 +40,8 @@ class CrashIT {
   // Each kill is a crash of the task's owner: more than the default three must not fail the task.
   private static final String MAX_CRASHES = "TSM_RUNNER_MAX_CRASHES";
   private static final String ABOVE_KILLS = Integer.toString(KILLS + 1);
+
+  @RegisterExtension static final ItFixture it = new ItFixture("CrashIT");
 
   private static ItDatabase db;
   private static TaskTable tasks;
@@ -55,21 +59,11 @@ class CrashIT {
 
   @BeforeAll
   static void setUp() {
-    db = new ItDatabase("CrashIT");
-    tasks = new TaskTable(db.pg());
+    db = it.db();
+    tasks = it.tasks();
     long seed = Long.getLong("tsm.it.seed", System.nanoTime());
     random = new Random(seed);
     System.out.printf("[CrashIT] random seed %d (rerun with -Dtsm.it.seed=%d)%n", seed, seed);
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (tasks != null) {
-      tasks.close();
-    }
-    if (db != null) {
-      db.close();
-    }
   }
 
   /**
@@ -173,15 +167,14 @@ class CrashIT {
     System.out.printf("[CrashIT] paused at row %d, then killed -9%n", paused.rowsDone());
     try (ServiceProcess svc = ServiceProcess.startReady("crash-paused", fullSpeed())) {
       // Longer than a lease and two polls: nothing may claim a paused task.
-      long quiet = LEASE.toMillis() + 3000;
-      long end = System.currentTimeMillis() + quiet;
-      while (System.currentTimeMillis() < end) {
-        TaskTable.Row r = tasks.row(id);
-        assertEquals("PAUSED", r.state(), "state after the restart");
-        assertNull(r.owner(), "a paused task has no owner");
-        assertEquals(paused.rowsDone(), r.rowsDone(), "a paused task does not move");
-        sleep(50);
-      }
+      Waits.holdsFor(
+          LEASE.plusSeconds(3),
+          () -> {
+            TaskTable.Row r = tasks.row(id);
+            assertEquals("PAUSED", r.state(), "state after the restart");
+            assertNull(r.owner(), "a paused task has no owner");
+            assertEquals(paused.rowsDone(), r.rowsDone(), "a paused task does not move");
+          });
       assertEquals("PAUSED", svc.json("/tasks/" + id).getString("state"));
       HttpResponse<String> resume = svc.command(id, "resume");
       assertTrue(resume.statusCode() / 100 == 2, "resume: " + resume.statusCode() + resume.body());
@@ -208,7 +201,7 @@ class CrashIT {
       tasks.awaitOwner(id, Duration.ofSeconds(60), current);
       while (kills.size() < KILLS) {
         long delay = 300 + random.nextInt(1701);
-        sleep(delay);
+        Waits.pause(delay); // a random moment of the run to kill it at: no condition
         TaskTable.Row before = tasks.row(id);
         if (before.isFinal() || before.is("FAILED")) {
           fail(
@@ -281,7 +274,15 @@ class CrashIT {
         startups[startups.length / 2],
         startups[startups.length - 1],
         kills.stream().map(k -> k.takeover().toMillis() + "").toList());
-    assertTrue(kills.size() >= KILLS, "at least " + KILLS + " kills");
+    // The kill loop ends only after KILLS kills: what it does not check is what each kill struck.
+    for (Kill k : kills) {
+      assertEquals("RUNNING", k.stateAtKill(), "kill #" + k.n() + " struck a running task");
+    }
+    for (int i = 1; i < kills.size(); i++) {
+      assertTrue(
+          kills.get(i).rowsAtKill() >= kills.get(i - 1).rowsAtKill(),
+          "the checkpoint never goes back across kills: " + kills);
+    }
   }
 
   private static long size(Path file) {
@@ -289,15 +290,6 @@ class CrashIT {
       return Files.size(file);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 }

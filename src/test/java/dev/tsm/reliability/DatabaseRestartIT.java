@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tsm.support.Db;
 import dev.tsm.support.EventStream;
 import dev.tsm.support.ItDatabase;
+import dev.tsm.support.ItFixture;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.TaskTable;
+import dev.tsm.support.Waits;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -20,13 +22,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The database restarted under a running import, and a staged file lost: the service says what is
@@ -40,6 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DatabaseRestartIT {
+  @RegisterExtension static final ItFixture it = new ItFixture("DatabaseRestartIT");
+
   private static ItDatabase db;
   private static TaskTable tasks;
   private static String[] cluster; // version, name
@@ -47,23 +50,13 @@ class DatabaseRestartIT {
   @BeforeAll
   static void setUp() {
     assumeTrue(Files.isDirectory(Path.of("/etc/postgresql")), "no local PostgreSQL cluster");
-    db = new ItDatabase("DatabaseRestartIT");
-    tasks = new TaskTable(db.pg());
+    db = it.db();
+    tasks = it.tasks();
     cluster = clusterOnPort(db.pg().port());
     assumeTrue(cluster != null, "no local cluster listens on port " + db.pg().port());
     System.out.printf(
         "[DatabaseRestartIT] restarts cluster %s/%s (port %d)%n",
         cluster[0], cluster[1], db.pg().port());
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (tasks != null) {
-      tasks.close();
-    }
-    if (db != null) {
-      db.close();
-    }
   }
 
   @Test
@@ -80,7 +73,7 @@ class DatabaseRestartIT {
       try {
         pgctl("stop"); // "fast": active sessions are cut off
         System.out.printf("[DatabaseRestartIT] PostgreSQL stopped in %d ms%n", millisSince(stopAt));
-        waitUntil(Duration.ofSeconds(30), "readiness DOWN", () -> svc.readyStatus() == 503);
+        Waits.until(Duration.ofSeconds(30), "readiness DOWN", () -> svc.readyStatus() == 503);
         System.out.printf(
             "[DatabaseRestartIT] /q/health/ready answered 503 %d ms after the stop began%n",
             millisSince(stopAt));
@@ -97,14 +90,14 @@ class DatabaseRestartIT {
         HttpResponse<String> list = svc.get("/tasks");
         assertEquals(503, list.statusCode(), "GET /tasks too: " + list.body());
         assertTrue(millisSince(asked) < 15_000, "an API call does not hang on the outage");
-        ServiceProcess.sleep(2000); // away a little longer than a lease
+        Waits.pause(2000); // the database away a little longer than a lease: no condition
       } finally {
         pgctl("start");
       }
       long startedAt = System.nanoTime();
       System.out.printf(
           "[DatabaseRestartIT] PostgreSQL back %d ms after the stop began%n", millisSince(stopAt));
-      waitUntil(Duration.ofSeconds(60), "readiness UP again", () -> svc.readyStatus() == 200);
+      Waits.until(Duration.ofSeconds(60), "readiness UP again", () -> svc.readyStatus() == 200);
       System.out.printf(
           "[DatabaseRestartIT] /q/health/ready answered 200 again %d ms after the start%n",
           millisSince(startedAt));
@@ -249,16 +242,6 @@ class DatabaseRestartIT {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void waitUntil(Duration atMost, String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + atMost.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + atMost + ": " + what);
-      }
-      ServiceProcess.sleep(50);
     }
   }
 

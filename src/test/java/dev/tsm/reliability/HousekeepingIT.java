@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Db;
 import dev.tsm.support.ItDatabase;
+import dev.tsm.support.ItFixture;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.TaskTable;
+import dev.tsm.support.Waits;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -20,12 +22,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The packaged service against what outlives a process: a task whose runs keep ending with their
@@ -38,23 +40,15 @@ class HousekeepingIT {
   private static final int MAX_CRASHES = 3;
   private static final Duration WAIT = Duration.ofSeconds(60);
 
+  @RegisterExtension static final ItFixture it = new ItFixture("HousekeepingIT");
+
   private static ItDatabase db;
   private static TaskTable tasks;
 
   @BeforeAll
   static void setUp() {
-    db = new ItDatabase("HousekeepingIT");
-    tasks = new TaskTable(db.pg());
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (tasks != null) {
-      tasks.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+    db = it.db();
+    tasks = it.tasks();
   }
 
   /** Small batches with a pause after each: no life of the service is long enough to finish. */
@@ -102,11 +96,7 @@ class HousekeepingIT {
           owner.log().contains("task " + id + " failed: the instance running this task stopped"),
           "the instance that refused it says so");
       // Still FAILED after the next instance's polls: it is not taken over again.
-      long quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-      while (System.nanoTime() < quietUntil) {
-        assertEquals("FAILED", tasks.row(id).state());
-        ServiceProcess.sleep(100);
-      }
+      Waits.holdsFor(Duration.ofSeconds(3), () -> assertEquals("FAILED", tasks.row(id).state()));
 
       HttpResponse<String> resume = owner.command(id, "resume");
       assertEquals(202, resume.statusCode(), resume.body());
@@ -138,10 +128,13 @@ class HousekeepingIT {
 
     // A sweep an hour from now at the earliest: only the one at start can do this.
     try (ServiceProcess svc = ServiceProcess.startReady("sweep", env)) {
-      long deadline = System.nanoTime() + WAIT.toNanos();
-      while (Files.exists(orphanImport) || Db.tableExists("tsm." + table)) {
-        assertTrue(System.nanoTime() < deadline, "not swept at start:\n" + svc.tail(30));
-        ServiceProcess.sleep(100);
+      try {
+        Waits.until(
+            WAIT,
+            "swept at start",
+            () -> Files.notExists(orphanImport) && !Db.tableExists("tsm." + table));
+      } catch (RuntimeException e) {
+        throw new AssertionError("not swept at start:\n" + svc.tail(30), e);
       }
       assertFalse(Files.exists(orphanPart));
       assertFalse(Files.exists(orphanExport));

@@ -8,9 +8,11 @@ import dev.tsm.support.GeneratedCsv;
 import dev.tsm.support.HttpUpload;
 import dev.tsm.support.HttpUpload.Answer;
 import dev.tsm.support.ItDatabase;
+import dev.tsm.support.ItFixture;
 import dev.tsm.support.ProcessMemory;
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.TaskTable;
+import dev.tsm.support.Waits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +36,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The packaged service with a small heap ({@code -Xmx192m}) given what breaks services: files of
@@ -52,6 +55,8 @@ class SmallHeapIT {
   private static final long ANSWER_MILLIS = 60_000;
   private static final Duration SMALL_IMPORT = Duration.ofSeconds(90);
 
+  @RegisterExtension static final ItFixture it = new ItFixture("SmallHeapIT");
+
   private static ItDatabase db;
   private static TaskTable tasks;
   private static ServiceProcess service;
@@ -64,20 +69,14 @@ class SmallHeapIT {
 
   @BeforeAll
   static void setUp() {
-    db = new ItDatabase("SmallHeapIT");
-    tasks = new TaskTable(db.pg());
+    db = it.db();
+    tasks = it.tasks();
   }
 
   @AfterAll
   static void tearDown() {
     stopService();
     pool.shutdownNow();
-    if (tasks != null) {
-      tasks.close();
-    }
-    if (db != null) {
-      db.close();
-    }
   }
 
   /** The service, started again if an earlier case left it dead or deaf. */
@@ -392,7 +391,7 @@ class SmallHeapIT {
         Answer a = answerOf(answer, table);
         throw new AssertionError("answered " + a.status() + " and no task: " + a.body());
       }
-      ServiceProcess.sleep(50);
+      Waits.pause(50); // the spacing of a poll that also watches the answer
     }
     throw new AssertionError("no task for " + table + " within 2 minutes");
   }

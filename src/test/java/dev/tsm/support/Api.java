@@ -2,6 +2,7 @@ package dev.tsm.support;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /** The service's HTTP API, as a client uses it. */
 public final class Api {
@@ -63,6 +65,22 @@ public final class Api {
 
   public static JsonPath awaitState(String id, String... states) {
     return awaitState(id, Duration.ofSeconds(120), states);
+  }
+
+  /**
+   * Checks throughout {@code period} that the task stays PAUSED at {@code rowsDone} rows, and that
+   * {@code also} holds of it: a paused task does not move.
+   */
+  public static void assertStaysPaused(
+      String id, long rowsDone, Duration period, Consumer<JsonPath> also) {
+    Waits.holdsFor(
+        period,
+        () -> {
+          JsonPath now = task(id);
+          assertEquals("PAUSED", now.getString("state"), "a paused task stays PAUSED");
+          assertEquals(rowsDone, now.getLong("rowsDone"), "a paused task does not move");
+          also.accept(now);
+        });
   }
 
   /** Waits until the task has done at least {@code rows} rows (or ended). */

@@ -1,5 +1,6 @@
 package dev.tsm.support;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +59,16 @@ public final class Db {
 
   public static boolean tableExists(String qualified) {
     return single("SELECT to_regclass('" + qualified.replace("'", "''") + "')") != null;
+  }
+
+  /** The id of the task importing into {@code table}, once its row exists (within 30 s). */
+  public static String awaitTaskOf(String table) {
+    String sql = "SELECT id FROM tsm.task WHERE table_name = '" + table.replace("'", "''") + "'";
+    await("a task for " + table)
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(10))
+        .until(() -> single(sql) != null);
+    return single(sql);
   }
 
   /** Tables the service staged in its own schema. */

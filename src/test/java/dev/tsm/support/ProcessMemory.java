@@ -32,9 +32,9 @@ public final class ProcessMemory implements AutoCloseable {
     while (!stopped) {
       read();
       try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        return;
+        Waits.pause(100); // the sampling interval
+      } catch (IllegalStateException interrupted) {
+        return; // stop() interrupts the sampler
       }
     }
   }

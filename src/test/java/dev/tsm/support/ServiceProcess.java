@@ -165,7 +165,7 @@ public final class ServiceProcess implements AutoCloseable {
         instanceId = live.getString("checks.find { it.name == 'task-runner' }.data.instance");
         return this;
       }
-      sleep(100);
+      Waits.pause(100);
     }
     throw new AssertionError(name + " not ready within " + atMost + ":\n" + tail(40));
   }
@@ -443,15 +443,6 @@ public final class ServiceProcess implements AutoCloseable {
       return s.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  public static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 

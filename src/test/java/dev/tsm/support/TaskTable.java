@@ -70,7 +70,7 @@ public final class TaskTable implements AutoCloseable {
         if (attempt >= 2) {
           throw new IllegalStateException("cannot read task " + id + ": " + e.getMessage(), e);
         }
-        ServiceProcess.sleep(200);
+        Waits.pause(200); // a moment before the retry on a fresh connection
       }
     }
   }
@@ -95,7 +95,7 @@ public final class TaskTable implements AutoCloseable {
         throw new AssertionError(
             "task " + id + " not " + what + " within " + atMost + "; last: " + last);
       }
-      ServiceProcess.sleep(5);
+      Waits.pause(5);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.tsm.task;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tsm.support.Waits;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.helpers.test.AssertSubscriber;
 import java.time.Duration;
@@ -41,7 +42,7 @@ class InOrderTest {
                 Duration.ZERO,
                 (Batch b, java.util.concurrent.CompletableFuture<Checkpoint> before) -> {
                   mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-                  sleep(b.millis()); // the copy, side by side with the others
+                  Waits.pause(b.millis()); // the copy's duration, side by side with the others
                   Checkpoint previous = InOrder.committedBefore(before);
                   commits.add(b.index());
                   inFlight.decrementAndGet();
@@ -79,12 +80,15 @@ class InOrderTest {
                     new Committed(InOrder.committedBefore(before), null))
             .subscribe()
             .withSubscriber(AssertSubscriber.create(0));
-    sleep(100);
-    assertEquals(2, pulled.get(), "only as many as may be in flight, before any demand");
+    Waits.until(WAIT, "the first two batches pulled", () -> pulled.get() >= 2);
+    Waits.holdsFor(
+        Duration.ofMillis(100),
+        () -> assertEquals(2, pulled.get(), "only as many as may be in flight, before any demand"));
     run.request(5);
     run.awaitItems(5, WAIT);
-    sleep(100);
-    assertTrue(pulled.get() <= 5 + 2, "pulled " + pulled.get() + " for 5 asked");
+    Waits.holdsFor(
+        Duration.ofMillis(100),
+        () -> assertTrue(pulled.get() <= 5 + 2, "pulled " + pulled.get() + " for 5 asked"));
     run.cancel();
   }
 
@@ -99,7 +103,8 @@ class InOrderTest {
                 Duration.ZERO,
                 (Integer i, java.util.concurrent.CompletableFuture<Checkpoint> before) -> {
                   if (i == 7) {
-                    sleep(20); // later batches are copied meanwhile, and must not commit
+                    // A slow bad batch: later batches are copied meanwhile, and must not commit.
+                    Waits.pause(20);
                     throw new IllegalStateException("batch 7 is bad");
                   }
                   Checkpoint previous = InOrder.committedBefore(before);
@@ -110,15 +115,10 @@ class InOrderTest {
             .withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
     run.awaitFailure(WAIT);
     assertEquals("batch 7 is bad", run.getFailure().getMessage());
-    sleep(200);
-    assertEquals(List.of(0, 1, 2, 3, 4, 5, 6), commits, "the commits before it, no others");
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Waits.holdsFor(
+        Duration.ofMillis(200),
+        () ->
+            assertEquals(
+                List.of(0, 1, 2, 3, 4, 5, 6), commits, "the commits before it, no others"));
   }
 }

@@ -13,6 +13,7 @@ import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.Problems;
 import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -22,6 +23,7 @@ import io.restassured.response.Response;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,10 +154,8 @@ class TaskApiTest {
 
     Api.awaitState(first, "COMPLETED");
     Api.awaitState(second, "COMPLETED");
-    sleep(800); // several runner polls with free slots
-    JsonPath still = Api.task(waiting);
-    assertEquals("PAUSED", still.getString("state"), "a paused task is not claimed");
-    assertEquals(0, still.getLong("rowsDone"));
+    // Several runner polls with free slots: a paused task is not claimed.
+    Api.assertStaysPaused(waiting, 0, Duration.ofMillis(800), task -> {});
 
     Response resume = Api.command(waiting, "resume");
     assertEquals(202, resume.statusCode(), resume.asString());
@@ -191,7 +191,7 @@ class TaskApiTest {
                 if (running == 2 && pending >= 1) {
                   sawQueue.set(true);
                 }
-                sleep(5);
+                Waits.pause(5); // the watcher's spacing, not a wait for anything
               }
             });
     try {
@@ -308,14 +308,6 @@ class TaskApiTest {
   private static void assertAll(List<Map<String, Object>> tasks, String field, String value) {
     for (Map<String, Object> t : tasks) {
       assertEquals(value, t.get(field), field + " of " + t.get("id"));
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

@@ -12,6 +12,7 @@ import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.TaskPage;
 import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -23,6 +24,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -133,9 +135,12 @@ class BrowserPageTest {
           double frozen = row.bar();
           long rows = row.rowsDone();
           assertTrue(frozen > 0 && frozen < 100, "paused at " + frozen + " %");
-          Thread.sleep(1500);
-          assertEquals(frozen, row.bar(), "the bar of a paused task");
-          assertEquals(rows, row.rowsDone(), "rows of a paused task");
+          Waits.holdsFor(
+              Duration.ofMillis(1500),
+              () -> {
+                assertEquals(frozen, row.bar(), "the bar of a paused task");
+                assertEquals(rows, row.rowsDone(), "rows of a paused task");
+              });
           assertEquals(rows, Api.task(id).getLong("rowsDone"), "the page shows the task's rows");
 
           row.click("resume");
