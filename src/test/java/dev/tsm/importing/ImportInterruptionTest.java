@@ -83,8 +83,11 @@ class ImportInterruptionTest {
         Db.single("SELECT owner FROM tsm.task WHERE id = '" + id + "'"),
         "a paused task has no owner");
     assertFalse(Db.tableExists("public.pause_resume"), "the target appears only at completion");
-    sleep(300);
-    assertEquals(rows, Api.task(id).getLong("rowsDone"), "a paused task does not move");
+    Api.assertStaysPaused(
+        id,
+        rows,
+        Duration.ofMillis(300),
+        now -> assertEquals(rows, Db.count("SELECT count(*) FROM tsm." + staging)));
   }
 
   @Test
@@ -199,14 +202,6 @@ class ImportInterruptionTest {
     try (var files = Files.list(Path.of("target", "test-files", "imports"))) {
       List<Path> left = files.filter(p -> p.getFileName().toString().startsWith(id)).toList();
       assertTrue(left.isEmpty(), "no staged file: " + left);
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }
