@@ -108,7 +108,7 @@ class ImportInterruptionTest {
         try (ResultSet rs = kill.executeQuery()) {
           cut = rs.next() && rs.getBoolean(1);
         }
-        if (!cut && look % 500 == 0 && !"RUNNING".equals(Api.state(id))) {
+        if (!cut && look % 500 == 0 && !List.of("PENDING", "RUNNING").contains(Api.state(id))) {
           break;
         }
       }
