@@ -1,12 +1,13 @@
 package dev.tsm.web;
 
-import static io.restassured.RestAssured.given;
+import static dev.tsm.support.Auth.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Api;
+import dev.tsm.support.Auth;
 import dev.tsm.support.Browser;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
@@ -233,7 +234,10 @@ class BrowserPageTest {
                   .version(HttpClient.Version.HTTP_1_1)
                   .build()
                   .send(
-                      HttpRequest.newBuilder(URI.create(href)).GET().build(),
+                      HttpRequest.newBuilder(URI.create(href))
+                          .header("Authorization", Auth.bearer(Auth.ALICE))
+                          .GET()
+                          .build(),
                       HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
           assertEquals(200, download.statusCode());
           String reference =
