@@ -75,6 +75,7 @@ public class SignIn {
   @PermitAll
   @Operation(operationId = "signOut", summary = "End the page session")
   @APIResponse(responseCode = "204", description = "The session cookie is cleared")
+  @APIResponse(responseCode = "403", description = "Sent from another site")
   public Response out(@Context HttpServerRequest request) {
     return Response.noContent().cookie(cookie("", 0, request)).build();
   }
