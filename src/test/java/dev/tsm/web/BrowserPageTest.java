@@ -370,6 +370,45 @@ class BrowserPageTest {
   }
 
   @Test
+  void anotherUsersPageDoesNotShowTheTask(TestInfo info) throws Exception {
+    browser.recordingFailures(
+        name(info),
+        () -> {
+          String alices =
+              Api.startImport("web_alices", CsvFiles.mixed("page-alices.csv", 2_000, 17));
+          Api.awaitState(alices, "COMPLETED");
+          // Bob signs in on the same browser (his session replaces alice's) and watches live.
+          TaskPage bob = new TaskPage(browser.driver(), page).open(Auth.BOB);
+          bob.await("the event stream to open", d -> "live".equals(bob.liveMode()));
+          String bobs =
+              Auth.as(Auth.BOB)
+                  .contentType("text/csv")
+                  .body(CsvFiles.mixed("page-bobs.csv", 2_000, 19).toFile())
+                  .post("/imports?table=web_bobs")
+                  .jsonPath()
+                  .getString("id");
+          bob.awaitRow(bobs).awaitState("COMPLETED");
+          assertTrue(
+              browser
+                  .driver()
+                  .findElements(
+                      org.openqa.selenium.By.cssSelector("li.task[data-task-id='" + alices + "']"))
+                  .isEmpty(),
+              "bob's page lists none of alice's tasks");
+          // Signed in as alice again, her task is there and bob's is not.
+          TaskPage alice = new TaskPage(browser.driver(), page).open(Auth.ALICE);
+          alice.awaitRow(alices);
+          assertTrue(
+              browser
+                  .driver()
+                  .findElements(
+                      org.openqa.selenium.By.cssSelector("li.task[data-task-id='" + bobs + "']"))
+                  .isEmpty(),
+              "alice's page lists none of bob's tasks");
+        });
+  }
+
+  @Test
   void fallsBackToPollingWhenEventsFail(TestInfo info) throws Exception {
     String script =
         "window.__sseTries = 0;"
