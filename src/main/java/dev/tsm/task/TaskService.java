@@ -16,6 +16,8 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class TaskService {
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(TaskService.class);
   private static final int MAX_RACES = 5;
 
   private final TaskStore store;
@@ -68,15 +70,36 @@ public class TaskService {
   }
 
   public Uni<Task> pause(Caller caller, UUID id) {
-    return get(caller, id).flatMap(task -> pause(task, caller.subject(), MAX_RACES));
+    return logged(
+        "pause", caller, get(caller, id).flatMap(task -> pause(task, caller.subject(), MAX_RACES)));
   }
 
   public Uni<Task> resume(Caller caller, UUID id) {
-    return get(caller, id).flatMap(task -> resume(task, caller.subject(), MAX_RACES));
+    return logged(
+        "resume",
+        caller,
+        get(caller, id).flatMap(task -> resume(task, caller.subject(), MAX_RACES)));
   }
 
   public Uni<Task> terminate(Caller caller, UUID id) {
-    return get(caller, id).flatMap(task -> terminate(task, caller.subject(), null, MAX_RACES));
+    return logged(
+        "terminate",
+        caller,
+        get(caller, id).flatMap(task -> terminate(task, caller.subject(), null, MAX_RACES)));
+  }
+
+  /** Each accepted command is logged with the subject that gave it. */
+  private static Uni<Task> logged(String command, Caller caller, Uni<Task> accepted) {
+    return accepted.invoke(
+        task ->
+            TaskLog.info(
+                LOG,
+                task.id(),
+                "task %s: %s by %s (now %s)",
+                task.id(),
+                command,
+                caller.subject(),
+                task.state()));
   }
 
   /** Terminates a task for a reason of the service's own, recorded as its error. */
