@@ -54,7 +54,7 @@ export_service() {
   local s e d resp code body id post
   rm -f "$SVC_FILE"
   s=$(now)
-  resp=$(curl -sS --max-time "$EXPORT_TIMEOUT" -X POST -H 'Content-Type: application/json' \
+  resp=$(api_curl -sS --max-time "$EXPORT_TIMEOUT" -X POST -H 'Content-Type: application/json' \
            --data "{\"table\":\"$SRC\"}" \
            -w '\n%{http_code} %{time_total}' "$BASE/exports") \
     || die "POST /exports failed (curl error)"
@@ -66,7 +66,7 @@ export_service() {
   id=$(task_id "$body")
   wait_completed "$id" "$EXPORT_TIMEOUT"
   e=$(now)
-  code=$(curl -sS --max-time "$EXPORT_TIMEOUT" -o "$SVC_FILE" -w '%{http_code}' "$BASE/tasks/$id/file") \
+  code=$(api_curl -sS --max-time "$EXPORT_TIMEOUT" -o "$SVC_FILE" -w '%{http_code}' "$BASE/tasks/$id/file") \
     || die "GET /tasks/$id/file failed (curl error)"
   d=$(now)
   [[ "$code" == 200 ]] || die "GET /tasks/$id/file returned HTTP $code: $(head -c 500 "$SVC_FILE")"

@@ -52,7 +52,7 @@ import_service() {   # TABLE FILE -> prints "seconds task-id"
   # would first read all of it into curl's memory (about 60 ms of client time for 79 MB).
   # 'Expect:' suppresses curl's "Expect: 100-continue" (avoids a 1 s stall
   # if the server does not answer 100 Continue).
-  resp=$(curl -sS --max-time "$IMPORT_TIMEOUT" -X POST -T "$file" \
+  resp=$(api_curl -sS --max-time "$IMPORT_TIMEOUT" -X POST -T "$file" \
            -H 'Content-Type: text/csv' -H 'Expect:' \
            -w '\n%{http_code}' "$BASE/imports?table=$t") \
     || die "POST /imports?table=$t failed (curl error)"

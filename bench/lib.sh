@@ -165,6 +165,15 @@ sql_literal() { printf '%s' "${1//\'/\'\'}"; }
 BENCH_COLUMNS="id integer, code text, amount numeric, active boolean, day date, ts timestamp, name text"
 
 # ----------------------------------------------------------------- service ---
+# The service authenticates every call: the benchmark's client uses an API key of its own.
+BENCH_KEY="${BENCH_KEY:-tsm_bench_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+export BENCH_KEY
+MGMT_PORT="${MGMT_PORT:-$((PORT + 1))}"
+MGMT="http://127.0.0.1:$MGMT_PORT"
+
+# curl with the benchmark's key (every API call; health is on the management port, open)
+api_curl() { curl -H "Authorization: Bearer $BENCH_KEY" "$@"; }
+
 start_service() {
   if [[ ! -f "$JAR" ]]; then
     log "$JAR not found, building: ./mvnw -B -q package -DskipTests"
@@ -172,29 +181,29 @@ start_service() {
     [[ -f "$JAR" ]] || die "build finished but $JAR still does not exist"
   fi
 
-  if curl -fs -o /dev/null --max-time 2 "$BASE/q/health/ready"; then
+  if curl -fs -o /dev/null --max-time 2 "$MGMT/q/health/ready"; then
     die "something already answers on port $PORT; stop it or set PORT"
   fi
 
   log "starting service on port $PORT (log: $OUT/service.log)"
   # shellcheck disable=SC2086  # JAVA_OPTS is intentionally word-split
-  QUARKUS_HTTP_PORT="$PORT" \
+  QUARKUS_HTTP_PORT="$PORT" QUARKUS_MANAGEMENT_PORT="$MGMT_PORT" \
   QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
   QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
   QUARKUS_DATASOURCE_USERNAME="$PGUSER" \
   TSM_STORAGE_DIR="$OUT/files" \
-    java $JAVA_OPTS -jar "$JAR" >"$OUT/service.log" 2>&1 9>&- &   # 9: the OUT lock, not for the JVM
+    java $JAVA_OPTS -Dtsm.security.keys.bench.key="$BENCH_KEY" -jar "$JAR" >"$OUT/service.log" 2>&1 9>&- &   # 9: the OUT lock, not for the JVM
   SVC_PID=$!
 
   local deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
-  until curl -fs -o /dev/null --max-time 2 "$BASE/q/health/ready"; do
+  until curl -fs -o /dev/null --max-time 2 "$MGMT/q/health/ready"; do
     if ! kill -0 "$SVC_PID" 2>/dev/null; then
       tail -n 40 "$OUT/service.log" >&2 || true
       die "service exited during startup (see $OUT/service.log)"
     fi
     if (( $(date +%s) >= deadline )); then
       tail -n 40 "$OUT/service.log" >&2 || true
-      die "service not ready after ${STARTUP_TIMEOUT}s ($BASE/q/health/ready)"
+      die "service not ready after ${STARTUP_TIMEOUT}s ($MGMT/q/health/ready)"
     fi
     sleep 0.2
   done
@@ -216,7 +225,7 @@ wait_completed() {
   local id=$1 timeout=$2 body state deadline
   deadline=$(( $(date +%s) + timeout ))
   while :; do
-    body=$(curl -sS --max-time 10 "$BASE/tasks/$id") || die "GET /tasks/$id failed (curl error)"
+    body=$(api_curl -sS --max-time 10 "$BASE/tasks/$id") || die "GET /tasks/$id failed (curl error)"
     state=""
     [[ $body =~ \"state\"[[:space:]]*:[[:space:]]*\"([A-Za-z_]+)\" ]] && state=${BASH_REMATCH[1]}
     case "$state" in

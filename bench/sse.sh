@@ -22,7 +22,7 @@ import_once() {
   BENCH_TABLES+=("$table")
   sql "drop table if exists $table" >/dev/null
   t0=$(now)
-  body=$(curl -sS --fail-with-body -H 'Expect:' -H 'Content-Type: text/csv' \
+  body=$(api_curl -sS --fail-with-body -H 'Expect:' -H 'Content-Type: text/csv' \
     --data-binary @"$CSV" "$BASE/imports?table=$table") || die "import failed: $body"
   id=$(task_id "$body")
   wait_completed "$id" "$IMPORT_TIMEOUT"

@@ -4,6 +4,7 @@ the events each receives until told to stop (SIGTERM) or the deadline passes. Pr
 summary: clients connected, events received (total, min, max per client), errors."""
 import asyncio
 import json
+import os
 import signal
 import sys
 import urllib.parse
@@ -48,6 +49,7 @@ async def client_forever(parts, stats, stop):
         return
     writer.write(
         f"GET {parts.path} HTTP/1.1\r\nHost: {parts.hostname}:{parts.port}\r\n"
+        f"Authorization: Bearer {os.environ['BENCH_KEY']}\r\n"
         f"Accept: text/event-stream\r\n\r\n".encode()
     )
     await writer.drain()

@@ -6,6 +6,8 @@ import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /** Every setting of the service; each can be given as an environment variable (TSM_...). */
 @ConfigMapping(prefix = "tsm")
@@ -29,6 +31,9 @@ public interface Config {
 
   /** Request bodies other than uploads. */
   Http http();
+
+  /** Who may call, and what each caller may do (docs/security.md). */
+  Security security();
 
   /** Schemas whose tables clients may import into and export from. */
   @WithDefault("public")
@@ -177,5 +182,69 @@ public interface Config {
     /** How often the sweep runs (and once at start); one instance at a time sweeps. */
     @WithDefault("10m")
     Duration sweepInterval();
+  }
+
+  interface Security {
+    /**
+     * Serve every caller without authentication, each as an administrator. Only for a service no
+     * one else can reach; the log warns at start.
+     */
+    @WithDefault("false")
+    boolean open();
+
+    /** The role that sees and controls every task and may use every table of tsm.schemas. */
+    @WithDefault("tsm-admin")
+    String adminRole();
+
+    /**
+     * Tables each role may import into and export from, as patterns: {@code schema.table}, {@code
+     * schema.*} or {@code *} (every table of tsm.schemas).
+     */
+    Map<String, Grant> grants();
+
+    interface Grant {
+      /** Tables the role may import into (create or append). */
+      @WithName("import")
+      Optional<List<String>> importInto();
+
+      /** Tables the role may export. */
+      @WithName("export")
+      Optional<List<String>> exportFrom();
+    }
+
+    /** Tasks one owner may have PENDING or RUNNING at once; one more gets 429. */
+    @WithDefault("8")
+    int maxActiveTasksPerOwner();
+
+    /**
+     * API keys by subject: a client sends {@code Authorization: Bearer <key>}. Each key is at least
+     * 32 characters and starts with {@code tsm_}.
+     */
+    Map<String, Key> keys();
+
+    interface Key {
+      /** The secret itself (from a Kubernetes Secret, never in a file in the image). */
+      String key();
+
+      /** Roles of the key's caller. */
+      @WithDefault("tsm-user")
+      List<String> roles();
+    }
+
+    /**
+     * Secret that signs the page's session cookies; replicas must share it. Unset: a random one at
+     * each start (sessions then end with the instance).
+     */
+    Optional<String> sessionSecret();
+
+    /** How long a page session lasts after sign-in. */
+    @WithDefault("12h")
+    Duration sessionLifetime();
+
+    /**
+     * Where clients reach the service, for the sign-in link printed at start (for example
+     * https://tsm.example.com); unset: http://localhost and the HTTP port.
+     */
+    Optional<String> publicUrl();
   }
 }

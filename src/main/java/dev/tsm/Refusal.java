@@ -22,7 +22,11 @@ public class Refusal extends RuntimeException {
     /** A limit of this instance is reached for now; retry after {@link #retryAfterSeconds()}. */
     BUSY,
     /** The storage is full or over its quota. */
-    NO_SPACE
+    NO_SPACE,
+    /** The caller is known but lacks a right the request needs; the detail names it. */
+    FORBIDDEN,
+    /** The caller has as many tasks going as it may; retry after {@link #retryAfterSeconds()}. */
+    TOO_MANY
   }
 
   private final Reason reason;
@@ -66,6 +70,14 @@ public class Refusal extends RuntimeException {
     return new Refusal(Reason.BUSY, detail, retryAfterSeconds);
   }
 
+  public static Refusal forbidden(String detail) {
+    return new Refusal(Reason.FORBIDDEN, detail);
+  }
+
+  public static Refusal tooMany(String detail, int retryAfterSeconds) {
+    return new Refusal(Reason.TOO_MANY, detail, retryAfterSeconds);
+  }
+
   public static Refusal noSpace(String detail) {
     return new Refusal(Reason.NO_SPACE, detail);
   }
@@ -74,7 +86,7 @@ public class Refusal extends RuntimeException {
     return reason;
   }
 
-  /** Seconds after which a BUSY request may succeed, or 0. */
+  /** Seconds after which a BUSY or TOO_MANY request may succeed, or 0. */
   public int retryAfterSeconds() {
     return retryAfterSeconds;
   }

@@ -87,6 +87,19 @@
     }
   }
 
+  /** Not signed in (or the session ended): say how to sign in, once. */
+  function signedOut() {
+    if (document.body.dataset.signedIn === 'false') {
+      return;
+    }
+    document.body.dataset.signedIn = 'false';
+    const live = document.getElementById('live');
+    live.dataset.mode = 'signed-out';
+    live.textContent =
+      'Not signed in. Open the sign-in link the service printed when it started, ' +
+      'or sign in with your organisation at /signin/oidc.';
+  }
+
   async function api(method, url, json) {
     const init = { method, headers: { Accept: 'application/json' }, cache: 'no-store' };
     if (json !== undefined) {
@@ -101,6 +114,9 @@
     }
     const text = await response.text();
     const type = response.headers.get('Content-Type');
+    if (response.status === 401) {
+      signedOut();
+    }
     if (!response.ok) {
       throw new ApiError(
         response.status,
@@ -485,6 +501,9 @@
   let retryTimer = null;
 
   function setLive(mode, text) {
+    if (document.body.dataset.signedIn === 'false') {
+      return; // how to sign in stays said
+    }
     const live = $('#live');
     live.dataset.mode = mode;
     live.textContent = text;

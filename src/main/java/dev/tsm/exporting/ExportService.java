@@ -2,12 +2,15 @@ package dev.tsm.exporting;
 
 import dev.tsm.Config;
 import dev.tsm.Refusal;
+import dev.tsm.access.Caller;
+import dev.tsm.access.TableRights;
 import dev.tsm.csv.CsvDialect;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.NewTask;
+import dev.tsm.task.OwnerQuota;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskRunner;
 import dev.tsm.task.TaskStore;
@@ -32,12 +35,22 @@ public class ExportService {
   private final Transactions transactions;
   private final TaskStore store;
   private final TaskRunner runner;
+  private final TableRights rights;
+  private final OwnerQuota quota;
 
-  ExportService(Config config, Transactions transactions, TaskStore store, TaskRunner runner) {
+  ExportService(
+      Config config,
+      Transactions transactions,
+      TaskStore store,
+      TaskRunner runner,
+      TableRights rights,
+      OwnerQuota quota) {
     this.config = config;
     this.transactions = transactions;
     this.store = store;
     this.runner = runner;
+    this.rights = rights;
+    this.quota = quota;
   }
 
   /** What a client asks for; only {@code table} is required. */
@@ -48,12 +61,14 @@ public class ExportService {
               + " \"header\": true}")
   public record Request(String table, List<String> columns, String delimiter, Boolean header) {}
 
-  public UUID create(Request request) {
+  /** Stores the export task of {@code caller}, who must have the right to export the table. */
+  public UUID create(Caller caller, Request request) {
     if (request == null) {
       throw Refusal.invalid(
           "the body must be JSON such as {\"table\": \"sales\"} (optional: columns, delimiter, header)");
     }
     TableName table = TableName.parse(request.table(), config.schemas());
+    rights.check(caller, TableRights.Use.EXPORT, table);
     if (request.columns() != null && request.columns().size() > MAX_COLUMNS) {
       throw Refusal.invalid(
           "'columns' names "
@@ -67,6 +82,7 @@ public class ExportService {
     transactions.inTransaction(
         c -> {
           ExportPlan plan = plan(c, table, request, delimiter);
+          quota.admit(c, caller);
           store.insert(
               c,
               new NewTask(
@@ -82,7 +98,8 @@ public class ExportService {
                   null,
                   rowCount(c, table),
                   new Checkpoint(0, 0, 0, 0, null),
-                  null));
+                  null,
+                  caller.subject()));
           return null;
         });
     runner.dispatch();

@@ -2,6 +2,8 @@ package dev.tsm.importing;
 
 import dev.tsm.Config;
 import dev.tsm.Refusal;
+import dev.tsm.access.Caller;
+import dev.tsm.access.TableRights;
 import dev.tsm.csv.FileStore;
 import dev.tsm.csv.Growth;
 import dev.tsm.db.Sql;
@@ -9,6 +11,7 @@ import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.NewTask;
+import dev.tsm.task.OwnerQuota;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskLog;
 import dev.tsm.task.TaskRunner;
@@ -57,6 +60,8 @@ public class ImportService {
   private final Receiver receiver;
   private final UploadSlots slots;
   private final StagingSpace space;
+  private final TableRights rights;
+  private final OwnerQuota quota;
 
   ImportService(
       Config config,
@@ -68,7 +73,9 @@ public class ImportService {
       UploadHolds uploads,
       Receiver receiver,
       UploadSlots slots,
-      StagingSpace space) {
+      StagingSpace space,
+      TableRights rights,
+      OwnerQuota quota) {
     this.config = config;
     this.files = files;
     this.transactions = transactions;
@@ -79,15 +86,25 @@ public class ImportService {
     this.receiver = receiver;
     this.slots = slots;
     this.space = space;
+    this.rights = rights;
+    this.quota = quota;
   }
 
-  /** What the client sent, before the body is read. */
-  public record Request(String table, ImportOptions options) {}
+  /** What the client sent, before the body is read, and who sent it. */
+  public record Request(Caller caller, String table, ImportOptions options) {}
 
-  /** Checks what can be checked before the body is read: name, options, target table. */
+  /**
+   * Checks what can be checked before the body is read: name, the caller's right to the table and
+   * room among its tasks, options, target table.
+   */
   private TableName check(Request request) {
     TableName table = TableName.parse(request.table(), config.schemas());
-    transactions.withConnection(c -> checkTarget(c, table, request.options().mode()));
+    rights.check(request.caller(), TableRights.Use.IMPORT, table);
+    transactions.inTransaction(
+        c -> {
+          quota.admit(c, request.caller()); // counted again when the task is stored
+          return checkTarget(c, table, request.options().mode());
+        });
     return table;
   }
 
@@ -327,17 +344,13 @@ public class ImportService {
   private record Arrival(Path path, Long size, String sha256, NewTask.Hold hold) {}
 
   private void store(UUID id, TableName table, Request request, FileSample sample, Arrival file) {
-    transactions.inTransaction(c -> insert(c, id, table, request.options(), sample, file));
+    transactions.inTransaction(c -> insert(c, id, table, request, sample, file));
   }
 
   private Void insert(
-      Connection c,
-      UUID id,
-      TableName table,
-      ImportOptions options,
-      FileSample sample,
-      Arrival file)
+      Connection c, UUID id, TableName table, Request request, FileSample sample, Arrival file)
       throws SQLException {
+    ImportOptions options = request.options();
     // Two requests creating the same table at once: the second is refused at once rather than
     // waiting on the first (no request waits on another).
     try (var ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(hashtext(?))")) {
@@ -354,6 +367,7 @@ public class ImportService {
       }
     }
     ImportPlan plan = plan(c, table, options, sample);
+    quota.admit(c, request.caller());
     String staging = ImportJob.STAGING_PREFIX + id.toString().replace("-", "");
     Sql.execute(
         c, "CREATE TABLE tsm." + Sql.ident(staging) + " (" + plan.columnDefinitions() + ")");
@@ -372,7 +386,8 @@ public class ImportService {
             file.size(),
             null,
             new Checkpoint(0, 0, sample.dataOffset(), sample.dataLine(), null),
-            file.hold()));
+            file.hold(),
+            request.caller().subject()));
     return null;
   }
 

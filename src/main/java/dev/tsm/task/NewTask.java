@@ -6,7 +6,7 @@ import java.util.UUID;
 
 /**
  * What a job kind knows of a task before it is stored. {@code hold} is null unless one instance
- * alone can run the task for now.
+ * alone can run the task for now; {@code createdBy} is the subject of the caller it belongs to.
  */
 public record NewTask(
     UUID id,
@@ -21,7 +21,8 @@ public record NewTask(
     Long bytesTotal,
     Long rowsTotal,
     Checkpoint start,
-    Hold hold) {
+    Hold hold,
+    String createdBy) {
 
   /**
    * A task that only {@code instance} may run until it releases it or stops renewing the hold

@@ -31,7 +31,12 @@ public record Task(
     OffsetDateTime finishedAt,
     OffsetDateTime requestedAt,
     String heldBy,
-    OffsetDateTime fileExpiredAt) {
+    OffsetDateTime fileExpiredAt,
+    String createdBy,
+    Command lastCommand) {
+
+  /** The last pause, resume or terminate a caller gave the task: which, by whom, when. */
+  public record Command(String name, String by, OffsetDateTime at) {}
 
   /** Whether one instance alone could run it when this row was read (see {@link NewTask.Hold}). */
   public boolean held() {

@@ -73,13 +73,19 @@ public class TaskEnds {
 
   /** As {@link #terminate(Task, String)}, recording why as the task's error. */
   public boolean terminate(Task task, String owner, String reason) {
+    return terminate(task, owner, reason, null);
+  }
+
+  /** As {@link #terminate(Task, String, String)}, recording the command and who gave it. */
+  public boolean terminate(Task task, String owner, String reason, TaskStore.By by) {
     return terminate(
         task,
         locked ->
             owner == null
                 ? locked.state().canMoveTo(TaskState.TERMINATED) && !locked.state().takesRequests()
                 : locked.state() == TaskState.RUNNING && owner.equals(locked.owner()),
-        reason);
+        reason,
+        by);
   }
 
   /**
@@ -93,10 +99,12 @@ public class TaskEnds {
             locked.state() == TaskState.FAILED
                 && locked.updatedAt() != null
                 && locked.updatedAt().isEqual(task.updatedAt()),
-        reason);
+        reason,
+        null);
   }
 
-  private boolean terminate(Task task, Predicate<TaskStore.Locked> allowed, String reason) {
+  private boolean terminate(
+      Task task, Predicate<TaskStore.Locked> allowed, String reason, TaskStore.By by) {
     Job job = jobs.of(task.kind());
     boolean done =
         transactions.inTransaction(
@@ -108,6 +116,9 @@ public class TaskEnds {
               }
               job.discard(c, task);
               store.end(c, task.id(), TaskState.TERMINATED, reason);
+              if (by != null) {
+                store.recordCommand(c, task.id(), by);
+              }
               return true;
             });
     if (done) {

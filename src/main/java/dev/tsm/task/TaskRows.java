@@ -42,6 +42,13 @@ final class TaskRows {
         row.getOffsetDateTime("finished_at"),
         row.getOffsetDateTime("requested_at"),
         row.getString("held_by"),
-        row.getOffsetDateTime("file_expired_at"));
+        row.getOffsetDateTime("file_expired_at"),
+        row.getString("created_by"),
+        row.getString("last_command") == null
+            ? null
+            : new Task.Command(
+                row.getString("last_command"),
+                row.getString("last_command_by"),
+                row.getOffsetDateTime("last_command_at")));
   }
 }

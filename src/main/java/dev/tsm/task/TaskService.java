@@ -1,6 +1,7 @@
 package dev.tsm.task;
 
 import dev.tsm.Refusal;
+import dev.tsm.access.Caller;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,6 +16,8 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class TaskService {
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(TaskService.class);
   private static final int MAX_RACES = 5;
 
   private final TaskStore store;
@@ -27,23 +30,37 @@ public class TaskService {
     this.runner = runner;
   }
 
-  public Uni<Task> get(UUID id) {
+  /**
+   * The task, if it is the caller's (or the caller administers): another owner's task is answered
+   * exactly as one that does not exist.
+   */
+  public Uni<Task> get(Caller caller, UUID id) {
     return store
         .find(id)
         .onItem()
         .ifNull()
-        .failWith(() -> Refusal.notFound("there is no task " + id));
+        .failWith(() -> noSuchTask(id))
+        .invoke(
+            task -> {
+              if (!caller.owns(task.createdBy())) {
+                throw noSuchTask(id);
+              }
+            });
   }
 
-  /** Newest first, optionally filtered. */
-  public Uni<List<Task>> list(TaskState state, TaskKind kind, int limit) {
-    return store.list(state, kind, limit);
+  private static Refusal noSuchTask(UUID id) {
+    return Refusal.notFound("there is no task " + id);
   }
 
-  /** The newest task of a kind, or a 404 when there is none yet. */
-  public Uni<Task> latest(TaskKind kind) {
-    return store
-        .latest(kind)
+  /** The caller's tasks (every task for an administrator), newest first, optionally filtered. */
+  public Uni<List<Task>> list(Caller caller, TaskState state, TaskKind kind, int limit) {
+    return store.list(state, kind, caller.admin() ? null : caller.subject(), limit);
+  }
+
+  /** The caller's newest task of a kind, or a 404 when there is none yet. */
+  public Uni<Task> latest(Caller caller, TaskKind kind) {
+    return list(caller, null, kind, 1)
+        .map(tasks -> tasks.isEmpty() ? null : tasks.get(0))
         .onItem()
         .ifNull()
         .failWith(
@@ -52,61 +69,88 @@ public class TaskService {
                     "there is no " + kind.name().toLowerCase() + " task yet; start one first"));
   }
 
-  public Uni<Task> pause(UUID id) {
-    return get(id).flatMap(task -> pause(task, MAX_RACES));
+  public Uni<Task> pause(Caller caller, UUID id) {
+    return logged(
+        "pause", caller, get(caller, id).flatMap(task -> pause(task, caller.subject(), MAX_RACES)));
   }
 
-  public Uni<Task> resume(UUID id) {
-    return get(id).flatMap(task -> resume(task, MAX_RACES));
+  public Uni<Task> resume(Caller caller, UUID id) {
+    return logged(
+        "resume",
+        caller,
+        get(caller, id).flatMap(task -> resume(task, caller.subject(), MAX_RACES)));
   }
 
-  public Uni<Task> terminate(UUID id) {
-    return terminate(id, null);
+  public Uni<Task> terminate(Caller caller, UUID id) {
+    return logged(
+        "terminate",
+        caller,
+        get(caller, id).flatMap(task -> terminate(task, caller.subject(), null, MAX_RACES)));
+  }
+
+  /** Each accepted command is logged with the subject that gave it. */
+  private static Uni<Task> logged(String command, Caller caller, Uni<Task> accepted) {
+    return accepted.invoke(
+        task ->
+            TaskLog.info(
+                LOG,
+                task.id(),
+                "task %s: %s by %s (now %s)",
+                task.id(),
+                command,
+                caller.subject(),
+                task.state()));
   }
 
   /** Terminates a task for a reason of the service's own, recorded as its error. */
   public Uni<Task> terminate(UUID id, String reason) {
-    return get(id).flatMap(task -> terminate(task, reason, MAX_RACES));
+    return get(Caller.SERVICE, id)
+        .flatMap(task -> terminate(task, Caller.SERVICE.subject(), reason, MAX_RACES));
   }
 
-  private Uni<Task> pause(Task task, int tries) {
+  private Uni<Task> pause(Task task, String by, int tries) {
+    Command again = (fresh, left) -> pause(fresh, by, left);
+    TaskStore.By command = new TaskStore.By("pause", by);
     if (task.state().takesRequests() && task.requestedState() != TaskState.TERMINATED) {
       return retryIfRaced(
-          store.request(task.id(), TaskState.PAUSED, null), task, tries, this::pause);
+          store.request(task.id(), TaskState.PAUSED, null, command), task, tries, again);
     }
     if (!task.state().canMoveTo(TaskState.PAUSED) || task.state().takesRequests()) {
       return refuse(task, "paused");
     }
     return retryIfRaced(
-        store.move(task.id(), task.state(), TaskState.PAUSED), task, tries, this::pause);
+        store.move(task.id(), task.state(), TaskState.PAUSED, command), task, tries, again);
   }
 
-  private Uni<Task> resume(Task task, int tries) {
+  private Uni<Task> resume(Task task, String by, int tries) {
+    Command again = (fresh, left) -> resume(fresh, by, left);
+    TaskStore.By command = new TaskStore.By("resume", by);
     if (task.state() == TaskState.RUNNING && task.requestedState() == TaskState.PAUSED) {
-      return retryIfRaced(store.withdrawPause(task.id()), task, tries, this::resume);
+      return retryIfRaced(store.withdrawPause(task.id(), command), task, tries, again);
     }
     if (!task.state().canMoveTo(TaskState.PENDING) || task.state() == TaskState.RUNNING) {
       return refuse(task, "resumed");
     }
     return retryIfRaced(
-            store.move(task.id(), task.state(), TaskState.PENDING), task, tries, this::resume)
+            store.move(task.id(), task.state(), TaskState.PENDING, command), task, tries, again)
         .invoke(runner::dispatch);
   }
 
-  private Uni<Task> terminate(Task task, String reason, int tries) {
-    Command again = (fresh, left) -> terminate(fresh, reason, left);
+  private Uni<Task> terminate(Task task, String by, String reason, int tries) {
+    Command again = (fresh, left) -> terminate(fresh, by, reason, left);
+    TaskStore.By command = new TaskStore.By("terminate", by);
     if (task.state().takesRequests()) {
       return retryIfRaced(
-          store.request(task.id(), TaskState.TERMINATED, reason), task, tries, again);
+          store.request(task.id(), TaskState.TERMINATED, reason, command), task, tries, again);
     }
     if (!task.state().canMoveTo(TaskState.TERMINATED)) {
       return refuse(task, "terminated");
     }
     Uni<Task> undo =
         Uni.createFrom()
-            .item(() -> ends.terminate(task, null, reason))
+            .item(() -> ends.terminate(task, null, reason, command))
             .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-            .flatMap(done -> done ? get(task.id()) : Uni.createFrom().nullItem());
+            .flatMap(done -> done ? store.find(task.id()) : Uni.createFrom().nullItem());
     return retryIfRaced(undo, task, tries, again);
   }
 
@@ -125,7 +169,12 @@ public class TaskService {
             return Uni.createFrom()
                 .failure(Refusal.conflict("task " + task.id() + " keeps changing; retry"));
           }
-          return get(task.id()).flatMap(fresh -> command.apply(fresh, tries - 1));
+          return store
+              .find(task.id())
+              .onItem()
+              .ifNull()
+              .failWith(() -> noSuchTask(task.id()))
+              .flatMap(fresh -> command.apply(fresh, tries - 1));
         });
   }
 

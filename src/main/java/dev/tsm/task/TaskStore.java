@@ -45,53 +45,59 @@ public class TaskStore {
         .map(TaskStore::all);
   }
 
-  /** Newest first, optionally filtered. */
-  public Uni<List<Task>> list(TaskState state, TaskKind kind, int limit) {
+  /** Newest first, optionally filtered by state, kind and owner (null: any). */
+  public Uni<List<Task>> list(TaskState state, TaskKind kind, String createdBy, int limit) {
     String sql =
         "SELECT * FROM tsm.task WHERE ($1::text IS NULL OR state = $1)"
-            + " AND ($2::text IS NULL OR kind = $2) ORDER BY created_at DESC, id LIMIT $3";
+            + " AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR created_by = $3)"
+            + " ORDER BY created_at DESC, id LIMIT $4";
     return pool.preparedQuery(sql)
-        .execute(Tuple.of(name(state), name(kind), limit))
+        .execute(Tuple.of(name(state), name(kind), createdBy, limit))
         .map(TaskStore::all);
   }
 
-  /** The newest task of a kind, or null. */
-  public Uni<Task> latest(TaskKind kind) {
-    return list(null, kind, 1).map(tasks -> tasks.isEmpty() ? null : tasks.get(0));
-  }
+  /** A command a caller gave (pause, resume, terminate) and the caller's subject. */
+  public record By(String command, String subject) {}
 
   /** Moves {@code from -> to} if the task is still in {@code from}; null otherwise. */
-  public Uni<Task> move(UUID id, TaskState from, TaskState to) {
+  public Uni<Task> move(UUID id, TaskState from, TaskState to, By by) {
     String sql =
         "UPDATE tsm.task SET state = $3, requested_state = NULL, requested_at = NULL,"
-            + " updated_at = now(),"
+            + " updated_at = now(), last_command = $4, last_command_by = $5,"
+            + " last_command_at = now(),"
             // A resume (to PENDING) gives the task a fresh start: no error, no crashes counted.
             + " error = CASE WHEN $3 = 'PENDING' THEN NULL ELSE error END,"
             + " crashes = CASE WHEN $3 = 'PENDING' THEN 0 ELSE crashes END"
             + " WHERE id = $1 AND state = $2 RETURNING *";
-    return one(pool.preparedQuery(sql).execute(Tuple.of(id, from.name(), to.name())));
+    return one(
+        pool.preparedQuery(sql)
+            .execute(Tuple.of(id, from.name(), to.name(), by.command(), by.subject())));
   }
 
   /**
    * Asks the owner of a RUNNING task to stop, for a reason of the service's own if {@code reason}
    * is given (recorded as the error); null if the task is no longer RUNNING.
    */
-  public Uni<Task> request(UUID id, TaskState requested, String reason) {
+  public Uni<Task> request(UUID id, TaskState requested, String reason, By by) {
     String sql =
-        "UPDATE tsm.task SET requested_state = $2, updated_at = now(),"
+        "UPDATE tsm.task SET requested_state = $2, updated_at = now(), last_command = $4,"
+            + " last_command_by = $5, last_command_at = now(),"
             + " requested_at = COALESCE(requested_at, now()), error = COALESCE($3, error)"
             + " WHERE id = $1 AND state = 'RUNNING'"
             + " AND (requested_state IS NULL OR requested_state = $2 OR $2 = 'TERMINATED')"
             + " RETURNING *";
-    return one(pool.preparedQuery(sql).execute(Tuple.of(id, requested.name(), reason)));
+    return one(
+        pool.preparedQuery(sql)
+            .execute(Tuple.of(id, requested.name(), reason, by.command(), by.subject())));
   }
 
   /** Withdraws a pause that has not taken effect yet; null if there is none. */
-  public Uni<Task> withdrawPause(UUID id) {
+  public Uni<Task> withdrawPause(UUID id, By by) {
     String sql =
-        "UPDATE tsm.task SET requested_state = NULL, requested_at = NULL, updated_at = now()"
+        "UPDATE tsm.task SET requested_state = NULL, requested_at = NULL, updated_at = now(),"
+            + " last_command = $2, last_command_by = $3, last_command_at = now()"
             + " WHERE id = $1 AND state = 'RUNNING' AND requested_state = 'PAUSED' RETURNING *";
-    return one(pool.preparedQuery(sql).execute(Tuple.of(id)));
+    return one(pool.preparedQuery(sql).execute(Tuple.of(id, by.command(), by.subject())));
   }
 
   /**
@@ -236,9 +242,9 @@ public class TaskStore {
     String sql =
         "INSERT INTO tsm.task (id, kind, state, schema_name, table_name, options, columns,"
             + " staging_table, file_name, file_sha256, bytes_total, rows_total, bytes_done, line,"
-            + " held_by, held_until)"
+            + " held_by, held_until, created_by)"
             + " VALUES (?, ?, 'PENDING', ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?,"
-            + " now() + ? * interval '1 millisecond')";
+            + " now() + ? * interval '1 millisecond', ?)";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setObject(1, t.id());
       ps.setString(2, t.kind().name());
@@ -255,6 +261,7 @@ public class TaskStore {
       ps.setLong(13, t.start().line());
       ps.setString(14, t.hold() == null ? null : t.hold().instance());
       setLong(ps, 15, t.hold() == null ? null : t.hold().leaseMillis());
+      ps.setString(16, t.createdBy());
       ps.executeUpdate();
     }
   }
@@ -326,6 +333,41 @@ public class TaskStore {
       ps.setBoolean(4, to.isFinal());
       ps.setObject(5, id);
       ps.executeUpdate();
+    }
+  }
+
+  /** Records the command a caller gave a locked task. */
+  public void recordCommand(Connection c, UUID id, By by) throws SQLException {
+    String sql =
+        "UPDATE tsm.task SET last_command = ?, last_command_by = ?, last_command_at = now()"
+            + " WHERE id = ?";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, by.command());
+      ps.setString(2, by.subject());
+      ps.setObject(3, id);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * The tasks of an owner that hold or wait for a runner (PENDING, RUNNING), counted under a lock
+   * on the owner held until the transaction ends: two creates of one owner are counted one after
+   * the other, on any replica.
+   */
+  public int activeOf(Connection c, String createdBy) throws SQLException {
+    try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+      lock.setString(1, "tsm.owner:" + createdBy);
+      lock.executeQuery().close();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT count(*) FROM tsm.task WHERE created_by = ? AND state IN ('PENDING',"
+                + " 'RUNNING')")) {
+      ps.setString(1, createdBy);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.tsm.web;
 
 import dev.tsm.Refusal;
+import dev.tsm.access.Caller;
 import dev.tsm.exporting.ExportService;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
@@ -20,7 +21,7 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.UUID;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
@@ -49,11 +50,14 @@ public class CompatResource {
   private final ImportResource imports;
   private final ExportResource exports;
   private final TaskService tasks;
+  private final Callers callers;
 
-  CompatResource(ImportResource imports, ExportResource exports, TaskService tasks) {
+  CompatResource(
+      ImportResource imports, ExportResource exports, TaskService tasks, Callers callers) {
     this.imports = imports;
     this.exports = exports;
     this.tasks = tasks;
+    this.callers = callers;
   }
 
   @POST
@@ -150,7 +154,7 @@ public class CompatResource {
   @APIResponse(responseCode = "404", description = "No such import, or none yet")
   public Uni<TaskView> uploadProgress(
       @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
-    return resolve(TaskKind.IMPORT, taskId).map(TaskView::of);
+    return resolve(callers.current(), TaskKind.IMPORT, taskId).map(TaskView::of);
   }
 
   @POST
@@ -218,23 +222,28 @@ public class CompatResource {
   @APIResponse(responseCode = "404", description = "No such export, or none yet")
   public Uni<TaskView> downloadProgress(
       @Parameter(description = TASK_ID_DOC) @QueryParam("taskId") String taskId) {
-    return resolve(TaskKind.EXPORT, taskId).map(TaskView::of);
+    return resolve(callers.current(), TaskKind.EXPORT, taskId).map(TaskView::of);
   }
 
-  private Uni<Response> command(TaskKind kind, String taskId, Function<UUID, Uni<Task>> command) {
-    return resolve(kind, taskId)
-        .flatMap(task -> command.apply(task.id()))
+  private Uni<Response> command(
+      TaskKind kind, String taskId, BiFunction<Caller, UUID, Uni<Task>> command) {
+    Caller caller = callers.current();
+    return resolve(caller, kind, taskId)
+        .flatMap(task -> command.apply(caller, task.id()))
         .map(task -> Response.accepted(TaskView.of(task)).type(MediaType.APPLICATION_JSON).build());
   }
 
-  /** The task named by taskId (which must be of this kind), or the newest of the kind. */
-  private Uni<Task> resolve(TaskKind kind, String taskId) {
+  /**
+   * The caller's task named by taskId (which must be of this kind), or the caller's newest of the
+   * kind.
+   */
+  private Uni<Task> resolve(Caller caller, TaskKind kind, String taskId) {
     String noun = kind == TaskKind.IMPORT ? "import" : "export";
     if (taskId == null || taskId.isBlank()) {
-      return tasks.latest(kind);
+      return tasks.latest(caller, kind);
     }
     return tasks
-        .get(Ids.parse(taskId))
+        .get(caller, Ids.parse(taskId))
         .invoke(
             task -> {
               if (task.kind() != kind) {

@@ -2,6 +2,7 @@ package dev.tsm.web;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tsm.access.Caller;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskEvents;
 import dev.tsm.task.TaskFeed;
@@ -48,10 +49,12 @@ public class EventResource {
   private final TaskEvents events;
   private final TaskService tasks;
   private final Rendered rendered;
+  private final Callers callers;
 
-  EventResource(TaskEvents events, TaskService tasks, ObjectMapper mapper) {
+  EventResource(TaskEvents events, TaskService tasks, ObjectMapper mapper, Callers callers) {
     this.events = events;
     this.tasks = tasks;
+    this.callers = callers;
     // The same mapper as the REST responses: a task reads the same on every channel.
     this.rendered = new Rendered(mapper);
   }
@@ -72,11 +75,12 @@ public class EventResource {
       @Parameter(description = "Ignored: a reconnecting client gets the snapshot again")
           @HeaderParam("Last-Event-ID")
           String lastEventId) {
+    Caller caller = callers.current();
     Stream stream = new Stream(sse, rendered);
-    TaskFeed feed = events.open(task -> true);
+    TaskFeed feed = events.open(task -> caller.owns(task.createdBy()));
     Multi<OutboundSseEvent> snapshot =
         tasks
-            .list(null, null, SNAPSHOT_LIMIT)
+            .list(caller, null, null, SNAPSHOT_LIMIT)
             .onItem()
             .transformToMulti(
                 list -> {
@@ -111,11 +115,12 @@ public class EventResource {
           @HeaderParam("Last-Event-ID")
           String lastEventId) {
     UUID taskId = Ids.parse(id);
+    Caller caller = callers.current();
     // Open the feed before reading the snapshot: a change in between is not missed.
     TaskFeed feed = events.open(task -> task.id().equals(taskId));
     Task current =
         tasks
-            .get(taskId)
+            .get(caller, taskId)
             .onFailure()
             .invoke(e -> feed.close())
             .await()

@@ -1,5 +1,6 @@
 package dev.tsm.web;
 
+import dev.tsm.access.Caller;
 import dev.tsm.exporting.ExportService;
 import dev.tsm.task.TaskService;
 import io.smallrye.common.annotation.Blocking;
@@ -34,10 +35,12 @@ public class ExportResource {
 
   private final ExportService exports;
   private final TaskService tasks;
+  private final Callers callers;
 
-  ExportResource(ExportService exports, TaskService tasks) {
+  ExportResource(ExportService exports, TaskService tasks, Callers callers) {
     this.exports = exports;
     this.tasks = tasks;
+    this.callers = callers;
   }
 
   @POST
@@ -73,12 +76,9 @@ public class ExportResource {
   @APIResponse(responseCode = "404", description = "No such table")
   @APIResponse(responseCode = "413", description = TOO_LARGE)
   public Response start(ExportService.Request request) {
-    return accepted(exports.create(request), tasks);
-  }
-
-  /** 202 with the new task and its Location (shared by every endpoint that starts a task). */
-  static Response accepted(UUID id, TaskService tasks) {
-    TaskView view = TaskView.of(tasks.get(id).await().atMost(Duration.ofSeconds(30)));
+    Caller caller = callers.current();
+    UUID id = exports.create(caller, request);
+    TaskView view = TaskView.of(tasks.get(caller, id).await().atMost(Duration.ofSeconds(30)));
     return Response.accepted(view).location(URI.create("/tasks/" + id)).build();
   }
 }

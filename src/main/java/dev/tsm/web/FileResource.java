@@ -1,6 +1,7 @@
 package dev.tsm.web;
 
 import dev.tsm.Refusal;
+import dev.tsm.access.Caller;
 import dev.tsm.csv.FileStore;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
@@ -35,10 +36,12 @@ public class FileResource {
 
   private final TaskService tasks;
   private final FileStore files;
+  private final Callers callers;
 
-  FileResource(TaskService tasks, FileStore files) {
+  FileResource(TaskService tasks, FileStore files, Callers callers) {
     this.tasks = tasks;
     this.files = files;
+    this.callers = callers;
   }
 
   @GET
@@ -73,7 +76,8 @@ public class FileResource {
           @HeaderParam("Range")
           String range,
       @HeaderParam("If-None-Match") String ifNoneMatch) {
-    Task task = tasks.get(Ids.parse(id)).await().atMost(Duration.ofSeconds(30));
+    Caller caller = callers.current();
+    Task task = tasks.get(caller, Ids.parse(id)).await().atMost(Duration.ofSeconds(30));
     if (task.kind() != TaskKind.EXPORT) {
       throw Refusal.notFound("task " + task.id() + " is an import: it has no file to download");
     }
@@ -181,7 +185,7 @@ public class FileResource {
       return Files.size(file);
     } catch (NoSuchFileException e) {
       // Expired since the task was read, maybe: the task says when.
-      throw gone(tasks.get(task.id()).await().atMost(Duration.ofSeconds(30)));
+      throw gone(tasks.get(Caller.SERVICE, task.id()).await().atMost(Duration.ofSeconds(30)));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the export file " + file, e);
     }

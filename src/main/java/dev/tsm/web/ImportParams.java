@@ -1,5 +1,6 @@
 package dev.tsm.web;
 
+import dev.tsm.access.Caller;
 import dev.tsm.importing.ImportOptions;
 import dev.tsm.importing.ImportService;
 import jakarta.ws.rs.QueryParam;
@@ -35,9 +36,9 @@ public class ImportParams {
   @QueryParam("maxErrors")
   public String maxErrors;
 
-  /** The request they make, checked (400 for a bad value). */
-  ImportService.Request request() {
+  /** The request they make for {@code caller}, checked (400 for a bad value). */
+  ImportService.Request request(Caller caller) {
     return new ImportService.Request(
-        table, ImportOptions.parse(mode, delimiter, header, onError, maxErrors));
+        caller, table, ImportOptions.parse(mode, delimiter, header, onError, maxErrors));
   }
 }

@@ -1,6 +1,7 @@
 package dev.tsm.web;
 
 import dev.tsm.Config;
+import dev.tsm.access.Caller;
 import dev.tsm.importing.ImportService;
 import dev.tsm.task.TaskService;
 import dev.tsm.upload.Receiver;
@@ -74,11 +75,13 @@ public class ImportResource {
   private final ImportService imports;
   private final TaskService tasks;
   private final Config config;
+  private final Callers callers;
 
-  ImportResource(ImportService imports, TaskService tasks, Config config) {
+  ImportResource(ImportService imports, TaskService tasks, Config config, Callers callers) {
     this.imports = imports;
     this.tasks = tasks;
     this.config = config;
+    this.callers = callers;
   }
 
   @POST
@@ -139,12 +142,13 @@ public class ImportResource {
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
       @Context HttpServerRequest http) {
-    ImportService.Request request = params.request();
+    Caller caller = callers.current();
+    ImportService.Request request = params.request(caller);
     long max = config.importing().maxBodySize().asLongValue();
     if (contentLength != null && contentLength > max) {
       throw Receiver.tooLarge(max);
     }
-    return created(imports.create(request, new RawBody(http, contentLength)));
+    return created(caller, imports.create(request, new RawBody(http, contentLength)));
   }
 
   /**
@@ -172,8 +176,9 @@ public class ImportResource {
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
       @Context HttpServerRequest http) {
-    ImportService.Request request = params.request();
-    return created(imports.create(request, new MultipartFile(http, contentLength)));
+    Caller caller = callers.current();
+    ImportService.Request request = params.request(caller);
+    return created(caller, imports.create(request, new MultipartFile(http, contentLength)));
   }
 
   /** The shape of the multipart body, for the API description. */
@@ -183,8 +188,8 @@ public class ImportResource {
     public String file;
   }
 
-  private Uni<Response> created(Uni<UUID> id) {
-    return id.flatMap(tasks::get)
+  private Uni<Response> created(Caller caller, Uni<UUID> id) {
+    return id.flatMap(created -> tasks.get(caller, created))
         .map(
             task ->
                 Response.accepted(TaskView.of(task))

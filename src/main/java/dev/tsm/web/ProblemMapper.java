@@ -44,8 +44,41 @@ public class ProblemMapper {
       case TOO_LARGE -> 413;
       case TIMED_OUT -> 408;
       case BUSY -> 503;
+      case FORBIDDEN -> 403;
+      case TOO_MANY -> 429;
       case NO_SPACE -> 507;
     };
+  }
+
+  /**
+   * 401: no credentials, or credentials that do not hold (unknown key, bad signature, expired,
+   * wrong audience). The detail does not say which, so a guesser learns nothing.
+   */
+  @ServerExceptionMapper({
+    io.quarkus.security.UnauthorizedException.class,
+    io.quarkus.security.AuthenticationFailedException.class,
+    io.quarkus.security.AuthenticationCompletionException.class
+  })
+  public Response unauthorized(RuntimeException e, RoutingContext routing) {
+    String detail =
+        routing.request().getHeader("Authorization") == null
+                && routing.request().getCookie(dev.tsm.auth.Sessions.COOKIE) == null
+            ? "sign in: send 'Authorization: Bearer <token>' (an OpenID Connect access token or"
+                + " an API key), or open the page through its sign-in link"
+            : "the credentials sent are not valid (unknown, expired, or not meant for this"
+                + " service); sign in again";
+    Response response = Problem.response(401, detail, routing.request().path(), null);
+    response.getHeaders().putSingle("WWW-Authenticate", "Bearer realm=\"tsm\"");
+    return answered(response, routing);
+  }
+
+  /** 403: a role the endpoint requires is missing. */
+  @ServerExceptionMapper
+  public Response forbidden(io.quarkus.security.ForbiddenException e, RoutingContext routing) {
+    return answered(
+        Problem.response(
+            403, "the caller's roles do not allow this request", routing.request().path(), null),
+        routing);
   }
 
   /** 416 with the file's length in Content-Range, as RFC 9110 asks. */

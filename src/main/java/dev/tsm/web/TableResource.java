@@ -1,6 +1,9 @@
 package dev.tsm.web;
 
+import dev.tsm.access.Caller;
+import dev.tsm.access.TableRights;
 import dev.tsm.db.Catalog;
+import dev.tsm.db.TableName;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -18,9 +21,13 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Produces(MediaType.APPLICATION_JSON)
 public class TableResource {
   private final Catalog catalog;
+  private final TableRights rights;
+  private final Callers callers;
 
-  TableResource(Catalog catalog) {
+  TableResource(Catalog catalog, TableRights rights, Callers callers) {
     this.catalog = catalog;
+    this.rights = rights;
+    this.callers = callers;
   }
 
   /** A table, its estimated row count and its columns. */
@@ -44,11 +51,26 @@ public class TableResource {
   @GET
   @Operation(
       operationId = "listTables",
-      summary = "Tables that can be exported",
-      description = "Tables of the configured schemas (tsm.schemas), with columns in order.")
+      summary = "Tables the caller may import into or export",
+      description =
+          "Tables of the configured schemas (tsm.schemas) that the caller's roles grant it to"
+              + " import into or export (tsm.security.grants), with columns in order.")
   @APIResponse(responseCode = "200", description = "The tables, by schema and name")
   public Uni<List<TableView>> list() {
-    return catalog.tables().map(tables -> tables.stream().map(TableResource::view).toList());
+    Caller caller = callers.current();
+    return catalog
+        .tables()
+        .map(
+            tables ->
+                tables.stream()
+                    .filter(t -> usable(caller, new TableName(t.schema(), t.name())))
+                    .map(TableResource::view)
+                    .toList());
+  }
+
+  private boolean usable(Caller caller, TableName table) {
+    return rights.may(caller, TableRights.Use.EXPORT, table)
+        || rights.may(caller, TableRights.Use.IMPORT, table);
   }
 
   private static TableView view(Catalog.Table t) {

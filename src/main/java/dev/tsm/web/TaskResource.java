@@ -1,6 +1,7 @@
 package dev.tsm.web;
 
 import dev.tsm.Refusal;
+import dev.tsm.access.Caller;
 import dev.tsm.importing.Rejects;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskService;
@@ -19,7 +20,7 @@ import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -53,10 +54,12 @@ public class TaskResource {
 
   private final TaskService tasks;
   private final Rejects rejects;
+  private final Callers callers;
 
-  TaskResource(TaskService tasks, Rejects rejects) {
+  TaskResource(TaskService tasks, Rejects rejects, Callers callers) {
     this.tasks = tasks;
     this.rejects = rejects;
+    this.callers = callers;
   }
 
   @GET
@@ -75,6 +78,7 @@ public class TaskResource {
           String limit) {
     return tasks
         .list(
+            callers.current(),
             parse(TaskState.class, "state", state),
             parse(TaskKind.class, "kind", kind),
             limit(limit))
@@ -102,7 +106,7 @@ public class TaskResource {
               schema = @Schema(implementation = Problem.class),
               examples = @ExampleObject(name = "unknown id", value = NOT_FOUND_EXAMPLE)))
   public Uni<TaskView> get(@Parameter(description = ID_DOC) @PathParam("id") String id) {
-    return tasks.get(Ids.parse(id)).map(TaskView::of);
+    return tasks.get(callers.current(), Ids.parse(id)).map(TaskView::of);
   }
 
   @POST
@@ -185,7 +189,7 @@ public class TaskResource {
   public RestMulti<String> rejects(@Parameter(description = ID_DOC) @PathParam("id") String id) {
     // The task is looked up first, so an unknown one is a 404 rather than an empty stream.
     return RestMulti.fromUniResponse(
-        tasks.get(Ids.parse(id)),
+        tasks.get(callers.current(), Ids.parse(id)),
         task -> rejectPages(task.id()),
         task -> Map.of("Content-Type", List.of("text/csv; charset=UTF-8")));
   }
@@ -199,10 +203,10 @@ public class TaskResource {
     return Multi.createBy().concatenating().streams(Multi.createFrom().item(REJECT_HEADER), pages);
   }
 
-  private static Uni<Response> accepted(
-      Function<java.util.UUID, Uni<dev.tsm.task.Task>> command, String id) {
+  private Uni<Response> accepted(
+      BiFunction<Caller, java.util.UUID, Uni<dev.tsm.task.Task>> command, String id) {
     return command
-        .apply(Ids.parse(id))
+        .apply(callers.current(), Ids.parse(id))
         .map(task -> Response.accepted(TaskView.of(task)).type(MediaType.APPLICATION_JSON).build());
   }
 

@@ -23,6 +23,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
             + " \"rowsSkipped\": 0, \"bytesDone\": 32900000, \"bytesTotal\": 79000000,"
             + " \"rowsTotal\": null, \"percent\": 41.6, \"rowsPerSecond\": 598000.0,"
             + " \"etaSeconds\": 1, \"error\": null, \"actions\": [\"pause\", \"terminate\"],"
+            + " \"createdBy\": \"alice\", \"lastCommand\": null,"
             + " \"createdAt\": \"2026-11-27T23:59:06.675Z\","
             + " \"updatedAt\": \"2026-11-27T23:59:07.412Z\", \"finishedAt\": null}")
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -49,9 +50,23 @@ public record TaskView(
                 "The commands the task accepts now (POST /tasks/{id}/pause, resume, terminate)",
             example = "[\"pause\", \"terminate\"]")
         List<String> actions,
+    @Schema(
+            description =
+                "The subject of the caller the task belongs to (null for tasks made before owners)",
+            example = "alice")
+        String createdBy,
+    @Schema(description = "The last pause, resume or terminate, and who gave it; null if none")
+        Command lastCommand,
     OffsetDateTime createdAt,
     OffsetDateTime updatedAt,
     OffsetDateTime finishedAt) {
+
+  /** A command a caller gave the task. */
+  @Schema(name = "TaskCommand")
+  public record Command(
+      @Schema(example = "pause") String name,
+      @Schema(example = "alice") String by,
+      OffsetDateTime at) {}
 
   public static TaskView of(Task t) {
     long rows = t.checkpoint().rowsDone();
@@ -87,6 +102,10 @@ public record TaskView(
         TaskAction.allowed(t.state(), t.requestedState()).stream()
             .map(a -> a.name().toLowerCase())
             .toList(),
+        t.createdBy(),
+        t.lastCommand() == null
+            ? null
+            : new Command(t.lastCommand().name(), t.lastCommand().by(), t.lastCommand().at()),
         t.createdAt(),
         t.updatedAt(),
         t.finishedAt());

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
@@ -98,6 +99,54 @@ class KubernetesManifestsTest {
         "/q/health/ready", container.path("readinessProbe").path("httpGet").path("path").asText());
     assertEquals(
         "/q/health/started", container.path("startupProbe").path("httpGet").path("path").asText());
+  }
+
+  @Test
+  void managementInterfaceStaysInsideThePod() {
+    JsonNode container = container();
+    Map<String, Integer> ports = new HashMap<>();
+    container
+        .path("ports")
+        .forEach(p -> ports.put(p.path("name").asText(), p.path("containerPort").asInt()));
+    assertEquals(9000, ports.get("management"), "quarkus.management's default port");
+    for (String probe : List.of("livenessProbe", "readinessProbe", "startupProbe")) {
+      assertEquals(
+          "management", container.path(probe).path("httpGet").path("port").asText(), probe);
+    }
+    for (JsonNode port : byKind.get("Service").path("spec").path("ports")) {
+      String target = port.path("targetPort").asText();
+      assertTrue(
+          !target.equals("management") && !target.equals("9000"),
+          "the Service exposes only the API: " + port);
+    }
+    JsonNode policy = byKind.get("NetworkPolicy");
+    assertNotNull(policy, "a NetworkPolicy");
+    JsonNode labels =
+        byKind.get("Deployment").path("spec").path("template").path("metadata").path("labels");
+    JsonNode selected = policy.path("spec").path("podSelector").path("matchLabels");
+    assertTrue(selected.size() > 0, "the policy selects by labels");
+    selected
+        .fields()
+        .forEachRemaining(e -> assertEquals(e.getValue(), labels.get(e.getKey()), e.getKey()));
+    for (JsonNode rule : policy.path("spec").path("ingress")) {
+      boolean management = false;
+      for (JsonNode port : rule.path("ports")) {
+        management |= port.path("port").asInt() == 9000;
+      }
+      assertTrue(!management || rule.path("from").size() > 0, "9000 only from some: " + rule);
+    }
+  }
+
+  @Test
+  void accessComesFromASecretAndThePodHasNoApiToken() {
+    JsonNode pod = byKind.get("Deployment").path("spec").path("template").path("spec");
+    assertEquals(false, pod.path("automountServiceAccountToken").asBoolean(true));
+    boolean fromSecret = false;
+    for (JsonNode source : container().path("envFrom")) {
+      fromSecret |=
+          "task-state-manager-auth".equals(source.path("secretRef").path("name").asText());
+    }
+    assertTrue(fromSecret, "provider settings, keys and session secret from a Secret");
   }
 
   @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Api;
+import dev.tsm.support.Auth;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.CsvShape;
 import dev.tsm.support.CsvShape.Outcome;
@@ -323,7 +324,7 @@ final class ExploreRun {
   private void assertRejects(String id, List<CsvShape.Record> bad) {
     List<List<String>> rejects =
         CsvText.parse(
-            RestAssured.given()
+            Auth.given()
                 .get("/tasks/" + id + "/rejects")
                 .then()
                 .statusCode(200)

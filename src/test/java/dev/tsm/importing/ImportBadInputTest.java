@@ -1,8 +1,8 @@
 package dev.tsm.importing;
 
+import static dev.tsm.support.Auth.given;
 import static dev.tsm.support.Problems.assertMentions;
 import static dev.tsm.support.Problems.assertProblem;
-import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

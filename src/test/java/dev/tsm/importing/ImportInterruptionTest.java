@@ -1,6 +1,6 @@
 package dev.tsm.importing;
 
-import static io.restassured.RestAssured.given;
+import static dev.tsm.support.Auth.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

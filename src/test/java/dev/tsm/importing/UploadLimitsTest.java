@@ -1,6 +1,6 @@
 package dev.tsm.importing;
 
-import static io.restassured.RestAssured.given;
+import static dev.tsm.support.Auth.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -149,7 +149,7 @@ class UploadLimitsTest {
         List.of(
             () -> given().get("/tasks/" + first).then().statusCode(200),
             () -> given().get("/tasks").then().statusCode(200),
-            () -> given().get("/q/health/ready").then().statusCode(200));
+            () -> Api.management().get("/q/health/ready").then().statusCode(200));
     // Warmed up, commands included (on the queued task, which takes no slot): what is measured
     // below is the pools' effect.
     api.forEach(Runnable::run);

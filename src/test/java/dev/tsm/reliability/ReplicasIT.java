@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tsm.support.Auth;
 import dev.tsm.support.Db;
 import dev.tsm.support.EventStream;
 import dev.tsm.support.ItDatabase;
@@ -13,6 +14,8 @@ import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.SlowUpload;
 import dev.tsm.support.TaskTable;
 import dev.tsm.support.Waits;
+import io.restassured.path.json.JsonPath;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -319,6 +322,50 @@ class ReplicasIT {
       assertFalse(Db.tableExists("public.rep_upload_lost"));
       String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
       assertFalse(Db.tableExists("tsm." + staging), "no staging table");
+    }
+  }
+
+  @Test
+  @Order(6)
+  void ownershipHoldsAcrossReplicas() throws Exception {
+    ServiceProcess[] both = startBoth("owners-A", "owners-B", paced());
+    try (ServiceProcess a = both[0];
+        ServiceProcess b = both[1]) {
+      HttpResponse<String> created =
+          a.as(
+              Auth.ALICE,
+              "POST",
+              "/imports?table=owned_by_alice",
+              "text/csv",
+              HttpRequest.BodyPublishers.ofFile(file));
+      assertEquals(202, created.statusCode(), created.body());
+      String id = JsonPath.from(created.body()).getString("id");
+      // Through the other replica, bob finds nothing of it, and cannot touch it.
+      for (String[] call :
+          List.of(
+              new String[] {"GET", "/tasks/" + id},
+              new String[] {"POST", "/tasks/" + id + "/pause"},
+              new String[] {"POST", "/tasks/" + id + "/terminate"},
+              new String[] {"GET", "/upload/progress?taskId=" + id})) {
+        HttpResponse<String> r = b.as(Auth.BOB, call[0], call[1]);
+        assertEquals(404, r.statusCode(), call[0] + " " + call[1] + " as bob: " + r.body());
+      }
+      assertFalse(b.as(Auth.BOB, "GET", "/tasks").body().contains(id), "bob's list on B");
+      // The owner commands it through the other replica.
+      HttpResponse<String> pause = b.as(Auth.ALICE, "POST", "/tasks/" + id + "/pause");
+      assertEquals(202, pause.statusCode(), pause.body());
+      Waits.until(
+          Duration.ofSeconds(60),
+          "the task PAUSED",
+          () ->
+              "PAUSED"
+                  .equals(
+                      JsonPath.from(a.as(Auth.ALICE, "GET", "/tasks/" + id).body())
+                          .getString("state")));
+      JsonPath seen = JsonPath.from(b.as(Auth.ALICE, "GET", "/tasks/" + id).body());
+      assertEquals("alice", seen.getString("createdBy"));
+      assertEquals("alice", seen.getString("lastCommand.by"));
+      assertEquals(202, a.as(Auth.ALICE, "POST", "/tasks/" + id + "/terminate").statusCode());
     }
   }
 

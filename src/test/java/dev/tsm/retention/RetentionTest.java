@@ -1,7 +1,7 @@
 package dev.tsm.retention;
 
+import static dev.tsm.support.Auth.given;
 import static dev.tsm.support.Problems.assertProblem;
-import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tsm.access.Caller;
 import dev.tsm.support.Api;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
@@ -133,7 +134,7 @@ class RetentionTest {
   @Test
   void failedTaskResumedMeanwhileIsNotTerminated() {
     String id = failedImport("resumed_failed");
-    Task seen = tasks.get(UUID.fromString(id)).await().atMost(WAIT);
+    Task seen = tasks.get(Caller.SERVICE, UUID.fromString(id)).await().atMost(WAIT);
     assertEquals(202, Api.command(id, "resume").statusCode());
     // It runs again and fails again at the same row: FAILED, but not the failure the sweep saw.
     Api.awaitState(id, "FAILED");

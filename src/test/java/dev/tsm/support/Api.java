@@ -1,6 +1,6 @@
 package dev.tsm.support;
 
-import static io.restassured.RestAssured.given;
+import static dev.tsm.support.Auth.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -16,6 +16,18 @@ import java.util.function.Consumer;
 /** The service's HTTP API, as a client uses it. */
 public final class Api {
   private Api() {}
+
+  /**
+   * A request to the management interface (health, metrics): its own port, which the Kubernetes
+   * Service does not expose; in tests {@code quarkus.management.test-port}.
+   */
+  public static io.restassured.specification.RequestSpecification management() {
+    int port =
+        org.eclipse.microprofile.config.ConfigProvider.getConfig()
+            .getOptionalValue("quarkus.management.test-port", Integer.class)
+            .orElse(9001);
+    return io.restassured.RestAssured.given().baseUri("http://localhost").port(port);
+  }
 
   /** Starts an import of {@code file}; returns the task id. */
   public static String startImport(String table, Path file, Map<String, ?> params) {

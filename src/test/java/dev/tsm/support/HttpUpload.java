@@ -74,7 +74,8 @@ public final class HttpUpload implements Closeable {
     StringBuilder head =
         new StringBuilder("POST /imports?")
             .append(query)
-            .append(" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+            .append(" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n")
+            .append(Auth.headerLine());
     switch (framing) {
       case LENGTH ->
           head.append("Content-Type: text/csv\r\nContent-Length: ").append(length).append("\r\n");

@@ -39,6 +39,10 @@ public final class ServiceProcess implements AutoCloseable {
           .version(HttpClient.Version.HTTP_1_1)
           .build();
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+  /** The API key every started service accepts (as an administrator: it sees every task). */
+  public static final String KEY = "tsm_it_0000000000000000000000000000000";
+
   private static final Map<String, AtomicInteger> STARTS = new ConcurrentHashMap<>();
   private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
@@ -50,15 +54,18 @@ public final class ServiceProcess implements AutoCloseable {
 
   private final String name;
   private final int port;
+  private final int managementPort;
   private final Process process;
   private final Path log;
   private final long startedAt;
   private volatile String instanceId;
   private volatile long readyAt;
 
-  private ServiceProcess(String name, int port, Process process, Path log, long startedAt) {
+  private ServiceProcess(
+      String name, int port, int managementPort, Process process, Path log, long startedAt) {
     this.name = name;
     this.port = port;
+    this.managementPort = managementPort;
     this.process = process;
     this.log = log;
     this.startedAt = startedAt;
@@ -118,6 +125,11 @@ public final class ServiceProcess implements AutoCloseable {
     command.add("-XX:TieredStopAtLevel=1");
     command.add("-XX:+UseSerialGC");
     command.add("-Xmx512m");
+    // Every replica of a test knows the same key (the test profile's keys are not packaged).
+    command.add("-Dtsm.security.keys.it.key=" + KEY);
+    command.add("-Dtsm.security.keys.it.roles=tsm-admin");
+    command.add("-Dtsm.security.keys.alice.key=" + Auth.ALICE);
+    command.add("-Dtsm.security.keys.bob.key=" + Auth.BOB);
     command.addAll(jvmOptions);
     command.add("-jar");
     command.add(jar().toAbsolutePath().toString());
@@ -128,13 +140,15 @@ public final class ServiceProcess implements AutoCloseable {
     // Only what the test says configures the child.
     childEnv.keySet().removeIf(k -> k.startsWith("QUARKUS_") || k.startsWith("TSM_"));
     childEnv.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+    int management = freePort();
+    childEnv.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
     childEnv.putAll(env);
     try {
       long startedAt = System.nanoTime();
       Process process = pb.start();
       LIVE.add(process);
       String label = log.getFileName().toString().replaceFirst("\\.log$", "");
-      return new ServiceProcess(label, port, process, log, startedAt);
+      return new ServiceProcess(label, port, management, process, log, startedAt);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the service", e);
     }
@@ -313,7 +327,12 @@ public final class ServiceProcess implements AutoCloseable {
   // ---- HTTP ------------------------------------------------------------------------------------
 
   private HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(url() + path)).timeout(REQUEST_TIMEOUT);
+    // Health and metrics are on the management interface, the rest on the HTTP port.
+    boolean management = path.startsWith("/q/health") || path.startsWith("/q/metrics");
+    String base = management ? "http://127.0.0.1:" + managementPort : url();
+    return HttpRequest.newBuilder(URI.create(base + path))
+        .timeout(REQUEST_TIMEOUT)
+        .header("Authorization", Auth.bearer(KEY));
   }
 
   private static <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body) {
@@ -325,6 +344,21 @@ public final class ServiceProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** A request as the caller with {@code key} (alice and bob are known to every service). */
+  public HttpResponse<String> as(
+      String key, String method, String path, String contentType, HttpRequest.BodyPublisher body) {
+    HttpRequest.Builder request =
+        request(path).setHeader("Authorization", Auth.bearer(key)).timeout(Duration.ofMinutes(5));
+    if (contentType != null) {
+      request.header("Content-Type", contentType);
+    }
+    return send(request.method(method, body).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<String> as(String key, String method, String path) {
+    return as(key, method, path, null, HttpRequest.BodyPublishers.noBody());
   }
 
   public HttpResponse<String> get(String path) {
@@ -374,7 +408,7 @@ public final class ServiceProcess implements AutoCloseable {
     try {
       r =
           send(
-              HttpRequest.newBuilder(URI.create(url() + "/imports" + q))
+              request("/imports" + q)
                   .timeout(Duration.ofMinutes(5))
                   .header("Content-Type", "text/csv")
                   .POST(HttpRequest.BodyPublishers.ofFile(file))
@@ -407,10 +441,7 @@ public final class ServiceProcess implements AutoCloseable {
   public Path download(String taskId, Path to) {
     HttpResponse<Path> r =
         send(
-            HttpRequest.newBuilder(URI.create(url() + "/tasks/" + taskId + "/file"))
-                .timeout(Duration.ofMinutes(5))
-                .GET()
-                .build(),
+            request("/tasks/" + taskId + "/file").timeout(Duration.ofMinutes(5)).GET().build(),
             HttpResponse.BodyHandlers.ofFile(to));
     assertEquals(200, r.statusCode(), "download of " + taskId);
     return r.body();
@@ -420,6 +451,7 @@ public final class ServiceProcess implements AutoCloseable {
   public HttpResponse<InputStream> stream(String path) {
     return send(
         HttpRequest.newBuilder(URI.create(url() + path))
+            .header("Authorization", Auth.bearer(KEY))
             .header("Accept", "text/event-stream")
             .GET()
             .build(),

@@ -43,7 +43,9 @@ public final class SlowUpload implements Closeable {
         port,
         "POST /imports?"
             + query
-            + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\nContent-Length: "
+            + " HTTP/1.1\r\nHost: localhost\r\n"
+            + Auth.headerLine()
+            + "Content-Type: text/csv\r\nContent-Length: "
             + body.length
             + "\r\nConnection: close\r\n\r\n",
         body);
@@ -58,7 +60,9 @@ public final class SlowUpload implements Closeable {
         RestAssured.port,
         "POST "
             + target
-            + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+            + " HTTP/1.1\r\nHost: localhost\r\n"
+            + Auth.headerLine()
+            + "Content-Type: "
             + contentType
             + "\r\nContent-Length: "
             + body.length

@@ -29,9 +29,17 @@ public final class TaskPage {
     return driver;
   }
 
-  /** Loads the page and waits until it has its tasks, its tables and a live connection. */
+  /**
+   * Signs in as alice through the sign-in link (as a person does with the link printed at start),
+   * which leads to the page; waits until it has its tasks, its tables and a live connection.
+   */
   public TaskPage open() {
-    driver.get(url.toString());
+    return open(Auth.ALICE);
+  }
+
+  /** The same, signed in with {@code key}. */
+  public TaskPage open(String key) {
+    driver.get(url.toString().replaceAll("/$", "") + "/signin?key=" + key);
     await(
         "the page to start (live updates or polling, tables loaded)",
         d ->

@@ -52,6 +52,8 @@ public final class Tasks {
         state.isFinal() ? updated : null,
         null,
         null,
+        null,
+        "alice",
         null);
   }
 

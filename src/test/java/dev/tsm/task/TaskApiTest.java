@@ -1,7 +1,7 @@
 package dev.tsm.task;
 
+import static dev.tsm.support.Auth.given;
 import static dev.tsm.support.Problems.assertProblem;
-import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -255,11 +255,11 @@ class TaskApiTest {
   @Test
   void healthAndSwaggerUi() {
     for (String check : List.of("/q/health/ready", "/q/health/live", "/q/health")) {
-      Response r = given().get(check);
+      Response r = Api.management().get(check);
       assertEquals(200, r.statusCode(), check + ": " + r.asString());
       assertEquals("UP", r.jsonPath().getString("status"), check);
     }
-    JsonPath live = given().get("/q/health/live").jsonPath();
+    JsonPath live = Api.management().get("/q/health/live").jsonPath();
     assertTrue(live.getList("checks.name").contains("task-runner"), live.prettify());
     Response ui = given().get("/q/swagger-ui");
     assertEquals(200, ui.statusCode());

@@ -1,12 +1,13 @@
 package dev.tsm.web;
 
-import static io.restassured.RestAssured.given;
+import static dev.tsm.support.Auth.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Api;
+import dev.tsm.support.Auth;
 import dev.tsm.support.Browser;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
@@ -241,7 +242,10 @@ class BrowserPageTest {
                   .version(HttpClient.Version.HTTP_1_1)
                   .build()
                   .send(
-                      HttpRequest.newBuilder(URI.create(href)).GET().build(),
+                      HttpRequest.newBuilder(URI.create(href))
+                          .header("Authorization", Auth.bearer(Auth.ALICE))
+                          .GET()
+                          .build(),
                       HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
           assertEquals(200, download.statusCode());
           String reference =
@@ -370,6 +374,45 @@ class BrowserPageTest {
           assertTrue(
               taskListRequests(p) - listsBefore <= 1,
               "GET /tasks while live: " + (taskListRequests(p) - listsBefore));
+        });
+  }
+
+  @Test
+  void anotherUsersPageDoesNotShowTheTask(TestInfo info) throws Exception {
+    browser.recordingFailures(
+        name(info),
+        () -> {
+          String alices =
+              Api.startImport("web_alices", CsvFiles.mixed("page-alices.csv", 2_000, 17));
+          Api.awaitState(alices, "COMPLETED");
+          // Bob signs in on the same browser (his session replaces alice's) and watches live.
+          TaskPage bob = new TaskPage(browser.driver(), page).open(Auth.BOB);
+          bob.await("the event stream to open", d -> "live".equals(bob.liveMode()));
+          String bobs =
+              Auth.as(Auth.BOB)
+                  .contentType("text/csv")
+                  .body(CsvFiles.mixed("page-bobs.csv", 2_000, 19).toFile())
+                  .post("/imports?table=web_bobs")
+                  .jsonPath()
+                  .getString("id");
+          bob.awaitRow(bobs).awaitState("COMPLETED");
+          assertTrue(
+              browser
+                  .driver()
+                  .findElements(
+                      org.openqa.selenium.By.cssSelector("li.task[data-task-id='" + alices + "']"))
+                  .isEmpty(),
+              "bob's page lists none of alice's tasks");
+          // Signed in as alice again, her task is there and bob's is not.
+          TaskPage alice = new TaskPage(browser.driver(), page).open(Auth.ALICE);
+          alice.awaitRow(alices);
+          assertTrue(
+              browser
+                  .driver()
+                  .findElements(
+                      org.openqa.selenium.By.cssSelector("li.task[data-task-id='" + bobs + "']"))
+                  .isEmpty(),
+              "alice's page lists none of bob's tasks");
         });
   }
 

@@ -1,11 +1,12 @@
 package dev.tsm.web;
 
+import static dev.tsm.support.Auth.given;
 import static dev.tsm.support.Problems.assertProblem;
-import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Api;
+import dev.tsm.support.Auth;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.RawResponse;
@@ -84,7 +85,9 @@ class RequestBodyLimitsTest {
       String head =
           "POST "
               + target
-              + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\n"
+              + " HTTP/1.1\r\nHost: localhost\r\n"
+              + Auth.headerLine()
+              + "Content-Type: text/csv\r\n"
               + "Content-Length: "
               + (100L << 20)
               + "\r\n\r\n";
@@ -140,7 +143,9 @@ class RequestBodyLimitsTest {
   private static String expecting(String table, int length) {
     return "POST /imports?table="
         + table
-        + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\nContent-Length: "
+        + " HTTP/1.1\r\nHost: localhost\r\n"
+        + Auth.headerLine()
+        + "Content-Type: text/csv\r\nContent-Length: "
         + length
         + "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Api;
+import dev.tsm.support.Auth;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -106,6 +107,7 @@ class ServerSentEventsTest {
             .send(
                 HttpRequest.newBuilder(
                         base.toURI().resolve("tasks/0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10/events"))
+                    .header("Authorization", Auth.bearer(Auth.ALICE))
                     .header("Accept", "text/event-stream")
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -158,6 +160,7 @@ class ServerSentEventsTest {
   private BlockingQueue<Event> open(String path, String lastEventId) throws Exception {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
+            .header("Authorization", Auth.bearer(Auth.ALICE))
             .header("Accept", "text/event-stream")
             .timeout(Duration.ofMinutes(2));
     if (lastEventId != null) {
