@@ -20,6 +20,8 @@ class RefusalStatusTest {
     expected.put(Refusal.Reason.TOO_LARGE, 413);
     expected.put(Refusal.Reason.BUSY, 503);
     expected.put(Refusal.Reason.NO_SPACE, 507);
+    expected.put(Refusal.Reason.FORBIDDEN, 403);
+    expected.put(Refusal.Reason.TOO_MANY, 429);
     for (Refusal.Reason reason : Refusal.Reason.values()) {
       assertEquals(expected.get(reason), ProblemMapper.status(reason), reason.name());
     }
@@ -31,5 +33,8 @@ class RefusalStatusTest {
     assertEquals(Refusal.Reason.BUSY, busy.reason());
     assertEquals(5, busy.retryAfterSeconds());
     assertEquals(0, Refusal.invalid("x").retryAfterSeconds());
+    Refusal tooMany = Refusal.tooMany("alice has 8 tasks going", 5);
+    assertEquals(Refusal.Reason.TOO_MANY, tooMany.reason());
+    assertEquals(5, tooMany.retryAfterSeconds());
   }
 }
