@@ -24,7 +24,7 @@ BENCH_FILES+=("$PSQL_FILE" "$SVC_FILE")
 CSV=$(gen_csv "$ROWS")
 log "creating $SRC ($ROWS rows from $CSV)"
 sql "drop table if exists $SRC" >/dev/null
-sql "create table $SRC (id integer PRIMARY KEY, code text, amount numeric, active boolean, day date, ts timestamp, name text)" >/dev/null
+sql "create table $SRC (${BENCH_COLUMNS/id integer/id integer PRIMARY KEY})" >/dev/null
 timeout "$EXPORT_TIMEOUT" "${PSQL[@]}" \
   -c "\\copy $SRC FROM '$(sql_literal "$CSV")' WITH (FORMAT csv, HEADER true)" >/dev/null \
   || die "could not load $SRC"

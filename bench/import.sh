@@ -35,7 +35,7 @@ start_service
 import_psql() {   # TABLE -> prints seconds
   local t=$1 s e
   sql "drop table if exists $t" >/dev/null
-  sql "create table $t (id integer, code text, amount numeric, active boolean, day date, ts timestamp, name text)" >/dev/null
+  sql "create table $t ($BENCH_COLUMNS)" >/dev/null
   s=$(now)
   timeout "$IMPORT_TIMEOUT" "${PSQL[@]}" \
     -c "\\copy $t FROM '$CSV_SQL' WITH (FORMAT csv, HEADER true)" >/dev/null \

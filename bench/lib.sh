@@ -3,7 +3,14 @@
 # shellcheck shell=bash
 
 # ---------------------------------------------------------------- settings ---
-ROWS="${ROWS:-1000000}"
+SHAPE="${SHAPE:-typed}"
+# About 100 MB of each shape unless ROWS says otherwise (typed: 1,000,000 rows, 79 MB, as before).
+case "$SHAPE" in
+  narrow) ROWS="${ROWS:-2200000}" ;;
+  wide) ROWS="${ROWS:-50000}" ;;
+  many) ROWS="${ROWS:-340000}" ;;
+  *) ROWS="${ROWS:-1000000}" ;;
+esac
 RUNS="${RUNS:-3}"
 WARMUP="${WARMUP:-1}"                     # unmeasured warm-up rounds before the runs (0: none)
 export PGHOST="${PGHOST:-127.0.0.1}"
@@ -108,8 +115,15 @@ trap 'exit 143' TERM
 # Deterministic (pure arithmetic on the row number, no RNG). Bump GEN_VERSION
 # whenever the generator changes so cached files are regenerated.
 GEN_VERSION=1
-# gen_csv N -> prints the path of the cached CSV with N data rows (generates it if missing)
+# gen_csv N -> prints the path of the cached CSV with N data rows (generates it if missing),
+# of the shape SHAPE: typed (the default: 79 B a row, 7 typed columns), narrow (about 48 B, 6
+# columns, mostly text, codes with leading zeros), wide (about 2 KB, one long quoted text with
+# commas and newlines) or many (40 columns of mixed types).
 gen_csv() {
+  if [[ "$SHAPE" != typed ]]; then
+    gen_shape "$1"
+    return
+  fi
   local n=$1 csv="$OUT/data_v${GEN_VERSION}_$1.csv"
   if [[ ! -s "$csv" ]]; then
     log "generating $csv ($n rows)"
@@ -160,9 +174,84 @@ PY
   fi
   printf '%s\n' "$csv"
 }
+# gen_shape N -> the CSV of N rows of SHAPE (narrow, wide, many), cached
+gen_shape() {
+  local n=$1 csv="$OUT/data_${SHAPE}_v${GEN_VERSION}_$1.csv"
+  if [[ ! -s "$csv" ]]; then
+    log "generating $csv ($n rows, shape $SHAPE)"
+    python3 - "$n" "$csv.tmp" "$SHAPE" <<'PY'
+import sys, datetime
+n, path, shape = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+start = datetime.date(2024, 1, 1)
+days = [(start + datetime.timedelta(d)).isoformat() for d in range(731)]
+cities = ['Springfield', 'Zürich', 'Lyon', 'Osaka', 'Kraków', 'Porto', 'Austin', 'Tromsø']
+words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa']
+with open(path, 'w', encoding='utf-8', newline='') as f:
+    buf = []
+    w = buf.append
+    if shape == 'narrow':
+        f.write('id,code,city,country,zip,tag\n')
+        for i in range(1, n + 1):
+            w('%d,%05d,%s,%s,%05d,%s-%s-%d\n' % (i, (i * 7919) % 100000, cities[i % 8],
+              ('US', 'CH', 'FR', 'JP')[i % 4], (i * 104729) % 100000, words[i % 10],
+              words[(i // 10) % 10], i % 997))
+            if len(buf) >= 50000:
+                f.write(''.join(buf)); buf.clear()
+    elif shape == 'wide':
+        f.write('id,title,body\n')
+        for i in range(1, n + 1):
+            parts = []
+            k = i
+            while sum(len(p) for p in parts) < 1950:
+                parts.append('%s, %s %d' % (words[k % 10], words[(k // 10) % 10], k % 1009))
+                k = k * 31 + 7
+            body = ' '.join(parts)
+            body = body[:900] + '\n' + body[900:1400] + ' ""quoted"" ' + body[1400:]
+            w('%d,Title %d,"%s"\n' % (i, i, body))
+            if len(buf) >= 2000:
+                f.write(''.join(buf)); buf.clear()
+    elif shape == 'many':
+        kinds = ['int', 'num', 'text', 'bool', 'date']
+        f.write('id,' + ','.join('c%02d' % c for c in range(1, 40)) + '\n')
+        for i in range(1, n + 1):
+            vals = [str(i)]
+            for c in range(1, 40):
+                k = kinds[c % 5]
+                v = (i * (c + 7919)) % 100000
+                vals.append(str(v) if k == 'int' else
+                            '%d.%02d' % (v // 100, v % 100) if k == 'num' else
+                            '%s%d' % (words[v % 10], c) if k == 'text' else
+                            ('true' if v % 2 else 'false') if k == 'bool' else days[v % 731])
+            w(','.join(vals) + '\n')
+            if len(buf) >= 20000:
+                f.write(''.join(buf)); buf.clear()
+    else:
+        sys.exit('unknown SHAPE ' + shape)
+    f.write(''.join(buf))
+PY
+    mv "$csv.tmp" "$csv"
+  fi
+  printf '%s\n' "$csv"
+}
+
+# The column types of each shape (the reference table of the import, the source of the export).
+case "$SHAPE" in
+  typed) BENCH_COLUMNS="id integer, code text, amount numeric, active boolean, day date, ts timestamp, name text" ;;
+  narrow) BENCH_COLUMNS="id integer, code text, city text, country text, zip text, tag text" ;;
+  wide) BENCH_COLUMNS="id integer, title text, body text" ;;
+  many)
+    BENCH_COLUMNS="id integer"
+    for c in $(seq 1 39); do
+      case $((c % 5)) in
+        0) t=integer ;; 1) t=numeric ;; 2) t=text ;; 3) t=boolean ;; 4) t=date ;;
+      esac
+      BENCH_COLUMNS+=", $(printf 'c%02d' "$c") $t"
+    done ;;
+  *) die "SHAPE must be typed, narrow, wide or many (got '$SHAPE')" ;;
+esac
+
 # sql_literal TEXT -> TEXT with single quotes doubled (for use inside '...')
 sql_literal() { printf '%s' "${1//\'/\'\'}"; }
-BENCH_COLUMNS="id integer, code text, amount numeric, active boolean, day date, ts timestamp, name text"
 
 # ----------------------------------------------------------------- service ---
 # The service authenticates every call: the benchmark's client uses an API key of its own.
