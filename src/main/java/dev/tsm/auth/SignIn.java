@@ -29,9 +29,14 @@ public class SignIn {
   private final Keys keys;
   private final Sessions sessions;
 
-  SignIn(Keys keys, Sessions sessions) {
+  /** Served over TLS, maybe ended by a proxy in front: then the request itself says http. */
+  private final boolean publicHttps;
+
+  SignIn(Keys keys, Sessions sessions, dev.tsm.Config config) {
     this.keys = keys;
     this.sessions = sessions;
+    this.publicHttps =
+        config.security().publicUrl().map(url -> url.trim().startsWith("https:")).orElse(false);
   }
 
   @GET
@@ -91,13 +96,13 @@ public class SignIn {
         .build();
   }
 
-  private static NewCookie cookie(String value, int maxAge, HttpServerRequest request) {
+  private NewCookie cookie(String value, int maxAge, HttpServerRequest request) {
     return new NewCookie.Builder(Sessions.COOKIE)
         .value(value)
         .path("/")
         .maxAge(maxAge)
         .httpOnly(true)
-        .secure("https".equals(request.scheme()))
+        .secure(publicHttps || "https".equals(request.scheme()))
         .sameSite(NewCookie.SameSite.STRICT)
         .build();
   }
