@@ -24,7 +24,6 @@ public class KeyIdentities implements IdentityProvider<KeyRequest> {
             QuarkusSecurityIdentity.builder()
                 .setPrincipal(new QuarkusPrincipal(request.holder().subject()))
                 .addRoles(request.holder().roles())
-                .addAttribute("tsm.via", request.via())
                 .build());
   }
 }

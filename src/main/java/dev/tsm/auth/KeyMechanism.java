@@ -47,7 +47,7 @@ public class KeyMechanism implements HttpAuthenticationMechanism {
         return Uni.createFrom().optional(Optional.empty()); // an OpenID Connect token
       }
       return keys.holder(token)
-          .map(holder -> identities.authenticate(KeyRequest.of(holder, "key")))
+          .map(holder -> identities.authenticate(new KeyRequest(holder)))
           .orElseGet(
               () -> Uni.createFrom().failure(new AuthenticationFailedException("unknown API key")));
     }
@@ -55,15 +55,13 @@ public class KeyMechanism implements HttpAuthenticationMechanism {
     if (cookie != null) {
       Optional<Sessions.Session> session = sessions.read(cookie.getValue());
       if (session.isPresent()) {
-        context.put(KeyRequest.VIA_COOKIE, Boolean.TRUE);
         return identities.authenticate(
-            KeyRequest.of(
-                new Keys.Holder(session.get().subject(), session.get().roles()), "session"));
+            new KeyRequest(new Keys.Holder(session.get().subject(), session.get().roles())));
       }
     }
     if (open) {
       return identities.authenticate(
-          KeyRequest.of(new Keys.Holder("anonymous", Set.of(adminRole)), "open"));
+          new KeyRequest(new Keys.Holder("anonymous", Set.of(adminRole))));
     }
     return Uni.createFrom().optional(Optional.empty());
   }

@@ -26,12 +26,17 @@ public class SameOrigin {
   private static final Set<HttpMethod> SAFE =
       Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS);
 
+  /** Other sites' pages allowed to call (CORS). */
   private final Set<String> allowed = new HashSet<>();
+
+  /** The page's own origin where users reach it through a proxy (tsm.security.public-url). */
+  private final String publicOrigin;
+
   private final Sessions sessions;
 
   SameOrigin(Config config, Sessions sessions) {
     this.sessions = sessions;
-    config.security().publicUrl().map(SameOrigin::origin).ifPresent(allowed::add);
+    this.publicOrigin = config.security().publicUrl().map(SameOrigin::origin).orElse(null);
     ConfigProvider.getConfig()
         .getOptionalValues("quarkus.http.cors.origins", String.class)
         .orElse(List.of())
@@ -45,6 +50,7 @@ public class SameOrigin {
     }
     String origin = request.getHeader("Origin");
     String site = request.getHeader("Sec-Fetch-Site");
+    // From the page itself: as the request reaches the service, or as users reach it.
     boolean fromHere = origin != null && isOwn(origin, request);
     boolean listed = origin != null && allowed.contains(origin.toLowerCase(Locale.ROOT));
     if (origin != null && !fromHere && !listed) {
@@ -74,7 +80,10 @@ public class SameOrigin {
     }
   }
 
-  private static boolean isOwn(String origin, HttpServerRequest request) {
+  private boolean isOwn(String origin, HttpServerRequest request) {
+    if (origin.equalsIgnoreCase(publicOrigin)) {
+      return true;
+    }
     String host = request.authority() == null ? null : request.authority().toString();
     if (host == null) {
       host = request.getHeader("Host");

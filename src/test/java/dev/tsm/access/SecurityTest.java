@@ -56,6 +56,7 @@ class SecurityTest {
   static final String ISSUER = "https://server.example.com";
   static final String AUDIENCE = "tsm";
   static final int MAX_ACTIVE = 3;
+  static final String PUBLIC_URL = "https://tsm.example.test";
 
   /** The provider on, a small per-owner bound. */
   public static class WithProvider implements QuarkusTestProfile {
@@ -68,6 +69,9 @@ class SecurityTest {
           AUDIENCE,
           "quarkus.oidc.token.issuer",
           ISSUER,
+          // Users reach it through a proxy that ends TLS: its origin is the page's own.
+          "tsm.security.public-url",
+          PUBLIC_URL,
           "tsm.security.max-active-tasks-per-owner",
           String.valueOf(MAX_ACTIVE));
     }
@@ -349,6 +353,13 @@ class SecurityTest {
         .post("/tasks/" + id + "/pause")
         .then()
         .statusCode(202);
+    // Through the proxy users reach it by, the page's origin is the public address.
+    RestAssured.given()
+        .cookie("tsm_session", cookie)
+        .header("Origin", PUBLIC_URL)
+        .post("/tasks/" + id + "/resume")
+        .then()
+        .statusCode(202);
     // Reads with the cookie need no Origin (the page's EventSource cannot send headers).
     RestAssured.given().cookie("tsm_session", cookie).get("/tasks/" + id).then().statusCode(200);
   }
@@ -360,6 +371,7 @@ class SecurityTest {
     String setCookie = r.header("Set-Cookie");
     assertTrue(setCookie.contains("HttpOnly"), setCookie);
     assertTrue(setCookie.contains("SameSite=Strict"), setCookie);
+    assertTrue(setCookie.contains("Secure"), "served over TLS at its public address: " + setCookie);
     assertEquals("/", URI.create(r.header("Location")).getPath(), "the key leaves the address");
     RestAssured.given()
         .redirects()
@@ -367,6 +379,15 @@ class SecurityTest {
         .get("/signin?key=tsm_wrong_0000000000000000000000000000")
         .then()
         .statusCode(401);
+    // Another site's link cannot sign the browser in as the key's holder.
+    Response crossSite =
+        RestAssured.given()
+            .redirects()
+            .follow(false)
+            .header("Sec-Fetch-Site", "cross-site")
+            .get("/signin?key=" + Auth.ALICE);
+    assertEquals(403, crossSite.statusCode(), crossSite.asString());
+    assertNull(crossSite.header("Set-Cookie"));
     String cookie = r.getCookie("tsm_session");
     List<String> tampered = List.of(cookie.replace("YWxpY2U", "Ym9i"), cookie + "x", "");
     for (String bad : tampered) {
