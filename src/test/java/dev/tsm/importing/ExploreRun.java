@@ -308,10 +308,16 @@ final class ExploreRun {
     assertEquals(100.0, end.getDouble("percent"));
     List<List<String>> columns = new ArrayList<>();
     for (int i = 0; i < shape.names().size(); i++) {
-      columns.add(List.of(shape.names().get(i), shape.types().get(i).sql));
+      // With no good row at all, no value tells a type: every column is text.
+      String type = shape.good().isEmpty() ? "text" : shape.types().get(i).sql;
+      columns.add(List.of(shape.names().get(i), type));
     }
     assertEquals(columns, Db.columns("public." + table), "columns and their inferred types");
-    Db.assertSameRows(reference, "public." + table);
+    if (shape.good().isEmpty()) {
+      assertEquals(0, Db.count("SELECT count(*) FROM public." + table), "no row to import");
+    } else {
+      Db.assertSameRows(reference, "public." + table);
+    }
     assertRejects(id, shape.listedRejects());
     assertFalse(Db.tableExists("tsm." + staging(id)), "no staging table left");
     return "COMPLETED with " + end.getLong("rowsDone") + " rows, " + bad.size() + " set aside";
