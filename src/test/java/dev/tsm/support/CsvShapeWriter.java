@@ -195,6 +195,15 @@ final class CsvShapeWriter {
     }
   }
 
+  private boolean everyRecordBad() {
+    for (int i = p.header ? 0 : 1; i < p.bad.length; i++) {
+      if (!p.bad[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private Bad badAt(int i, boolean last) {
     if (p.bad == null || !p.bad[i] || (last && p.exactSize > 0)) {
       return null;
@@ -203,7 +212,12 @@ final class CsvShapeWriter {
     for (Bad b : p.badKinds) {
       boolean ok =
           switch (b) {
-            case MISFIT -> types != null && Arrays.stream(types).anyMatch(t -> t != Kind.TEXT);
+            // A value misfits its column's type only where good rows gave the column a type:
+            // with every record bad, every column is text and no value misfits.
+            case MISFIT ->
+                types != null
+                    && Arrays.stream(types).anyMatch(t -> t != Kind.TEXT)
+                    && !everyRecordBad();
             case UNCLOSED_QUOTE -> last;
             case FIELD_TOO_LONG ->
                 tooLong < 4 && out.size() + 2L * lim.maxFieldBytes() < lim.maxBodyBytes() * 9 / 10;
