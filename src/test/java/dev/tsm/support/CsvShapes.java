@@ -380,6 +380,16 @@ public final class CsvShapes {
           }
         }
       }
+      // One good record stays where all would be bad: column types come from good rows, and the
+      // expectations of a file
+      // whose every row is bad (text everywhere, nothing committed) are not the generator's.
+      boolean every = true;
+      for (int i = first; i < records; i++) {
+        every &= bad[i];
+      }
+      if (every) {
+        bad[first] = false;
+      }
       badKinds = List.copyOf(allowed);
       layoutNames = String.join("+", used);
     }
