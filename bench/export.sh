@@ -37,22 +37,26 @@ start_service
 
 # ------------------------------------------------------------------ export ---
 PSQL_FILE_SQL=$(sql_literal "$PSQL_FILE")
-export_psql() {   # -> prints seconds
-  local s e
+export_psql() {   # -> prints "seconds pg-cpu jvm-cpu other-cpu"
+  local s e c0
   rm -f "$PSQL_FILE"
+  c0=$(cpu_mark)
   s=$(now)
   timeout "$EXPORT_TIMEOUT" "${PSQL[@]}" \
     -c "\\copy (SELECT * FROM $SRC ORDER BY id) TO '$PSQL_FILE_SQL' WITH (FORMAT csv, HEADER)" >/dev/null \
     || die "psql \\copy from $SRC failed or exceeded ${EXPORT_TIMEOUT}s"
   e=$(now)
-  elapsed "$s" "$e"
+  printf '%s %s\n' "$(elapsed "$s" "$e")" "$(cpu_split "$c0" "$(cpu_mark)")"
 }
 
-# export_service -> prints "export-seconds download-seconds post-seconds task-id": POST /exports
-# until a poll sees COMPLETED, the download of /tasks/{id}/file to $SVC_FILE, and the POST alone.
+# export_service -> prints "export-seconds download-seconds post-seconds task-id pg jvm other":
+# POST /exports until a poll sees COMPLETED, the download of /tasks/{id}/file to $SVC_FILE, the
+# POST alone, and the CPU seconds of the whole (export and download) by PostgreSQL, the JVM and
+# the rest.
 export_service() {
-  local s e d resp code body id post
+  local s e d resp code body id post c0
   rm -f "$SVC_FILE"
+  c0=$(cpu_mark)
   s=$(now)
   resp=$(api_curl -sS --max-time "$EXPORT_TIMEOUT" -X POST -H 'Content-Type: application/json' \
            --data "{\"table\":\"$SRC\"}" \
@@ -70,7 +74,8 @@ export_service() {
     || die "GET /tasks/$id/file failed (curl error)"
   d=$(now)
   [[ "$code" == 200 ]] || die "GET /tasks/$id/file returned HTTP $code: $(head -c 500 "$SVC_FILE")"
-  printf '%s %s %s %s\n' "$(elapsed "$s" "$e")" "$(elapsed "$e" "$d")" "$post" "$id"
+  printf '%s %s %s %s %s\n' "$(elapsed "$s" "$e")" "$(elapsed "$e" "$d")" "$post" "$id" \
+    "$(cpu_split "$c0" "$(cpu_mark)")"
 }
 
 LOAD_START=$(loadavg)
@@ -82,7 +87,7 @@ log "load average (1/5/15 min) before the runs: $LOAD_START"
 if (( WARMUP > 0 )); then
   for w in $(seq 1 "$WARMUP"); do
     out=$(export_service)
-    read -r tw dw _ _ <<<"$out"
+    read -r tw dw _ <<<"$out"
     printf 'warm-up %d/%d done: service export of %s rows in %ss + download %ss (not measured)\n' \
       "$w" "$WARMUP" "$ROWS" "$tw" "$dw"
   done
@@ -91,12 +96,14 @@ else
 fi
 
 # -------------------------------------------------------------------- runs ---
-declare -a R_PSQL=() R_SVC=() R_E2E=() T_DL=() T_POST=() T_RUN=() T_REST=() T_SVC=()
+declare -a CPU_P=() CPU_S=() R_PSQL=() R_SVC=() R_E2E=() T_DL=() T_POST=() T_RUN=() T_REST=() T_SVC=()
 BYTES=""
 for i in $(seq 1 "$RUNS"); do
-  tp=$(export_psql)
+  read -r tp ppg pjvm pother <<<"$(export_psql)"
   out=$(export_service)
-  read -r ts td tpost id <<<"$out"
+  read -r ts td tpost id spg sjvm sother <<<"$out"
+  CPU_P+=("psql: pg ${ppg}s, client+rest ${pother}s")
+  CPU_S+=("service: pg ${spg}s, jvm ${sjvm}s, client+rest ${sother}s")
   cmp -s "$PSQL_FILE" "$SVC_FILE" \
     || die "run $i: the service's file differs from psql's ($(cmp "$PSQL_FILE" "$SVC_FILE" 2>&1 | head -c 300)); KEEP_FILES=1 keeps both"
   BYTES=$(stat -c %s "$SVC_FILE")
@@ -115,6 +122,7 @@ for i in $(seq 1 "$RUNS"); do
   T_POST+=("$tpost"); T_RUN+=("$trun"); T_REST+=("$trest")
   printf 'run %d/%d: psql \\copy TO %8ss %10s rows/s | service %8ss %10s rows/s (POST %.3fs, run %ss, rest %ss) + download %ss | files identical (%s bytes)\n' \
     "$i" "$RUNS" "$tp" "$rp" "$ts" "$rs" "$tpost" "$trun" "$trest" "$td" "$BYTES"
+  printf '         CPU seconds: %s | %s\n' "${CPU_P[-1]}" "${CPU_S[-1]}"
 done
 HWM=$(svc_mem VmHWM)
 LOAD_END=$(loadavg)

@@ -32,21 +32,23 @@ wait_for_load   # before the JVM starts (the service is measured warm, after the
 start_service
 
 # ------------------------------------------------------------------ import ---
-import_psql() {   # TABLE -> prints seconds
-  local t=$1 s e
+import_psql() {   # TABLE -> prints "seconds pg-cpu jvm-cpu other-cpu"
+  local t=$1 s e c0
   sql "drop table if exists $t" >/dev/null
   sql "create table $t ($BENCH_COLUMNS)" >/dev/null
+  c0=$(cpu_mark)
   s=$(now)
   timeout "$IMPORT_TIMEOUT" "${PSQL[@]}" \
     -c "\\copy $t FROM '$CSV_SQL' WITH (FORMAT csv, HEADER true)" >/dev/null \
     || die "psql \\copy into $t failed or exceeded ${IMPORT_TIMEOUT}s"
   e=$(now)
-  elapsed "$s" "$e"
+  printf '%s %s\n' "$(elapsed "$s" "$e")" "$(cpu_split "$c0" "$(cpu_mark)")"
 }
 
-import_service() {   # TABLE FILE -> prints "seconds task-id"
-  local t=$1 file=$2 s e resp code body id
+import_service() {   # TABLE FILE -> prints "seconds task-id start pg-cpu jvm-cpu other-cpu"
+  local t=$1 file=$2 s e resp code body id c0
   sql "drop table if exists $t" >/dev/null
+  c0=$(cpu_mark)
   s=$(now)
   # -T streams the file (with its Content-Length), as psql \copy does; --data-binary @file
   # would first read all of it into curl's memory (about 60 ms of client time for 79 MB).
@@ -62,7 +64,7 @@ import_service() {   # TABLE FILE -> prints "seconds task-id"
   id=$(task_id "$body")
   wait_completed "$id" "$IMPORT_TIMEOUT"
   e=$(now)
-  printf '%s %s %s\n' "$(elapsed "$s" "$e")" "$id" "$s"
+  printf '%s %s %s %s\n' "$(elapsed "$s" "$e")" "$id" "$s" "$(cpu_split "$c0" "$(cpu_mark)")"
 }
 
 # split_times SECONDS ID START -> "accept upload run rest" in seconds: POST start -> the task's
@@ -132,9 +134,9 @@ fi
 declare -a R_PSQL=() R_SVC=() S_ACCEPT=() S_UPLOAD=() S_RUN=() S_REST=() T_SVC=()
 for i in $(seq 1 "$RUNS"); do
   ref="bench_ref_$i" svc="bench_svc_$i"
-  tp=$(import_psql "$ref")
+  read -r tp ppg pjvm pother <<<"$(import_psql "$ref")"
   out=$(import_service "$svc" "$CSV")
-  read -r ts id started <<<"$out"
+  read -r ts id started spg sjvm sother <<<"$out"
   check_tables "$ref" "$svc"
   rp=$(rate "$ROWS" "$tp"); rs=$(rate "$ROWS" "$ts")
   R_PSQL+=("$rp"); R_SVC+=("$rs"); T_SVC+=("$ts")
@@ -142,6 +144,8 @@ for i in $(seq 1 "$RUNS"); do
   S_ACCEPT+=("$ac"); S_UPLOAD+=("$up"); S_RUN+=("$ru"); S_REST+=("$re")
   printf 'run %d/%d: psql \\copy %8ss %10s rows/s | service %8ss %10s rows/s (accepted after %ss, run %ss, rest %ss; upload %ss)\n' \
     "$i" "$RUNS" "$tp" "$rp" "$ts" "$rs" "$ac" "$ru" "$re" "$up"
+  printf '         CPU seconds: psql: pg %ss, client+rest %ss | service: pg %ss, jvm %ss, client+rest %ss\n' \
+    "$ppg" "$pother" "$spg" "$sjvm" "$sother"
 done
 HWM_1X=$(svc_mem VmHWM)
 

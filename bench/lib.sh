@@ -84,11 +84,14 @@ sql 'select 1' >/dev/null 2>&1 \
 
 BASE="http://127.0.0.1:$PORT"
 SVC_PID=""
+WAITER_PID=""      # the task poller (bench/wait_task.py)
 BENCH_TABLES=()    # dropped on exit unless KEEP_TABLES=1
 BENCH_FILES=()     # removed on exit unless KEEP_FILES=1
 
 cleanup() {
   local rc=$?
+  [[ -z "$WAITER_PID" ]] || kill "$WAITER_PID" 2>/dev/null || true
+  rm -f "$OUT/.wait.in" "$OUT/.wait.out"
   if [[ -n "$SVC_PID" ]] && kill -0 "$SVC_PID" 2>/dev/null; then
     kill "$SVC_PID" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$SVC_PID" 2>/dev/null || break; sleep 0.1; done
@@ -297,6 +300,12 @@ start_service() {
     sleep 0.2
   done
   log "service ready (pid $SVC_PID)"
+
+  rm -f "$OUT/.wait.in" "$OUT/.wait.out"
+  mkfifo "$OUT/.wait.in" "$OUT/.wait.out"
+  BENCH_KEY="$BENCH_KEY" python3 "$ROOT/bench/wait_task.py" "$BASE" "$POLL_INTERVAL" \
+    "$OUT/.wait.in" "$OUT/.wait.out" 9>&- &
+  WAITER_PID=$!
 }
 
 # task_id JSON -> prints the "id" of a task view
@@ -309,21 +318,13 @@ task_id() {
 }
 
 # wait_completed ID TIMEOUT -> returns once GET /tasks/ID says COMPLETED; dies on FAILED,
-# TERMINATED or timeout
+# TERMINATED or timeout. Asks the one poller process (bench/wait_task.py) that start_service
+# started, through two FIFOs: no process is started per poll or per wait.
 wait_completed() {
-  local id=$1 timeout=$2 body state deadline
-  deadline=$(( $(date +%s) + timeout ))
-  while :; do
-    body=$(api_curl -sS --max-time 10 "$BASE/tasks/$id") || die "GET /tasks/$id failed (curl error)"
-    state=""
-    [[ $body =~ \"state\"[[:space:]]*:[[:space:]]*\"([A-Za-z_]+)\" ]] && state=${BASH_REMATCH[1]}
-    case "$state" in
-      COMPLETED) return 0 ;;
-      FAILED|TERMINATED) die "task $id ended in state $state: $body" ;;
-    esac
-    (( $(date +%s) < deadline )) || die "task $id not COMPLETED after ${timeout}s; last body: $body"
-    sleep "$POLL_INTERVAL"
-  done
+  local answer
+  printf '%s %s\n' "$1" "$2" >"$OUT/.wait.in"
+  read -r answer <"$OUT/.wait.out"
+  [[ "$answer" == ok ]] || die "${answer#error }"
 }
 
 # svc_mem FIELD -> VmHWM (peak RSS) or VmRSS of the service in MiB
@@ -431,4 +432,27 @@ bench_commit() {
   c=$(git rev-parse --short HEAD 2>/dev/null) || { echo none; return; }
   git diff --quiet HEAD -- src pom.xml 2>/dev/null || c="$c+dirty"
   echo "$c"
+}
+
+# cpu_mark -> "busy pg jvm": CPU ticks used so far by the whole machine (/proc/stat), by
+# PostgreSQL's processes (with what their exited children used: a psql backend is gone by the
+# time it is read) and by the service's JVM. Two marks give where the CPU went between them.
+cpu_mark() {
+  local busy pg jvm
+  busy=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+  pg=$(for p in $(pgrep -x postgres); do cat "/proc/$p/stat" 2>/dev/null; done \
+    | awk '{ sub(/^.*\) /, ""); s += $12 + $13 + $14 + $15 } END { print s + 0 }')
+  jvm=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$SVC_PID/stat" 2>/dev/null || echo 0)
+  echo "$busy $pg $jvm"
+}
+
+# cpu_split "MARK1" "MARK2" -> "pg jvm other" CPU seconds between two marks (other: the client,
+# psql or curl, and whatever else ran)
+cpu_split() {
+  local hz
+  hz=$(getconf CLK_TCK)
+  awk -v a="$1" -v b="$2" -v hz="$hz" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    busy = y[1] - x[1]; pg = y[2] - x[2]; jvm = y[3] - x[3]
+    printf "%.2f %.2f %.2f", pg / hz, jvm / hz, (busy - pg - jvm) / hz }'
 }

@@ -4,6 +4,7 @@ import dev.tsm.Config;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -37,6 +38,39 @@ public class FileStore {
   /** An export's file while it is written. */
   public Path exportPart(UUID taskId) {
     return exports.resolve(taskId + ".csv.part");
+  }
+
+  /**
+   * One page of an export, written by its own COPY while the pages before it are still being
+   * written; appended to the partial file once they are.
+   */
+  public Path exportSegment(UUID taskId, long page) {
+    return exports.resolve(taskId + ".csv.part." + page);
+  }
+
+  /** Whether {@code path} is one of the page files of the export {@code taskId}. */
+  public boolean isExportSegment(UUID taskId, Path path) {
+    String prefix = taskId + ".csv.part.";
+    String name = path.getFileName().toString();
+    return path.getParent() != null
+        && path.getParent().equals(exports)
+        && name.startsWith(prefix)
+        && name.length() > prefix.length()
+        && name.substring(prefix.length()).chars().allMatch(Character::isDigit);
+  }
+
+  /** Deletes the page files a run of the export {@code taskId} left (a pause, a crash). */
+  public void deleteExportSegments(UUID taskId) throws IOException {
+    if (!Files.isDirectory(exports)) {
+      return;
+    }
+    try (DirectoryStream<Path> found = Files.newDirectoryStream(exports, taskId + ".csv.part.*")) {
+      for (Path path : found) {
+        if (isExportSegment(taskId, path)) {
+          deleteQuietly(path);
+        }
+      }
+    }
   }
 
   /** An export's finished file. */

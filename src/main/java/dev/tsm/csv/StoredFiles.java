@@ -90,7 +90,7 @@ public class StoredFiles {
     Kind kind;
     if (path.equals(files.importFile(id))) {
       kind = Kind.IMPORT;
-    } else if (path.equals(files.exportPart(id))) {
+    } else if (path.equals(files.exportPart(id)) || files.isExportSegment(id, path)) {
       kind = Kind.EXPORT_PART;
     } else if (path.equals(files.exportFile(id))) {
       kind = Kind.EXPORT;

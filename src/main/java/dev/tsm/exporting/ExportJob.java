@@ -22,15 +22,19 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.postgresql.PGConnection;
 
 /**
  * A table into a CSV file: keyset pages, each written by PostgreSQL's own CSV encoder (COPY TO) to
- * the task's {@code .part} file, synced, then acknowledged by a checkpoint holding the file's
- * length and the last key. Resume cuts the file back to the checkpoint's length and continues after
- * its key; completion renames the file into place.
+ * a page file of its own, side by side with the next page; then, in page order, appended to the
+ * task's {@code .part} file, synced, and acknowledged by a checkpoint holding the file's length and
+ * the page's last key. Resume cuts the file back to the checkpoint's length and continues after its
+ * key; completion renames the file into place.
  */
 @ApplicationScoped
 public class ExportJob implements Job {
@@ -70,10 +74,13 @@ public class ExportJob implements Job {
   }
 
   /**
-   * Pages found one after the other (each from the bounds of the one before), written to the file
-   * in their order: one at a time, since they share the file.
+   * Pages found one after the other (each from the bounds of the one before), copied side by side
+   * into page files, appended to the export's file in their order.
    */
   private Multi<Committed> pages(Task task, String owner, ExportPlan plan, FileChannel out) {
+    PageSize size =
+        new PageSize(config.export().batchRows(), config.export().batchBytes().asLongValue(), task);
+    AtomicLong pageFiles = new AtomicLong();
     Multi<Pager.Page> pages =
         Multi.createFrom()
             .generator(
@@ -81,8 +88,7 @@ public class ExportJob implements Job {
                 (cursor, emitter) -> {
                   try {
                     Pager.Page page =
-                        transactions.withConnection(
-                            c -> Pager.next(c, plan, cursor, config.export().batchRows()));
+                        transactions.withConnection(c -> Pager.next(c, plan, cursor, size.rows()));
                     if (page == null) {
                       emitter.complete();
                       return cursor;
@@ -97,48 +103,91 @@ public class ExportJob implements Job {
     return InOrder.commit(
         pages,
         task.checkpoint(),
-        1,
+        Math.max(1, config.export().parallelism()),
         config.runner().throttle(),
         (page, before) ->
             metrics.batch(
                 TaskKind.EXPORT,
-                () -> writePage(task, owner, plan, out, page, InOrder.committedBefore(before))));
+                () -> {
+                  Path pageFile = files.exportSegment(task.id(), pageFiles.incrementAndGet());
+                  try {
+                    long rows = copyPage(plan, page, pageFile);
+                    Checkpoint previous = InOrder.committedBefore(before);
+                    Committed committed =
+                        appendPage(task, owner, out, page, rows, pageFile, previous);
+                    size.saw(rows, committed.checkpoint().bytesDone() - previous.bytesDone());
+                    return committed;
+                  } finally {
+                    files.delete(pageFile);
+                  }
+                }));
   }
 
-  /** One page: COPY TO the file, sync it, then commit the checkpoint that says so. */
-  private Committed writePage(
-      Task task,
-      String owner,
-      ExportPlan plan,
-      FileChannel out,
-      Pager.Page page,
-      Checkpoint before) {
+  /**
+   * One page: COPY TO its own file, beside the pages before it. Returns its rows. In a transaction
+   * of its own, so that a connection broken under the COPY fails its rollback and leaves the pool.
+   */
+  private long copyPage(ExportPlan plan, Pager.Page page, Path pageFile) {
     return transactions.inTransaction(
         c -> {
           Transactions.boundIdle(c, config.runner().lease().multipliedBy(2));
-          long rows;
-          try {
+          try (FileChannel channel =
+              FileChannel.open(
+                  pageFile,
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.TRUNCATE_EXISTING,
+                  StandardOpenOption.WRITE)) {
             OutputStream stream =
-                new BufferedOutputStream(Channels.newOutputStream(out), WRITE_BUFFER);
-            rows =
+                new BufferedOutputStream(Channels.newOutputStream(channel), WRITE_BUFFER);
+            long rows =
                 c.unwrap(PGConnection.class)
                     .getCopyAPI()
                     .copyOut(plan.copySql(page.condition(), page.headerOnly()), stream);
             stream.flush();
-            out.force(false);
+            return page.headerOnly() ? 0 : rows;
           } catch (IOException e) {
             throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
           }
-          Checkpoint next =
-              new Checkpoint(
-                  before.rowsDone() + (page.headerOnly() ? 0 : rows),
-                  0,
-                  position(out),
-                  0,
-                  page.lastKey());
-          TaskState requested =
-              store.saveCheckpoint(c, task.id(), owner, next, config.runner().lease().toMillis());
-          return new Committed(next, requested);
+        });
+  }
+
+  /**
+   * Once every page before it is in the file: the checkpoint saved first (which also fences out a
+   * run that lost the task, and holds the task row until this commits, so no other run writes the
+   * file meanwhile), then the page appended and synced, then the commit.
+   */
+  private Committed appendPage(
+      Task task,
+      String owner,
+      FileChannel out,
+      Pager.Page page,
+      long rows,
+      Path pageFile,
+      Checkpoint before) {
+    return transactions.inTransaction(
+        c -> {
+          try (FileChannel in = FileChannel.open(pageFile, StandardOpenOption.READ)) {
+            long length = in.size();
+            Checkpoint next =
+                new Checkpoint(
+                    before.rowsDone() + rows, 0, before.bytesDone() + length, 0, page.lastKey());
+            TaskState requested =
+                store.saveCheckpoint(c, task.id(), owner, next, config.runner().lease().toMillis());
+            for (long sent = 0; sent < length; ) {
+              sent += in.transferTo(sent, length - sent, out);
+            }
+            out.force(false);
+            if (out.position() != next.bytesDone()) {
+              throw new IllegalStateException(
+                  "the export file is "
+                      + out.position()
+                      + " bytes long, its checkpoint says "
+                      + next.bytesDone());
+            }
+            return new Committed(next, requested);
+          } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
+          }
         });
   }
 
@@ -152,6 +201,7 @@ public class ExportJob implements Job {
 
   private FileChannel open(Task task) {
     try {
+      files.deleteExportSegments(task.id());
       return files.openExport(task.id(), task.checkpoint().bytesDone());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the export file: " + e.getMessage(), e);
@@ -185,6 +235,11 @@ public class ExportJob implements Job {
     if (state == TaskState.TERMINATED) {
       files.delete(files.exportPart(task.id()));
       files.delete(files.exportFile(task.id()));
+      try {
+        files.deleteExportSegments(task.id());
+      } catch (IOException ignored) {
+        // Swept later with the other files of tasks that ended (Orphans).
+      }
     }
   }
 }
