@@ -84,24 +84,22 @@ log "load average (1/5/15 min) before the runs: $LOAD_START"
 # ----------------------------------------------------------------- warm-up ---
 # Unmeasured exports of the same table, so the runs meet a warm JVM (JIT, pools, class
 # loading), as a long-running service would be.
-if (( WARMUP > 0 )); then
-  for w in $(seq 1 "$WARMUP"); do
-    out=$(export_service)
-    read -r tw dw _ <<<"$out"
-    printf 'warm-up %d/%d done: service export of %s rows in %ss + download %ss (not measured)\n' \
-      "$w" "$WARMUP" "$ROWS" "$tw" "$dw"
-  done
-else
-  echo "warm-up: none (WARMUP=0)"
-fi
+warm_export() {
+  local out tw dw
+  out=$(export_service)
+  read -r tw dw _ <<<"$out"
+  printf 'warm-up: service export of %s rows in %ss + download %ss; ' "$ROWS" "$tw" "$dw"
+}
+warm_until_settled warm_export
 
 # -------------------------------------------------------------------- runs ---
-declare -a CPU_P=() CPU_S=() R_PSQL=() R_SVC=() R_E2E=() T_DL=() T_POST=() T_RUN=() T_REST=() T_SVC=()
+declare -a C_PSQL=() C_SVC=() CPU_P=() CPU_S=() R_PSQL=() R_SVC=() R_E2E=() T_DL=() T_POST=() T_RUN=() T_REST=() T_SVC=()
 BYTES=""
 for i in $(seq 1 "$RUNS"); do
   read -r tp ppg pjvm pother <<<"$(export_psql)"
   out=$(export_service)
   read -r ts td tpost id spg sjvm sother <<<"$out"
+  C_PSQL+=("$ppg 0 $pother"); C_SVC+=("$spg $sjvm $sother")
   CPU_P+=("psql: pg ${ppg}s, client+rest ${pother}s")
   CPU_S+=("service: pg ${spg}s, jvm ${sjvm}s, client+rest ${sother}s")
   cmp -s "$PSQL_FILE" "$SVC_FILE" \
@@ -150,7 +148,7 @@ service incl. download   : $med_e2e rows/s, ratio $ratio_e2e
 service time split       : median POST $(median3 "${T_POST[@]}")s, run $(median3 "${T_RUN[@]}")s, rest $(median3 "${T_REST[@]}")s (of $(median3 "${T_SVC[@]}")s)
 files                    : byte-identical to psql's in every run (cmp)
 service peak RSS         : $HWM MiB (VmHWM after warm-up + runs, $JAVA_OPTS)
-warm-up                  : $WARMUP export(s) of the same table
+warm-up                  : $WARMUP_DONE export(s) of the same table (until the JIT settled: <= ${JIT_SETTLED}s of compiling a round, at most $WARMUP_MAX)
 date                     : $when
 nproc                    : $cores
 PostgreSQL               : $pgver
@@ -162,8 +160,10 @@ if [[ ! -s "$RES" ]]; then
   printf 'date\tcommit\trows\truns\twarmup\tnproc\tpg_version\tload_before\tpsql_rows_s\tsvc_rows_s\tratio\tdownload_s\tsvc_e2e_rows_s\te2e_ratio\tpeak_rss_mib\tpsql_runs\tsvc_runs\tdownload_runs\n' >"$RES"
 fi
 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-  "$when" "$commit" "$ROWS" "$RUNS" "$WARMUP" "$cores" "$pgver" "$LOAD_START" \
+  "$when" "$commit" "$ROWS" "$RUNS" "$WARMUP_DONE" "$cores" "$pgver" "$LOAD_START" \
   "$med_psql" "$med_svc" "$ratio_svc" "$med_dl" "$med_e2e" "$ratio_e2e" "$HWM" \
   "$(join_by_comma "${R_PSQL[@]}")" "$(join_by_comma "${R_SVC[@]}")" "$(join_by_comma "${T_DL[@]}")" >>"$RES"
 log "appended to $RES"
+record_result export "$BYTES" "$med_psql" "$med_svc" "$med_e2e" "$HWM" \
+  "$(median_cpu "${C_PSQL[@]}")" "$(median_cpu "${C_SVC[@]}")"
 # the source table and both files are removed by the EXIT trap (KEEP_TABLES=1 / KEEP_FILES=1 keep them)

@@ -116,27 +116,25 @@ log "load average (1/5/15 min) before the runs: $LOAD_START"
 # ----------------------------------------------------------------- warm-up ---
 # Unmeasured imports of a smaller file of the same kind, so the runs meet a warm JVM (JIT, pools,
 # class loading), as a long-running service would be.
-if (( WARMUP > 0 )); then
-  WARM_CSV=$(gen_csv "$WARMUP_ROWS")
-  for w in $(seq 1 "$WARMUP"); do
-    out=$(import_service bench_warm "$WARM_CSV")
-    read -r tw _ <<<"$out"
-    count_rows bench_warm "$WARMUP_ROWS"
-    printf 'warm-up %d/%d done: service import of %s rows in %ss (not measured)\n' \
-      "$w" "$WARMUP" "$WARMUP_ROWS" "$tw"
-  done
-  sql "drop table if exists bench_warm" >/dev/null
-else
-  echo "warm-up: none (WARMUP=0)"
-fi
+warm_import() {
+  local out tw
+  out=$(import_service bench_warm "$WARM_CSV")
+  read -r tw _ <<<"$out"
+  count_rows bench_warm "$WARMUP_ROWS"
+  printf 'warm-up: service import of %s rows in %ss; ' "$WARMUP_ROWS" "$tw"
+}
+WARM_CSV=$(gen_csv "$WARMUP_ROWS")
+warm_until_settled warm_import
+sql "drop table if exists bench_warm" >/dev/null
 
 # -------------------------------------------------------------------- runs ---
-declare -a R_PSQL=() R_SVC=() S_ACCEPT=() S_UPLOAD=() S_RUN=() S_REST=() T_SVC=()
+declare -a C_PSQL=() C_SVC=() R_PSQL=() R_SVC=() S_ACCEPT=() S_UPLOAD=() S_RUN=() S_REST=() T_SVC=()
 for i in $(seq 1 "$RUNS"); do
   ref="bench_ref_$i" svc="bench_svc_$i"
   read -r tp ppg pjvm pother <<<"$(import_psql "$ref")"
   out=$(import_service "$svc" "$CSV")
   read -r ts id started spg sjvm sother <<<"$out"
+  C_PSQL+=("$ppg 0 $pother"); C_SVC+=("$spg $sjvm $sother")
   check_tables "$ref" "$svc"
   rp=$(rate "$ROWS" "$tp"); rs=$(rate "$ROWS" "$ts")
   R_PSQL+=("$rp"); R_SVC+=("$rs"); T_SVC+=("$ts")
@@ -185,7 +183,7 @@ service median    : $med_svc rows/s
 ratio svc/psql    : $ratio
 service peak RSS  : $rss_mib MiB (VmHWM after warm-up + runs, $JAVA_OPTS)
 service time split: median accepted after $(median3 "${S_ACCEPT[@]}")s, run $(median3 "${S_RUN[@]}")s, rest $(median3 "${S_REST[@]}")s (of $(median3 "${T_SVC[@]}")s); upload $(median3 "${S_UPLOAD[@]}")s, overlapping the run
-warm-up           : $WARMUP x $WARMUP_ROWS rows
+warm-up           : $WARMUP_DONE x $WARMUP_ROWS rows (until the JIT settled: <= ${JIT_SETTLED}s of compiling a round, at most $WARMUP_MAX)
 date              : $when
 nproc             : $cores
 PostgreSQL        : $pgver
@@ -205,6 +203,8 @@ printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
   "$when" "$commit" "$ROWS" "$RUNS" "$cores" "$pgver" "$med_psql" "$med_svc" "$ratio" "$rss_mib" \
   "$(IFS=,; echo "${R_PSQL[*]}")" "$(IFS=,; echo "${R_SVC[*]}")" >>"$RES"
 log "appended to $RES"
+record_result import "$CSV_BYTES" "$med_psql" "$med_svc" "" "$rss_mib" \
+  "$(median_cpu "${C_PSQL[@]}")" "$(median_cpu "${C_SVC[@]}")"
 if [[ "$MEMCHECK" == 1 ]]; then
   MRES="$OUT/results-memcheck.tsv"
   if [[ ! -s "$MRES" ]]; then

@@ -12,7 +12,10 @@ case "$SHAPE" in
   *) ROWS="${ROWS:-1000000}" ;;
 esac
 RUNS="${RUNS:-3}"
-WARMUP="${WARMUP:-1}"                     # unmeasured warm-up rounds before the runs (0: none)
+WARMUP="${WARMUP:-1}"                     # unmeasured warm-up rounds before the runs, at least (0: none)
+WARMUP_MAX="${WARMUP_MAX:-12}"             # ...and at most, while the JIT is still compiling
+JIT_SETTLED="${JIT_SETTLED:-0.15}"         # CPU seconds of JIT compiling in a round that count as settled
+WARMUP_DONE=0
 export PGHOST="${PGHOST:-127.0.0.1}"
 export PGPORT="${PGPORT:-5432}"
 export PGUSER="${PGUSER:-postgres}"
@@ -90,6 +93,7 @@ BENCH_FILES=()     # removed on exit unless KEEP_FILES=1
 
 cleanup() {
   local rc=$?
+  if [[ -n "${SVC2_PID:-}" ]]; then kill "$SVC2_PID" 2>/dev/null || true; wait "$SVC2_PID" 2>/dev/null || true; fi
   [[ -z "$WAITER_PID" ]] || kill "$WAITER_PID" 2>/dev/null || true
   rm -f "$OUT/.wait.in" "$OUT/.wait.out"
   if [[ -n "$SVC_PID" ]] && kill -0 "$SVC_PID" 2>/dev/null; then
@@ -308,6 +312,29 @@ start_service() {
   WAITER_PID=$!
 }
 
+# start_second_service: a second replica on PORT + 2 (management PORT + 3), same database and
+# storage folder, logging to OUT/service-2.log; BASE2 is its URL. Stopped on exit.
+start_second_service() {
+  local port2=$((PORT + 2)) mgmt2=$((PORT + 3))
+  BASE2="http://127.0.0.1:$port2"
+  log "starting a second replica on port $port2 (log: $OUT/service-2.log)"
+  # shellcheck disable=SC2086
+  QUARKUS_HTTP_PORT="$port2" QUARKUS_MANAGEMENT_PORT="$mgmt2" \
+  QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
+  QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
+  QUARKUS_DATASOURCE_USERNAME="$PGUSER" \
+  TSM_STORAGE_DIR="$OUT/files" \
+    java $JAVA_OPTS -Dtsm.security.keys.bench.key="$BENCH_KEY" -jar "$JAR" >"$OUT/service-2.log" 2>&1 9>&- &
+  SVC2_PID=$!
+  local deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
+  until curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$mgmt2/q/health/ready"; do
+    kill -0 "$SVC2_PID" 2>/dev/null || die "the second replica exited during startup (see $OUT/service-2.log)"
+    (( $(date +%s) < deadline )) || die "the second replica is not ready after ${STARTUP_TIMEOUT}s"
+    sleep 0.2
+  done
+  log "second replica ready (pid $SVC2_PID)"
+}
+
 # task_id JSON -> prints the "id" of a task view
 task_id() {
   if [[ $1 =~ \"id\"[[:space:]]*:[[:space:]]*\"?([A-Za-z0-9_.-]+) ]]; then
@@ -455,4 +482,54 @@ cpu_split() {
     split(a, x, " "); split(b, y, " ")
     busy = y[1] - x[1]; pg = y[2] - x[2]; jvm = y[3] - x[3]
     printf "%.2f %.2f %.2f", pg / hz, jvm / hz, (busy - pg - jvm) / hz }'
+}
+
+# jit_ticks -> CPU ticks the JVM's JIT compiler threads (C1, C2) used so far
+jit_ticks() {
+  local t
+  for t in /proc/"$SVC_PID"/task/*; do
+    if [[ "$(cat "$t/comm" 2>/dev/null)" == C[12]\ Compiler* ]]; then cat "$t/stat" 2>/dev/null || true; fi
+  done | awk '{ sub(/^.*\) /, ""); s += $12 + $13 } END { print s + 0 }'
+}
+
+# warm_until_settled ROUND_COMMAND...: runs the unmeasured warm-up round at least WARMUP times,
+# then more (up to WARMUP_MAX in all) while the JIT compilers still took more than JIT_SETTLED
+# CPU seconds in the last round: on a 2-core machine a compiling JIT takes CPU from the service
+# and PostgreSQL, and a long-running service is past that. Prints one line a round.
+warm_until_settled() {
+  (( WARMUP > 0 )) || { echo "warm-up: none (WARMUP=0)"; return 0; }
+  local w=0 j0 jit hz
+  hz=$(getconf CLK_TCK)
+  while :; do
+    w=$((w + 1))
+    j0=$(jit_ticks)
+    "$@"
+    jit=$(awk -v a="$j0" -v b="$(jit_ticks)" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }')
+    printf 'warm-up %d done (not measured): JIT compilers %ss of CPU\n' "$w" "$jit"
+    (( w >= WARMUP )) || continue
+    (( w < WARMUP_MAX )) || { echo "warm-up: JIT still compiling after $w rounds (WARMUP_MAX)"; break; }
+    awk -v j="$jit" -v m="$JIT_SETTLED" 'BEGIN { exit !(j <= m) }' && break
+  done
+  WARMUP_DONE=$w
+}
+
+# record_result DIRECTION BYTES PSQL_RATE SVC_RATE SVC_E2E_RATE RSS_MIB CPU_PSQL CPU_SVC: one line
+# in OUT/runs.tsv, the table bench/report.py draws its charts and tables from. BENCH_RUN groups
+# the lines of one bench/all.sh run.
+record_result() {
+  local res="$OUT/runs.tsv"
+  if [[ ! -s "$res" ]]; then
+    printf 'bench_run\tdate\tcommit\tdirection\tshape\trows\tbytes\truns\twarmups\tnproc\tload_before\tjava_opts\tpsql_rows_s\tsvc_rows_s\tsvc_e2e_rows_s\tpeak_rss_mib\tcpu_psql\tcpu_svc\n' >"$res"
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "${BENCH_RUN:-single}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(bench_commit)" "$1" "$SHAPE" "$ROWS" \
+    "$2" "$RUNS" "$WARMUP_DONE" "$(nproc)" "$LOAD_START" "$JAVA_OPTS" "$3" "$4" "$5" "$6" "$7" "$8" >>"$res"
+}
+
+# median_cpu "pg jvm other"... -> the median of each field, "pg/jvm/other" in CPU seconds
+median_cpu() {
+  printf '%s\n' "$@" | awk '{ for (i = 1; i <= NF; i++) v[i, NR] = $i; n = NR; f = NF }
+    END { for (i = 1; i <= f; i++) { m = 0; for (r = 1; r <= n; r++) a[r] = v[i, r]
+            for (x = 1; x <= n; x++) for (y = x + 1; y <= n; y++) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
+            printf "%s%.2f", (i > 1 ? "/" : ""), (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) } }'
 }

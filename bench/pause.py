@@ -1,0 +1,79 @@
+"""Pause and resume latency of one running task, as a client sees it.
+
+Usage: python3 bench/pause.py TASK_ID CYCLES BASE_URL [BASE_URL...]   (API key in BENCH_KEY)
+
+Each cycle lets the task run for a random 100 to 400 ms (seeded), asks for a pause through one
+replica (the URLs take turns), polls GET /tasks/{id} every 2 ms on a kept-alive connection until
+the state is PAUSED, then asks for a resume and polls until rowsDone passes where the pause left it
+(the first commit of the resumed run). Prints one line a cycle and the percentiles.
+"""
+import http.client
+import json
+import os
+import random
+import sys
+import time
+import urllib.parse
+
+task, cycles, bases = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+headers = {"Authorization": "Bearer " + os.environ["BENCH_KEY"], "Accept": "application/json"}
+conns = {}
+
+
+def call(base, method, path):
+    if base not in conns:
+        u = urllib.parse.urlsplit(base)
+        conns[base] = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    c = conns[base]
+    c.request(method, path, headers=headers)
+    r = c.getresponse()
+    body = r.read()
+    return r.status, json.loads(body) if body else {}
+
+
+def until(base, done, limit=60.0):
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        status, task_json = call(base, "GET", "/tasks/" + task)
+        if done(task_json):
+            return task_json
+        time.sleep(0.002)
+    raise SystemExit("gave up waiting on task %s" % task)
+
+
+def pct(values, p):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+rng = random.Random(13)
+pauses, resumes, finished = [], [], False
+for i in range(cycles):
+    base = bases[i % len(bases)]
+    time.sleep(rng.uniform(0.1, 0.4))
+    t0 = time.monotonic()
+    status, _ = call(base, "POST", "/tasks/%s/pause" % task)
+    if status == 409:
+        finished = True
+        break
+    t = until(base, lambda j: j["state"] in ("PAUSED", "COMPLETED", "FAILED", "TERMINATED"))
+    if t["state"] != "PAUSED":
+        finished = True
+        break
+    pause_ms = (time.monotonic() - t0) * 1000
+    rows = t["rowsDone"]
+    t1 = time.monotonic()
+    call(base, "POST", "/tasks/%s/resume" % task)
+    t = until(base, lambda j: j["rowsDone"] > rows or j["state"] in ("COMPLETED", "FAILED"))
+    resume_ms = (time.monotonic() - t1) * 1000
+    pauses.append(pause_ms)
+    resumes.append(resume_ms)
+    print("cycle %d via %s: paused in %.0f ms at row %d; first commit %.0f ms after the resume"
+          % (i + 1, base, pause_ms, rows, resume_ms), flush=True)
+if not pauses:
+    raise SystemExit("the task ended before a pause was measured")
+for name, v in (("pause -> PAUSED", pauses), ("resume -> first commit", resumes)):
+    print("%-24s n=%d p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms"
+          % (name, len(v), pct(v, 50), pct(v, 95), pct(v, 99), max(v)))
+print("SUMMARY %d %.0f %.0f %.0f %.0f %.0f %.0f" % (len(pauses), pct(pauses, 50), pct(pauses, 99), max(pauses),
+                                               pct(resumes, 50), pct(resumes, 99), max(resumes)))

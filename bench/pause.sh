@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Benchmark: how soon a pause is honoured and a resume gets to its first commit, for an import and
+# an export, with the commands sent through two replicas in turn (bench/pause.py does the timing).
+#
+# Usage: bench/pause.sh        (ROWS=10000000 typed rows, CYCLES=30, REPLICAS=2)
+# Writes OUT/pause.tsv (one line a direction), which bench/report.py reads.
+set -euo pipefail
+ROWS="${ROWS:-10000000}"
+RUNS=1
+CYCLES="${CYCLES:-30}"
+REPLICAS="${REPLICAS:-2}"
+LARGE_TIMEOUT="${LARGE_TIMEOUT:-1800}"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TABLE=bench_pause
+BENCH_TABLES+=("$TABLE")
+CSV=$(gen_csv "$ROWS")
+sql "drop table if exists $TABLE" >/dev/null
+wait_for_load
+start_service
+bases=("$BASE")
+if (( REPLICAS > 1 )); then
+  start_second_service
+  bases+=("$BASE2")
+fi
+LOAD_START=$(loadavg)
+RES="$OUT/pause.tsv"
+[[ -s "$RES" ]] || printf 'bench_run\tdate\tcommit\tdirection\tshape\trows\treplicas\tcycles\tpause_p50_ms\tpause_p99_ms\tpause_max_ms\tresume_p50_ms\tresume_p99_ms\tresume_max_ms\n' >"$RES"
+
+measure() {   # DIRECTION TASK_ID
+  local out summary
+  out=$(BENCH_KEY="$BENCH_KEY" python3 "$ROOT/bench/pause.py" "$2" "$CYCLES" "${bases[@]}") \
+    || die "pause.py failed: $out"
+  printf '%s\n' "$out" | grep -v '^SUMMARY'
+  summary=$(printf '%s\n' "$out" | awk '/^SUMMARY/ { $1 = ""; print }')
+  read -r n p50 p99 pmax r50 r99 rmax <<<"$summary"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${BENCH_RUN:-single}" \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(bench_commit)" "$1" "$SHAPE" "$ROWS" "${#bases[@]}" "$n" \
+    "$p50" "$p99" "$pmax" "$r50" "$r99" "$rmax" >>"$RES"
+}
+
+echo "=== import of $ROWS rows, pause/resume through ${#bases[@]} replica(s) in turn ==="
+body=$(api_curl -sS --fail-with-body --max-time "$LARGE_TIMEOUT" -X POST -T "$CSV" \
+  -H 'Content-Type: text/csv' -H 'Expect:' "$BASE/imports?table=$TABLE") || die "import refused: $body"
+id=$(task_id "$body")
+measure import "$id"
+wait_completed "$id" "$LARGE_TIMEOUT"
+n=$(sql "select count(*) from $TABLE")
+[[ "$n" == "$ROWS" ]] || die "$TABLE has $n rows after the pauses, expected $ROWS"
+sql "alter table $TABLE add primary key (id)" >/dev/null
+sql "analyze $TABLE" >/dev/null
+
+echo "=== export of $ROWS rows, pause/resume through ${#bases[@]} replica(s) in turn ==="
+body=$(api_curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
+  --data "{\"table\":\"$TABLE\"}" "$BASE/exports") || die "export refused: $body"
+id=$(task_id "$body")
+measure export "$id"
+wait_completed "$id" "$LARGE_TIMEOUT"
+lines=$(api_curl -sS --fail "$BASE/tasks/$id/file" | wc -l)
+[[ "$lines" == $((ROWS + 1)) ]] || die "the export file has $lines lines, expected $((ROWS + 1))"
+echo "load average before: $LOAD_START, after: $(loadavg); commit $(bench_commit)"
+log "appended to $RES"
