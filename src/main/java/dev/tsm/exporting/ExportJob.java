@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postgresql.PGConnection;
 
@@ -80,7 +81,9 @@ public class ExportJob implements Job {
   private Multi<Committed> pages(Task task, String owner, ExportPlan plan, FileChannel out) {
     PageSize size =
         new PageSize(config.export().batchRows(), config.export().batchBytes().asLongValue(), task);
-    AtomicLong pageFiles = new AtomicLong();
+    // Page file names of their own per run: a page still in flight from a run that was stopped
+    // (and is fenced out at its commit) never writes into a page file of the next run.
+    AtomicLong pageFiles = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40) << 20);
     Multi<Pager.Page> pages =
         Multi.createFrom()
             .generator(
@@ -171,32 +174,33 @@ public class ExportJob implements Job {
             Checkpoint next =
                 new Checkpoint(
                     before.rowsDone() + rows, 0, before.bytesDone() + length, 0, page.lastKey());
-            TaskState requested =
-                store.saveCheckpoint(c, task.id(), owner, next, config.runner().lease().toMillis());
-            for (long sent = 0; sent < length; ) {
-              sent += in.transferTo(sent, length - sent, out);
+            // Under the file's lock: a run being stopped closes the file only after this, so a page
+            // whose checkpoint is saved is never cut short (the file stays its checkpoint's
+            // length).
+            synchronized (out) {
+              if (!out.isOpen()) {
+                throw new IllegalStateException("the run was stopped before this page was written");
+              }
+              TaskState requested =
+                  store.saveCheckpoint(
+                      c, task.id(), owner, next, config.runner().lease().toMillis());
+              for (long sent = 0; sent < length; ) {
+                sent += in.transferTo(sent, length - sent, out);
+              }
+              out.force(false);
+              if (out.position() != next.bytesDone()) {
+                throw new IllegalStateException(
+                    "the export file is "
+                        + out.position()
+                        + " bytes long, its checkpoint says "
+                        + next.bytesDone());
+              }
+              return new Committed(next, requested);
             }
-            out.force(false);
-            if (out.position() != next.bytesDone()) {
-              throw new IllegalStateException(
-                  "the export file is "
-                      + out.position()
-                      + " bytes long, its checkpoint says "
-                      + next.bytesDone());
-            }
-            return new Committed(next, requested);
           } catch (IOException e) {
             throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
           }
         });
-  }
-
-  private static long position(FileChannel out) {
-    try {
-      return out.position();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
-    }
   }
 
   private FileChannel open(Task task) {
@@ -208,12 +212,22 @@ public class ExportJob implements Job {
     }
   }
 
+  /**
+   * Closes the file once no page is being appended (on a worker: a stopped run is cancelled from an
+   * event loop, which must not wait for a sync).
+   */
   private static void close(FileChannel out) {
-    try {
-      out.close();
-    } catch (IOException ignored) {
-      // Every byte that counts was synced before its checkpoint.
-    }
+    Infrastructure.getDefaultWorkerPool()
+        .execute(
+            () -> {
+              synchronized (out) {
+                try {
+                  out.close();
+                } catch (IOException ignored) {
+                  // Every byte that counts was synced before its checkpoint.
+                }
+              }
+            });
   }
 
   @Override

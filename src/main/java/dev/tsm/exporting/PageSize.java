@@ -15,6 +15,7 @@ final class PageSize {
   private final long maxBytes;
   private long rows;
   private long bytes;
+  private boolean first = true;
 
   PageSize(int maxRows, long maxBytes, Task task) {
     this.maxRows = Math.max(1, maxRows);
@@ -24,7 +25,8 @@ final class PageSize {
   }
 
   synchronized int rows() {
-    if (rows == 0) {
+    if (first || rows == 0) {
+      first = false;
       return Math.min(maxRows, FIRST_PAGE_ROWS);
     }
     long perRow = Math.max(1, bytes / rows);

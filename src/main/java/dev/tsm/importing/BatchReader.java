@@ -33,7 +33,10 @@ final class BatchReader implements Closeable {
   private final CsvLimits limits;
   private volatile CsvScanner scanner;
   private final int width;
+  private static final int FIRST_BATCH_ROWS = 1000;
+
   private final int maxRows;
+  private boolean first = true;
   private final int maxBytes;
   private final boolean stopAtBadRow;
   private final ScannedRecord rec = new ScannedRecord();
@@ -80,8 +83,11 @@ final class BatchReader implements Closeable {
     List<Rejects.Reject> rejects = new ArrayList<>();
     int rows = 0;
     int records = 0;
+    // The first batch of a run is short, so its first commit comes soon after a start or resume.
+    int limit = first ? Math.min(maxRows, FIRST_BATCH_ROWS) : maxRows;
+    first = false;
     // Bytes read from the file, bad rows included, bound the batch; its buffer holds fewer.
-    while (records < maxRows && scanner.offset() - startOffset < maxBytes) {
+    while (records < limit && scanner.offset() - startOffset < maxBytes) {
       if (!scanner.ready()) {
         long left = LINGER_NANOS - (System.nanoTime() - openedAt);
         if (left <= 0) {

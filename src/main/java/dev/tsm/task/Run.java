@@ -39,6 +39,7 @@ final class Run {
   final Task task;
   final String owner;
   private volatile TaskState localStop;
+  private final CompletableFuture<TaskState> stopNow = new CompletableFuture<>();
   private CompletableFuture<Result> ended;
 
   Run(Task task, String owner) {
@@ -60,6 +61,16 @@ final class Run {
     localStop = state;
   }
 
+  /**
+   * Stops the run at once, as asked by a client (pause, terminate): the batches in flight are
+   * cancelled and roll back (their commits are fenced out once the end is written), so the task
+   * stays at its last committed checkpoint, and a pause is honoured within milliseconds rather than
+   * at the end of the batches in flight.
+   */
+  void stopNow(TaskState state) {
+    stopNow.complete(state);
+  }
+
   CompletableFuture<Result> ended() {
     return ended;
   }
@@ -71,26 +82,34 @@ final class Run {
     }
     AtomicReference<TaskState> asked = new AtomicReference<>();
     AtomicReference<Checkpoint> last = new AtomicReference<>(task.checkpoint());
-    return job.run(task, owner)
-        .onItem()
-        .invoke(
-            committed -> {
-              Checkpoint now = committed.checkpoint();
-              Checkpoint before = last.getAndSet(now);
-              metrics.moved(
-                  task.kind(),
-                  now.rowsDone() - before.rowsDone(),
-                  Math.max(0, now.bytesDone() - before.bytesDone()));
-              asked.set(committed.requested() != null ? committed.requested() : localStop);
-            })
-        // Up to the first checkpoint that says stop: the pipeline is cancelled there, between two
-        // committed batches, so the task is exactly at that checkpoint.
-        .select()
-        .first(committed -> asked.get() == null)
-        .onItem()
-        .ignoreAsUni()
-        .map(done -> asked.get() == null ? (Stop) new Stop.DataDone() : new Stop.Asked(asked.get()))
-        .onFailure()
-        .recoverWithItem(Stop.Failed::new);
+    Uni<Stop> askedNow =
+        Uni.createFrom().completionStage(stopNow).map(state -> (Stop) new Stop.Asked(state));
+    Uni<Stop> batches =
+        job.run(task, owner)
+            .onItem()
+            .invoke(
+                committed -> {
+                  Checkpoint now = committed.checkpoint();
+                  Checkpoint before = last.getAndSet(now);
+                  metrics.moved(
+                      task.kind(),
+                      now.rowsDone() - before.rowsDone(),
+                      Math.max(0, now.bytesDone() - before.bytesDone()));
+                  asked.set(committed.requested() != null ? committed.requested() : localStop);
+                })
+            // Up to the first checkpoint that says stop: the pipeline is cancelled there, between
+            // two
+            // committed batches, so the task is exactly at that checkpoint.
+            .select()
+            .first(committed -> asked.get() == null)
+            .onItem()
+            .ignoreAsUni()
+            .map(
+                done ->
+                    asked.get() == null ? (Stop) new Stop.DataDone() : new Stop.Asked(asked.get()))
+            .onFailure()
+            .recoverWithItem(Stop.Failed::new);
+    // Whichever comes first; the other is cancelled.
+    return Uni.combine().any().of(batches, askedNow);
   }
 }

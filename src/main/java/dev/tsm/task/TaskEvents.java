@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -19,7 +21,8 @@ import org.jboss.logging.Logger;
 /**
  * Task changes from every replica: PostgreSQL announces each change (a trigger NOTIFYs {@code
  * tsm_task}); this instance LISTENs, loads the changed tasks a few times a second in one query, and
- * hands them to its subscribers' feeds.
+ * hands them to its subscribers' feeds. A pause or terminate asked of a running task is announced
+ * apart ({@code tsm_stop}, with the state asked) and handed on at once, to the runner.
  */
 @ApplicationScoped
 public class TaskEvents {
@@ -28,6 +31,7 @@ public class TaskEvents {
 
   private final Set<TaskFeed> feeds = ConcurrentHashMap.newKeySet();
   private final Set<UUID> changed = ConcurrentHashMap.newKeySet();
+  private final List<BiConsumer<UUID, TaskState>> stopListeners = new CopyOnWriteArrayList<>();
   private final TaskStore store;
   private final Vertx vertx;
   private final String url;
@@ -68,6 +72,7 @@ public class TaskEvents {
                 changed.add(UUID.fromString(payload));
               }
             });
+    subscriber.channel("tsm_stop").handler(this::stopAsked);
     subscriber
         .connect()
         .onFailure(e -> LOG.warnf("cannot LISTEN for task changes yet: %s", e.getMessage()));
@@ -80,6 +85,25 @@ public class TaskEvents {
     }
     if (subscriber != null) {
       subscriber.close();
+    }
+  }
+
+  /**
+   * Calls {@code listener} (on an event loop: it must not block) each time a pause or terminate is
+   * asked of a running task, on any replica, with the task and the state asked.
+   */
+  public void onStopAsked(BiConsumer<UUID, TaskState> listener) {
+    stopListeners.add(listener);
+  }
+
+  private void stopAsked(String payload) {
+    String[] parts = payload.split(" ", 2);
+    try {
+      UUID id = UUID.fromString(parts[0]);
+      TaskState state = TaskState.valueOf(parts[1]);
+      stopListeners.forEach(listener -> listener.accept(id, state));
+    } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+      LOG.debugf("ignored a stop notice: %s", payload);
     }
   }
 

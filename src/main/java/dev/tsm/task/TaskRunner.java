@@ -38,11 +38,19 @@ public class TaskRunner {
   private final Jobs jobs;
   private final Config config;
   private final TaskMetrics metrics;
+  private final TaskEvents events;
   private volatile boolean draining;
   private volatile long lastTick = System.nanoTime();
 
-  TaskRunner(TaskStore store, RunEnds runEnds, Jobs jobs, Config config, TaskMetrics metrics) {
+  TaskRunner(
+      TaskStore store,
+      RunEnds runEnds,
+      Jobs jobs,
+      Config config,
+      TaskMetrics metrics,
+      TaskEvents events) {
     this.store = store;
+    this.events = events;
     this.runEnds = runEnds;
     this.jobs = jobs;
     this.config = config;
@@ -60,6 +68,13 @@ public class TaskRunner {
 
   void onStart(@Observes StartupEvent event) {
     LOG.infof("task runner %s up: at most %d tasks at once", instanceId, maxTasks());
+    events.onStopAsked(
+        (id, state) -> {
+          Run run = running.get(id);
+          if (run != null) {
+            run.stopNow(state);
+          }
+        });
     dispatch();
   }
 
