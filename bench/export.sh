@@ -9,6 +9,7 @@
 set -euo pipefail
 
 EXPORT_TIMEOUT="${EXPORT_TIMEOUT:-600}"    # seconds per single export / download (both methods)
+FOLLOW="${FOLLOW:-1}"    # 1: download while the export runs (?follow=true); 0: after it completed
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -16,7 +17,7 @@ SRC=bench_export_src
 PSQL_FILE="$OUT/export_psql.csv"
 SVC_FILE="$OUT/export_service.csv"
 BENCH_TABLES+=("$SRC")
-BENCH_FILES+=("$PSQL_FILE" "$SVC_FILE")
+BENCH_FILES+=("$PSQL_FILE" "$SVC_FILE" "$OUT/.follow.code" "$OUT/.follow.err")
 
 # ------------------------------------------------------------ source table ---
 # The import bench's data (same generator, same column types) with a primary key, so both
@@ -68,10 +69,21 @@ export_service() {
   body=${resp%$'\n'*}
   [[ "$code" == 2?? ]] || die "POST /exports returned HTTP $code: $body"
   id=$(task_id "$body")
+  if [[ "$FOLLOW" == 1 ]]; then
+    # The download starts at once and follows the file as the export writes it.
+    api_curl -sS --max-time "$EXPORT_TIMEOUT" -o "$SVC_FILE" -w '%{http_code}' \
+      "$BASE/tasks/$id/file?follow=true" >"$OUT/.follow.code" 2>"$OUT/.follow.err" &
+    local follower=$!
+  fi
   wait_completed "$id" "$EXPORT_TIMEOUT"
   e=$(now)
-  code=$(api_curl -sS --max-time "$EXPORT_TIMEOUT" -o "$SVC_FILE" -w '%{http_code}' "$BASE/tasks/$id/file") \
-    || die "GET /tasks/$id/file failed (curl error)"
+  if [[ "$FOLLOW" == 1 ]]; then
+    wait "$follower" || die "GET /tasks/$id/file?follow=true failed: $(cat "$OUT/.follow.err")"
+    code=$(cat "$OUT/.follow.code")
+  else
+    code=$(api_curl -sS --max-time "$EXPORT_TIMEOUT" -o "$SVC_FILE" -w '%{http_code}' "$BASE/tasks/$id/file") \
+      || die "GET /tasks/$id/file failed (curl error)"
+  fi
   d=$(now)
   [[ "$code" == 200 ]] || die "GET /tasks/$id/file returned HTTP $code: $(head -c 500 "$SVC_FILE")"
   printf '%s %s %s %s %s\n' "$(elapsed "$s" "$e")" "$(elapsed "$e" "$d")" "$post" "$id" \
@@ -143,7 +155,7 @@ cat <<EOF
 psql \\copy TO median     : $med_psql rows/s
 service median           : $med_svc rows/s (POST -> COMPLETED)
 ratio svc/psql           : $ratio_svc
-download median          : ${med_dl}s (GET /tasks/{id}/file)
+download median          : ${med_dl}s after COMPLETED (GET /tasks/{id}/file$( [[ "$FOLLOW" == 1 ]] && echo '?follow=true, started with the export'))
 service incl. download   : $med_e2e rows/s, ratio $ratio_e2e
 service time split       : median POST $(median3 "${T_POST[@]}")s, run $(median3 "${T_RUN[@]}")s, rest $(median3 "${T_REST[@]}")s (of $(median3 "${T_SVC[@]}")s)
 files                    : byte-identical to psql's in every run (cmp)

@@ -533,3 +533,8 @@ median_cpu() {
             for (x = 1; x <= n; x++) for (y = x + 1; y <= n; y++) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
             printf "%s%.2f", (i > 1 ? "/" : ""), (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) } }'
 }
+
+# proc_ticks PID -> CPU ticks (user + system) a process used so far
+proc_ticks() {
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}

@@ -38,7 +38,9 @@ fi
 alone=() loaded=()
 rss_idle=$(svc_mem VmRSS)
 for i in $(seq 1 "$RUNS"); do
+  c0=$(cpu_mark)
   s=$(import_once "bench_sse_alone_$i")
+  cpu_alone=$(cpu_split "$c0" "$(cpu_mark)")
   alone+=("$(rate "$ROWS" "$s")")
   log "run $i: alone        ${s}s  $(rate "$ROWS" "$s") rows/s"
 
@@ -47,12 +49,17 @@ for i in $(seq 1 "$RUNS"); do
   clients=$!
   sleep 3   # let every subscriber connect and take its snapshot
   rss_subscribed=$(svc_mem VmRSS)
+  c0=$(cpu_mark)
+  k0=$(proc_ticks "$clients")
   s=$(import_once "bench_sse_loaded_$i")
+  cpu_loaded=$(cpu_split "$c0" "$(cpu_mark)")
+  client_cpu=$(awk -v a="$k0" -v b="$(proc_ticks "$clients")" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz }')
   rss_after=$(svc_mem VmRSS)
   kill -TERM "$clients" 2>/dev/null || true
   wait "$clients" || true
   loaded+=("$(rate "$ROWS" "$s")")
   log "run $i: subscribed   ${s}s  $(rate "$ROWS" "$s") rows/s  ($(cat "$OUT/sse_clients.json"))"
+  log "run $i: CPU seconds (pg jvm rest) alone: $cpu_alone; subscribed: $cpu_loaded, of which the subscribers' client ${client_cpu}s"
 done
 
 med_alone=$(median "${alone[@]}")
@@ -64,6 +71,8 @@ import alone             : $med_alone rows/s
 import with subscribers  : $med_loaded rows/s
 ratio with/without       : $(ratio "$med_loaded" "$med_alone")
 subscribers              : $(cat "$OUT/sse_clients.json")
+CPU s, pg/jvm/rest       : alone $cpu_alone; subscribed $cpu_loaded (last run)
+the client's own CPU     : ${client_cpu}s during the subscribed import (last run; in "rest")
 service RSS idle         : $rss_idle MiB
 service RSS subscribed   : $rss_subscribed MiB (before the import)
 service RSS after import : $rss_after MiB (subscribers still open)

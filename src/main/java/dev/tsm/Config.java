@@ -135,8 +135,27 @@ public interface Config {
     @WithDefault("2")
     int parallelism();
 
-    /** Tables with up to this many rows (estimated) are counted exactly at the start. */
-    @WithDefault("5000000")
+    /**
+     * Downloads this instance serves at once of exports still running ({@code ?follow=true}), each
+     * holding a worker thread while it waits for pages; one more gets 503 with Retry-After.
+     */
+    @WithDefault("16")
+    int maxFollowers();
+
+    /**
+     * A download that follows a running export ends (the connection cut, the bytes so far final)
+     * when no page came for this long, e.g. while the export stays paused; the rest can be asked
+     * for later with a Range.
+     */
+    @WithDefault("60s")
+    Duration followIdleTimeout();
+
+    /**
+     * Tables with up to this many rows (PostgreSQL's estimate) are counted exactly when the export
+     * is asked for; larger ones start with the estimate (a count would hold up the answer by about
+     * 0.1 s a million rows), and every completed export's total is its exact row count.
+     */
+    @WithDefault("100000")
     long exactCountLimit();
   }
 

@@ -10,7 +10,7 @@ import java.util.UUID;
 
 /**
  * The commands a client gives a task. Pause and terminate of a RUNNING task are requests its owner
- * acts on at the next batch boundary (202: the state says when it took effect); elsewhere the
+ * acts on as soon as it hears of them (202: the state says when it took effect); elsewhere the
  * transition happens at once. Every change is a compare-and-set: on a lost race the command is
  * judged again against the state that won.
  */

@@ -325,13 +325,17 @@ public class TaskStore {
     String sql =
         "UPDATE tsm.task SET state = ?, requested_state = NULL, owner = NULL, lease_until = NULL,"
             + " requested_at = NULL, error = COALESCE(?, CASE WHEN ? THEN error END),"
-            + " updated_at = now(), finished_at = CASE WHEN ? THEN now() END WHERE id = ?";
+            + " updated_at = now(), finished_at = CASE WHEN ? THEN now() END,"
+            // A completed export knows its table's rows exactly: the estimate it began with goes.
+            + " rows_total = CASE WHEN ? AND kind = 'EXPORT' THEN rows_done ELSE rows_total END"
+            + " WHERE id = ?";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, to.name());
       ps.setString(2, error);
       ps.setBoolean(3, to == TaskState.TERMINATED);
       ps.setBoolean(4, to.isFinal());
-      ps.setObject(5, id);
+      ps.setBoolean(5, to == TaskState.COMPLETED);
+      ps.setObject(6, id);
       ps.executeUpdate();
     }
   }

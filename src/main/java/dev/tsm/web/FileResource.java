@@ -1,5 +1,6 @@
 package dev.tsm.web;
 
+import dev.tsm.Config;
 import dev.tsm.Refusal;
 import dev.tsm.access.Caller;
 import dev.tsm.csv.FileStore;
@@ -8,17 +9,22 @@ import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
 import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -37,11 +43,15 @@ public class FileResource {
   private final TaskService tasks;
   private final FileStore files;
   private final Callers callers;
+  private final Config config;
+  private final Semaphore followers;
 
-  FileResource(TaskService tasks, FileStore files, Callers callers) {
+  FileResource(TaskService tasks, FileStore files, Callers callers, Config config) {
     this.tasks = tasks;
     this.files = files;
     this.callers = callers;
+    this.config = config;
+    this.followers = new Semaphore(Math.max(0, config.export().maxFollowers()));
   }
 
   @GET
@@ -52,7 +62,12 @@ public class FileResource {
       summary = "Download the CSV file of a completed export",
       description =
           "Supports a single byte range (Range: bytes=a-b, a-, -n) and If-None-Match with the"
-              + " ETag; the file never changes once complete.")
+              + " ETag; the file never changes once complete. With follow=true, the file of an"
+              + " export still PENDING, RUNNING or PAUSED is sent as its pages are written (200,"
+              + " chunked, no ETag or Range): the body ends as the export completes and is then"
+              + " the finished file; if the export is terminated or fails, or makes no progress"
+              + " for tsm.export.follow-idle-timeout, the connection is cut before the body's"
+              + " end. A completed export is answered as without follow.")
   @APIResponse(
       responseCode = "200",
       description = "The file",
@@ -63,7 +78,14 @@ public class FileResource {
       content = @Content(mediaType = "text/csv"))
   @APIResponse(responseCode = "304", description = "Not modified (If-None-Match)")
   @APIResponse(responseCode = "404", description = "No such task, or an import (which has no file)")
-  @APIResponse(responseCode = "409", description = "The export is not COMPLETED yet")
+  @APIResponse(
+      responseCode = "409",
+      description = "The export is not COMPLETED yet (without follow), or FAILED or TERMINATED")
+  @APIResponse(
+      responseCode = "503",
+      description =
+          "follow=true while tsm.export.max-followers downloads already follow running exports"
+              + " on this instance; Retry-After says when to try again")
   @APIResponse(
       responseCode = "410",
       description =
@@ -75,11 +97,21 @@ public class FileResource {
       @Parameter(description = "bytes=first-last, bytes=first- or bytes=-suffix")
           @HeaderParam("Range")
           String range,
-      @HeaderParam("If-None-Match") String ifNoneMatch) {
+      @HeaderParam("If-None-Match") String ifNoneMatch,
+      @Parameter(
+              description =
+                  "true: send the file of a running export as it is written, ending when the"
+                      + " export completes")
+          @QueryParam("follow")
+          @DefaultValue("false")
+          boolean follow) {
     Caller caller = callers.current();
     Task task = tasks.get(caller, Ids.parse(id)).await().atMost(Duration.ofSeconds(30));
     if (task.kind() != TaskKind.EXPORT) {
       throw Refusal.notFound("task " + task.id() + " is an import: it has no file to download");
+    }
+    if (follow && FOLLOWED.contains(task.state())) {
+      return followed(caller, task);
     }
     if (task.state() != TaskState.COMPLETED) {
       throw new TaskService.TransitionRefused(
@@ -111,6 +143,28 @@ public class FileResource {
         .type("text/csv; charset=UTF-8")
         .header("Accept-Ranges", "bytes")
         .header("ETag", etag)
+        .header("Content-Disposition", "attachment; filename=\"" + task.table() + ".csv\"")
+        .build();
+  }
+
+  private static final Set<TaskState> FOLLOWED =
+      EnumSet.of(TaskState.PENDING, TaskState.RUNNING, TaskState.PAUSED);
+
+  /** The file of a running export, sent as its pages are written. */
+  private Response followed(Caller caller, Task task) {
+    if (!followers.tryAcquire()) {
+      throw Refusal.busy(
+          "this instance already serves "
+              + config.export().maxFollowers()
+              + " downloads of running exports (tsm.export.max-followers); try again shortly, or"
+              + " download the file once the export is COMPLETED",
+          5);
+    }
+    return Response.ok(
+            new FollowedExport(
+                tasks, files, caller, task.id(), config.export().followIdleTimeout(), followers))
+        .type("text/csv; charset=UTF-8")
+        .header("Cache-Control", "no-store")
         .header("Content-Disposition", "attachment; filename=\"" + task.table() + ".csv\"")
         .build();
   }

@@ -115,8 +115,10 @@ public class TaskResource {
       operationId = "pauseTask",
       summary = "Pause a task",
       description =
-          "A PENDING task pauses at once; a RUNNING one at its next batch boundary (the state"
-              + " turns PAUSED then). A paused task holds no connection, thread or buffer.")
+          "A PENDING task pauses at once; a RUNNING one as soon as the instance running it hears"
+              + " of it (milliseconds): its batches in flight roll back and it stays at its last"
+              + " checkpoint (the state turns PAUSED then). A paused task holds no connection,"
+              + " thread or buffer.")
   @APIResponse(responseCode = "202", description = "Pause accepted; the task as it is now")
   @APIResponse(
       responseCode = "409",
@@ -157,9 +159,9 @@ public class TaskResource {
       operationId = "terminateTask",
       summary = "Terminate a task and undo its work",
       description =
-          "From PENDING, PAUSED or FAILED the work is undone at once; a RUNNING task stops at its"
-              + " next batch boundary, then is undone: its staging table and files are removed and"
-              + " the database is as it was before the task.")
+          "From PENDING, PAUSED or FAILED the work is undone at once; a RUNNING task stops as"
+              + " soon as the instance running it hears of it, then is undone: its staging table"
+              + " and files are removed and the database is as it was before the task.")
   @APIResponse(responseCode = "202", description = "Terminate accepted; the task as it is now")
   @APIResponse(responseCode = "409", description = "The task is COMPLETED or TERMINATED")
   @APIResponse(responseCode = "404", description = "No such task")

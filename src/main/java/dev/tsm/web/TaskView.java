@@ -40,7 +40,12 @@ public record TaskView(
         long rowsSkipped,
     long bytesDone,
     Long bytesTotal,
-    Long rowsTotal,
+    @Schema(
+            description =
+                "Exports: the table's rows, counted when the export was asked for (up to"
+                    + " tsm.export.exact-count-limit rows) or PostgreSQL's estimate; exact once"
+                    + " COMPLETED. Imports: null")
+        Long rowsTotal,
     @Schema(example = "42.5") double percent,
     @Schema(description = "Rows a second over the current (or last) run") double rowsPerSecond,
     @Schema(description = "Seconds left at the current rate; null when unknown") Long etaSeconds,
@@ -111,7 +116,7 @@ public record TaskView(
         t.finishedAt());
   }
 
-  /** Imports measure by bytes of the file, exports by rows of the table (counted at start). */
+  /** Imports measure by bytes of the file, exports by rows of the table (counted or estimated). */
   private static double percent(Task t) {
     if (t.state() == TaskState.COMPLETED) {
       return 100;

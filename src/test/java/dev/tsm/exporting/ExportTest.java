@@ -9,14 +9,21 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Api;
+import dev.tsm.support.Auth;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.Exports;
 import dev.tsm.support.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
+import java.io.InputStream;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +35,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +49,9 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
 class ExportTest {
+  @TestHTTPResource("/")
+  URL base;
+
   private static final String PROBLEM = "application/problem+json";
   private static final int PAGE = 500;
   private static final int ROWS = 20_000;
@@ -283,6 +296,87 @@ class ExportTest {
 
     Api.command(id, "resume").then().statusCode(202);
     assertCompleted(id, rows, expected);
+  }
+
+  // ---- downloads that follow a running export -----------------------------------------------
+
+  @Test
+  void downloadFollowsTheRunningExportThroughAPauseToTheFinishedFile() throws Exception {
+    int rows = 30000;
+    Db.execute("CREATE TABLE public.exp_follow (id bigint PRIMARY KEY, label text, n numeric)");
+    Db.execute(
+        "INSERT INTO public.exp_follow SELECT g, 'row ' || g || ', \"q\"', g / 3.0"
+            + " FROM generate_series(1, "
+            + rows
+            + ") g");
+    byte[] expected =
+        Exports.reference("follow", "SELECT * FROM public.exp_follow ORDER BY id", ", HEADER");
+    String id = Exports.start(Map.of("table", "exp_follow"));
+    HttpResponse<InputStream> followed = follow(id);
+    assertEquals(200, followed.statusCode());
+    assertTrue(followed.headers().firstValue("ETag").isEmpty(), "no ETag before the end");
+    CompletableFuture<byte[]> body = readAll(followed);
+
+    Api.awaitRows(id, 4 * PAGE);
+    Api.command(id, "pause").then().statusCode(202);
+    JsonPath paused = Api.awaitState(id, "PAUSED");
+    Thread.sleep(300); // the download waits while the export is paused
+    assertFalse(body.isDone(), "the download is still open while the export is paused");
+    assertTrue(paused.getLong("rowsDone") < rows, "paused before the end");
+    Api.command(id, "resume").then().statusCode(202);
+
+    byte[] received = body.get(60, TimeUnit.SECONDS);
+    assertCompleted(id, rows, expected);
+    Exports.assertSameBytes(expected, received, "download that followed " + id);
+    // Once complete, follow answers as without it: the whole file, with its ETag.
+    Response after = given().get("/tasks/" + id + "/file?follow=true");
+    assertEquals(200, after.statusCode());
+    assertNotNull(after.header("ETag"));
+    Exports.assertSameBytes(expected, after.asByteArray(), "download after completion");
+  }
+
+  @Test
+  void aFollowedDownloadIsCutShortWhenTheExportIsTerminated() throws Exception {
+    Db.execute("CREATE TABLE public.exp_follow_cut (id bigint PRIMARY KEY, label text)");
+    Db.execute(
+        "INSERT INTO public.exp_follow_cut SELECT g, repeat('x', 200) FROM generate_series(1,"
+            + " 40000) g");
+    String id = Exports.start(Map.of("table", "exp_follow_cut"));
+    CompletableFuture<byte[]> body = readAll(follow(id));
+    Api.awaitRows(id, 2 * PAGE);
+    Api.command(id, "terminate").then().statusCode(202);
+    Api.awaitState(id, "TERMINATED");
+    ExecutionException cut =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            ExecutionException.class, () -> body.get(30, TimeUnit.SECONDS));
+    assertTrue(cut.getCause() instanceof java.io.IOException, String.valueOf(cut.getCause()));
+    // Without follow, a running or ended export still has no file to give.
+    Response file = given().get("/tasks/" + id + "/file?follow=true");
+    assertEquals(409, file.statusCode(), file.asString());
+  }
+
+  private HttpResponse<InputStream> follow(String id) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(base.toURI().resolve("tasks/" + id + "/file?follow=true"))
+                .header("Authorization", Auth.bearer(Auth.ALICE))
+                .build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+  }
+
+  private static CompletableFuture<byte[]> readAll(HttpResponse<InputStream> response) {
+    return CompletableFuture.supplyAsync(
+            () -> {
+              try (InputStream in = response.body()) {
+                return in.readAllBytes();
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            })
+        .exceptionallyCompose(
+            e ->
+                CompletableFuture.failedFuture(
+                    e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e));
   }
 
   /** Kills the export's connection while its COPY runs; false if the export ended first. */

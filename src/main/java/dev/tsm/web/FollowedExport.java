@@ -1,0 +1,119 @@
+package dev.tsm.web;
+
+import dev.tsm.access.Caller;
+import dev.tsm.csv.FileStore;
+import dev.tsm.task.Task;
+import dev.tsm.task.TaskService;
+import dev.tsm.task.TaskState;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.Semaphore;
+
+/**
+ * The file of an export that is still running, sent as its pages commit: only bytes a committed
+ * checkpoint covers (synced, never cut back by a resume), so the body is the final file's start at
+ * every moment and, once the export completes, the final file exactly. The client downloads while
+ * the export runs instead of after it. A terminated or failed export, or one that makes no progress
+ * for the idle timeout, cuts the connection: a chunked body without its end, which every HTTP
+ * client reports as incomplete.
+ *
+ * @param followers the bound on such downloads: one permit taken by the caller, given back here
+ *     when the body ends
+ */
+record FollowedExport(
+    TaskService tasks,
+    FileStore files,
+    Caller caller,
+    UUID id,
+    Duration idleTimeout,
+    Semaphore followers)
+    implements StreamingOutput {
+  private static final long POLL_MILLIS = 50;
+  private static final int CHUNK = 1 << 20;
+
+  @Override
+  public void write(OutputStream out) throws IOException {
+    FileChannel file = null;
+    try {
+      long sent = 0;
+      long progressAt = System.nanoTime();
+      ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+      while (true) {
+        Task task = tasks.get(caller, id).await().atMost(Duration.ofSeconds(30));
+        boolean complete = task.state() == TaskState.COMPLETED;
+        if (file == null && (complete || task.checkpoint().bytesDone() > 0)) {
+          file = open();
+        }
+        long ready = complete ? file.size() : task.checkpoint().bytesDone();
+        if (ready > sent) {
+          sent = copy(file, sent, ready, buffer, out);
+          out.flush();
+          progressAt = System.nanoTime();
+          continue;
+        }
+        if (complete) {
+          return;
+        }
+        if (task.state().isFinal() || task.state() == TaskState.FAILED) {
+          throw new IOException(
+              "export " + id + " ended " + task.state() + " before its file was complete");
+        }
+        if (System.nanoTime() - progressAt > idleTimeout.toNanos()) {
+          throw new IOException(
+              "export " + id + " made no progress for " + idleTimeout + " (" + task.state() + ")");
+        }
+        sleep();
+      }
+    } finally {
+      followers.release();
+      if (file != null) {
+        file.close();
+      }
+    }
+  }
+
+  /**
+   * The partial file, or the finished one if it was published meanwhile (a rename: an open channel
+   * keeps reading the same file across it).
+   */
+  private FileChannel open() throws IOException {
+    try {
+      return FileChannel.open(files.exportPart(id), StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      return FileChannel.open(files.exportFile(id), StandardOpenOption.READ);
+    }
+  }
+
+  private static long copy(
+      FileChannel file, long from, long to, ByteBuffer buffer, OutputStream out)
+      throws IOException {
+    long at = from;
+    while (at < to) {
+      buffer.clear().limit((int) Math.min(buffer.capacity(), to - at));
+      int n = file.read(buffer, at);
+      if (n < 0) {
+        throw new IOException("the export file is shorter than its checkpoint");
+      }
+      out.write(buffer.array(), 0, n);
+      at += n;
+    }
+    return at;
+  }
+
+  private static void sleep() throws InterruptedIOException {
+    try {
+      Thread.sleep(POLL_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while following an export");
+    }
+  }
+}
