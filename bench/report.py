@@ -3,7 +3,8 @@
 Usage: python3 bench/report.py OUT_DIR BENCH_RUN [DOCS_DIR]
 
 Reads OUT_DIR/runs.tsv (bench/import.sh and bench/export.sh, one line a set), OUT_DIR/memory.tsv
-and OUT_DIR/memory-samples.tsv (bench/memory.sh), keeps the lines of BENCH_RUN, and writes
+and OUT_DIR/memory-samples.tsv (bench/memory.sh), OUT_DIR/pause.tsv (bench/pause.sh) and
+OUT_DIR/sse.tsv (bench/sse.sh), keeps the lines of BENCH_RUN, and writes
 DOCS_DIR/benchmarks-rates.svg (rows/s by shape, service and psql, both ways),
 DOCS_DIR/benchmarks-memory.svg (RSS over time through the large import and export) and the part of
 DOCS_DIR/benchmarks.md between the report markers. Standard library only; the charts are drawn
@@ -50,7 +51,8 @@ def text(x, y, s, anchor="start", size=12, weight="normal", fill="#222"):
 
 
 def rates_chart(rows):
-    """Grouped bars, one group a shape and direction: psql, service (and with download)."""
+    """Grouped bars, one group a shape and direction: psql, service (and with download). Each group
+    has its own scale (rows of 45 B and of 2 KB differ forty-fold), with the rows/s on each bar."""
     groups = []
     for direction in ("import", "export"):
         for shape in SHAPES:
@@ -60,38 +62,38 @@ def rates_chart(rows):
                 if direction == "export" and num(r["svc_e2e_rows_s"]):
                     bars.append(("service + download", num(r["svc_e2e_rows_s"]), E2E))
                 groups.append((direction, shape, bars))
-    top = max(v for _, _, bars in groups for _, v, _ in bars) * 1.15
-    left, plot_h, bar_w, gap = 70, 260, 18, 22
-    width = left + sum(len(b) * bar_w + gap for _, _, b in groups) + 30
-    height = plot_h + 120
-    body = [text(left, 20, "rows/s by shape of data, medians of the committed run (higher is better)", weight="bold")]
-    base = 40 + plot_h
-    for i in range(6):
-        v = top * i / 5
-        y = base - plot_h * i / 5
-        body.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>' % (left, width - 20, y, y))
-        body.append(text(left - 6, y + 4, "%.1fM" % (v / 1e6), anchor="end", size=11))
+    left, plot_h, bar_w, gap = 20, 220, 26, 26
+    width = left + sum(len(b) * bar_w + gap for _, _, b in groups) + 20
+    height = plot_h + 140
+    body = [text(left, 20, "rows/s by shape of data, service and psql \\copy, medians of the committed run", weight="bold"),
+            text(left, 36, "each shape on its own scale; above the bars: service / psql", size=11, fill="#666")]
+    base = 70 + plot_h
+    body.append('<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#999"/>' % (left, width - 10, base, base))
     x = left + 10
     for direction, shape, bars in groups:
         x0 = x
+        top = max(v for _, v, _ in bars) / 0.85
         for label, v, color in bars:
             h = plot_h * v / top
             body.append('<rect x="%.1f" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s %s %s: %.0f rows/s</title></rect>'
-                        % (x, base - h, bar_w - 2, h, color, direction, shape, html.escape(label), v))
+                        % (x, base - h, bar_w - 3, h, color, direction, shape, html.escape(label), v))
+            body.append(text(x + (bar_w - 3) / 2, base - h - 4, human(v), anchor="middle", size=9, fill="#444"))
             x += bar_w
-        psql_v = bars[0][1]
-        body.append(text((x0 + x) / 2, base - plot_h * max(v for _, v, _ in bars) / top - 6,
-                         "%.2fx" % (bars[1][1] / psql_v), anchor="middle", size=11, weight="bold"))
+        body.append(text((x0 + x) / 2, base - plot_h - 4, "%.2fx" % (bars[1][1] / bars[0][1]),
+                         anchor="middle", size=12, weight="bold"))
         body.append(text((x0 + x) / 2, base + 16, shape, anchor="middle", size=11))
         body.append(text((x0 + x) / 2, base + 30, direction, anchor="middle", size=10, fill="#666"))
         x += gap
     lx = left
     for label, color in (("psql \\copy", PSQL), ("service", SVC), ("service + download (export)", E2E)):
-        body.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (lx, height - 40, color))
-        body.append(text(lx + 16, height - 30, label, size=11))
+        body.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (lx, height - 30, color))
+        body.append(text(lx + 16, height - 20, label, size=11))
         lx += 24 + 7 * len(label)
-    body.append(text(left, height - 10, "labels above the bars: service / psql", size=10, fill="#666"))
     return svg(width, height, body)
+
+
+def human(v):
+    return "%.2fM" % (v / 1e6) if v >= 1e6 else "%.0fk" % (v / 1e3)
 
 
 def memory_chart(samples, memory):
@@ -134,7 +136,7 @@ def memory_chart(samples, memory):
     return svg(width, height, body)
 
 
-def markdown(run, rows, memory):
+def markdown(run, rows, memory, pauses=(), sse=()):
     out = []
     first = rows[0] if rows else (memory[0] if memory else None)
     if first:
@@ -160,6 +162,28 @@ def markdown(run, rows, memory):
                     "{:,.0f}".format(p), "{:,.0f}".format(s), s / p,
                     ("%.3f" % (e / p)) if e else "-", r["cpu_psql"], r["cpu_svc"], r["peak_rss_mib"]))
         out.append("")
+    if pauses:
+        out.append("Pause and resume (`bench/pause.sh`: the commands sent through the replicas in turn, the "
+                   "state polled every 2 ms):")
+        out.append("")
+        out.append("| task | rows | replicas | cycles | pause to PAUSED p50 / p99 / max | resume to first commit p50 / p99 / max |")
+        out.append("|---|---|---|---|---|---|")
+        for p in pauses:
+            out.append("| %s | %s | %s | %s | %s / %s / %s ms | %s / %s / %s ms |" % (
+                p["direction"], "{:,}".format(int(p["rows"])), p["replicas"], p["cycles"],
+                p["pause_p50_ms"], p["pause_p99_ms"], p["pause_max_ms"],
+                p["resume_p50_ms"], p["resume_p99_ms"], p["resume_max_ms"]))
+        out.append("")
+    for e in sse:
+        alone, loaded = num(e["alone_rows_s"]), num(e["loaded_rows_s"])
+        out.append("Server-Sent Events (`bench/sse.sh`): a %s-row import alone and with %s subscribers on "
+                   "`/tasks/events` (medians of %s): %s and %s rows/s, **%.3f**; the subscribers' client "
+                   "(Python asyncio, on the same two cores) took %s s of CPU during the import; CPU s "
+                   "pg/jvm/rest alone %s, subscribed %s; RSS with the streams open %s MiB; clients %s."
+                   % ("{:,}".format(int(e["rows"])), e["subscribers"], e["runs"],
+                      "{:,.0f}".format(alone), "{:,.0f}".format(loaded), loaded / alone,
+                      e["client_cpu_s"], e["cpu_alone"], e["cpu_loaded"], e["rss_subscribed_mib"], e["clients"]))
+        out.append("")
     if memory:
         out.append("![RSS over time](benchmarks-memory.svg)")
         out.append("")
@@ -177,6 +201,8 @@ def main():
     rows = read(os.path.join(out_dir, "runs.tsv"), run)
     memory = read(os.path.join(out_dir, "memory.tsv"), run)
     samples = read(os.path.join(out_dir, "memory-samples.tsv"), run)
+    pauses = read(os.path.join(out_dir, "pause.tsv"), run)
+    sse = read(os.path.join(out_dir, "sse.tsv"), run)
     if not rows and not memory:
         sys.exit("no lines of bench run %s in %s" % (run, out_dir))
     if rows:
@@ -189,14 +215,14 @@ def main():
     md_path = os.path.join(docs, "benchmarks.md")
     with open(md_path, encoding="utf-8") as f:
         doc = f.read()
-    section = BEGIN + "\n" + markdown(run, rows, memory) + "\n" + END
+    section = BEGIN + "\n" + markdown(run, rows, memory, pauses, sse) + "\n" + END
     if BEGIN in doc and END in doc:
         doc = doc[:doc.index(BEGIN)] + section + doc[doc.index(END) + len(END):]
     else:
         doc = doc.rstrip("\n") + "\n\n" + section + "\n"
     with open(md_path, "w", encoding="utf-8") as f:
         f.write(doc)
-    print(markdown(run, rows, memory))
+    print(markdown(run, rows, memory, pauses, sse))
 
 
 main()

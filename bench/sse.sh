@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark: a 1M-row import with and without SUBSCRIBERS concurrent Server-Sent Events streams.
 #
-# Usage: bench/sse.sh            (SUBSCRIBERS=500 ROWS=1000000 RUNS=1 by default)
+# Usage: bench/sse.sh            (SUBSCRIBERS=500 ROWS=1000000 RUNS=3 by default)
 # Prints the import's rows/s alone and under the subscribers, their ratio, the events the
 # subscribers received, and the service's resident memory before, during and at peak.
 # Public tools only: bash, curl, psql, python3 (standard library).
 set -euo pipefail
-RUNS="${RUNS:-1}"
+RUNS="${RUNS:-3}"
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 SUBSCRIBERS="${SUBSCRIBERS:-500}"
@@ -30,10 +30,8 @@ import_once() {
   elapsed "$t0" "$t1"
 }
 
-if (( WARMUP > 0 )); then
-  log "warm-up import (not measured)"
-  import_once bench_sse_warm >/dev/null
-fi
+warm_sse() { printf 'warm-up: import in %ss; ' "$(import_once bench_sse_warm)"; }
+warm_until_settled warm_sse
 
 alone=() loaded=()
 rss_idle=$(svc_mem VmRSS)
@@ -81,3 +79,9 @@ load average             : $(loadavg)
 date                     : $(date -u +%Y-%m-%dT%H:%M:%SZ)
 nproc                    : $(nproc)
 REPORT
+SSE_RES="$OUT/sse.tsv"
+[[ -s "$SSE_RES" ]] || printf 'bench_run\tdate\tcommit\trows\truns\tsubscribers\talone_rows_s\tloaded_rows_s\tclient_cpu_s\tcpu_alone\tcpu_loaded\trss_subscribed_mib\tclients\n' >"$SSE_RES"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${BENCH_RUN:-single}" \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(bench_commit)" "$ROWS" "$RUNS" "$SUBSCRIBERS" "$med_alone" \
+  "$med_loaded" "$client_cpu" "$cpu_alone" "$cpu_loaded" "$rss_subscribed" "$(cat "$OUT/sse_clients.json")" >>"$SSE_RES"
+log "appended to $SSE_RES"

@@ -117,22 +117,22 @@ public interface Config {
 
   interface Export {
     /** Rows in one page (one COPY TO and one checkpoint)... */
-    @WithDefault("50000")
+    @WithDefault("200000")
     int batchRows();
 
     /**
      * ...and about this many bytes in one, judged from the bytes per row of the pages before: a
      * page of long rows ends sooner, so a pause is heard as soon.
      */
-    @WithDefault("4M")
+    @WithDefault("16M")
     MemorySize batchBytes();
 
     /**
      * Pages of one export copied side by side, each on its own connection into its own page file;
-     * they are appended to the export's file in order. 2 lets PostgreSQL and the service encode on
-     * two cores; 1 writes strictly one page at a time.
+     * they are appended to the export's file in order. 3 keeps two cores busy while a page is
+     * appended and synced; 1 writes strictly one page at a time.
      */
-    @WithDefault("2")
+    @WithDefault("3")
     int parallelism();
 
     /**

@@ -36,7 +36,7 @@ record FollowedExport(
     Duration idleTimeout,
     Semaphore followers)
     implements StreamingOutput {
-  private static final long POLL_MILLIS = 50;
+  private static final long POLL_MILLIS = 20;
   private static final int CHUNK = 1 << 20;
 
   @Override
