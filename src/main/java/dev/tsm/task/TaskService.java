@@ -57,6 +57,11 @@ public class TaskService {
     return store.list(state, kind, caller.admin() ? null : caller.subject(), limit);
   }
 
+  /** The caller's unfinished tasks, then its newest finished ones: at most {@code limit}. */
+  public Uni<List<Task>> snapshot(Caller caller, int limit) {
+    return store.snapshot(caller.admin() ? null : caller.subject(), limit);
+  }
+
   /** The caller's newest task of a kind, or a 404 when there is none yet. */
   public Uni<Task> latest(Caller caller, TaskKind kind) {
     return list(caller, null, kind, 1)

@@ -56,6 +56,18 @@ public class TaskStore {
         .map(TaskStore::all);
   }
 
+  /**
+   * What a new live stream starts from: the unfinished tasks (PENDING, RUNNING, PAUSED, FAILED),
+   * then the newest finished ones, at most {@code limit}, oldest first.
+   */
+  public Uni<List<Task>> snapshot(String createdBy, int limit) {
+    String sql =
+        "SELECT * FROM (SELECT * FROM tsm.task WHERE ($1::text IS NULL OR created_by = $1)"
+            + " ORDER BY state IN ('COMPLETED', 'TERMINATED'), created_at DESC, id LIMIT $2) t"
+            + " ORDER BY created_at, id";
+    return pool.preparedQuery(sql).execute(Tuple.of(createdBy, limit)).map(TaskStore::all);
+  }
+
   /** A command a caller gave (pause, resume, terminate) and the caller's subject. */
   public record By(String command, String subject) {}
 

@@ -20,8 +20,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +42,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class EventResource {
   private static final Duration THROTTLE = Duration.ofMillis(250);
   private static final Duration HEARTBEAT = Duration.ofSeconds(15);
-  private static final int SNAPSHOT_LIMIT = 1000;
+  // Per stream: hundreds of streams opening at once each hold their snapshot until it is sent.
+  private static final int SNAPSHOT_LIMIT = 100;
 
   private final TaskEvents events;
   private final TaskService tasks;
@@ -66,7 +65,8 @@ public class EventResource {
       operationId = "streamAllTasks",
       summary = "Live changes of every task (Server-Sent Events)",
       description =
-          "First the current snapshot (one 'state' event per task, oldest first, at most 1000),"
+          "First the current snapshot (one 'state' event per task, oldest first: the unfinished"
+              + " tasks, then the newest finished ones, at most 100),"
               + " then each change, at most four events a second per task, latest wins. A comment"
               + " line every 15 s of silence keeps proxies from closing the stream.")
   @APIResponse(responseCode = "200", description = "text/event-stream of task events")
@@ -80,14 +80,9 @@ public class EventResource {
     TaskFeed feed = events.open(task -> caller.owns(task.createdBy()));
     Multi<OutboundSseEvent> snapshot =
         tasks
-            .list(caller, null, null, SNAPSHOT_LIMIT)
+            .snapshot(caller, SNAPSHOT_LIMIT)
             .onItem()
-            .transformToMulti(
-                list -> {
-                  List<Task> oldestFirst = new ArrayList<>(list);
-                  Collections.reverse(oldestFirst);
-                  return Multi.createFrom().iterable(oldestFirst);
-                })
+            .transformToMulti(list -> Multi.createFrom().iterable(list))
             .map(stream::event);
     return Multi.createBy()
         .concatenating()

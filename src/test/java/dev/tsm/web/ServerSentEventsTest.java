@@ -101,6 +101,29 @@ class ServerSentEventsTest {
   }
 
   @Test
+  void anUnfinishedTaskLeadsTheSnapshotPastAHundredNewerFinishedOnes() throws Exception {
+    // A FAILED import: unfinished (it can be resumed), older than everything below.
+    String failed =
+        Api.startImport("sse_failed", CsvFiles.write("sse-failed.csv", "a,b\n1,2\n3\n4,5\n"));
+    Api.awaitState(failed, "FAILED");
+    dev.tsm.support.Db.execute("CREATE TABLE public.sse_tiny (id integer PRIMARY KEY)");
+    dev.tsm.support.Db.execute("INSERT INTO public.sse_tiny VALUES (1)");
+    for (int i = 0; i < 101; i++) {
+      Api.awaitState(
+          dev.tsm.support.Exports.start(java.util.Map.of("table", "sse_tiny")), "COMPLETED");
+    }
+    BlockingQueue<Event> all = open("tasks/events", null);
+    java.util.Set<String> snapshot = new java.util.HashSet<>();
+    for (Event e = all.poll(5, TimeUnit.SECONDS);
+        e != null && e.name() != null;
+        e = all.poll(1, TimeUnit.SECONDS)) {
+      snapshot.add(e.task().getString("id"));
+    }
+    assertTrue(snapshot.size() <= 100, "the snapshot holds at most 100 tasks: " + snapshot.size());
+    assertTrue(snapshot.contains(failed), "the unfinished task is in the snapshot");
+  }
+
+  @Test
   void unknownTaskStreamIs404ProblemJson() throws Exception {
     HttpResponse<String> r =
         HttpClient.newHttpClient()
