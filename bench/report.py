@@ -166,21 +166,21 @@ def markdown(run, rows, memory, pauses=(), sse=()):
         out.append("Pause and resume (`bench/pause.sh`: the commands sent through the replicas in turn, the "
                    "state polled every 2 ms):")
         out.append("")
-        out.append("| task | rows | replicas | cycles | pause to PAUSED p50 / p99 / max | resume to first commit p50 / p99 / max |")
-        out.append("|---|---|---|---|---|---|")
+        out.append("| task | rows | replicas | cycles | pause to PAUSED p50 / p99 / max | resume to first commit p50 / p99 / max | commit, date |")
+        out.append("|---|---|---|---|---|---|---|")
         for p in pauses:
-            out.append("| %s | %s | %s | %s | %s / %s / %s ms | %s / %s / %s ms |" % (
+            out.append("| %s | %s | %s | %s | %s / %s / %s ms | %s / %s / %s ms | `%s`, %s |" % (
                 p["direction"], "{:,}".format(int(p["rows"])), p["replicas"], p["cycles"],
                 p["pause_p50_ms"], p["pause_p99_ms"], p["pause_max_ms"],
-                p["resume_p50_ms"], p["resume_p99_ms"], p["resume_max_ms"]))
+                p["resume_p50_ms"], p["resume_p99_ms"], p["resume_max_ms"], p["commit"], p["date"][:16].replace("T", " ")))
         out.append("")
     for e in sse:
         alone, loaded = num(e["alone_rows_s"]), num(e["loaded_rows_s"])
-        out.append("Server-Sent Events (`bench/sse.sh`): a %s-row import alone and with %s subscribers on "
+        out.append("Server-Sent Events (`bench/sse.sh`, commit `%s`, %s): a %s-row import alone and with %s subscribers on "
                    "`/tasks/events` (medians of %s): %s and %s rows/s, **%.3f**; the subscribers' client "
                    "(Python asyncio, on the same two cores) took %s s of CPU during the import; CPU s "
                    "pg/jvm/rest alone %s, subscribed %s; RSS with the streams open %s MiB; clients %s."
-                   % ("{:,}".format(int(e["rows"])), e["subscribers"], e["runs"],
+                   % (e["commit"], e["date"][:16].replace("T", " "), "{:,}".format(int(e["rows"])), e["subscribers"], e["runs"],
                       "{:,.0f}".format(alone), "{:,.0f}".format(loaded), loaded / alone,
                       e["client_cpu_s"], e["cpu_alone"], e["cpu_loaded"], e["rss_subscribed_mib"], e["clients"]))
         out.append("")
