@@ -282,27 +282,7 @@ start_service() {
   fi
 
   log "starting service on port $PORT (log: $OUT/service.log)"
-  # shellcheck disable=SC2086  # JAVA_OPTS is intentionally word-split
-  QUARKUS_HTTP_PORT="$PORT" QUARKUS_MANAGEMENT_PORT="$MGMT_PORT" \
-  QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
-  QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
-  QUARKUS_DATASOURCE_USERNAME="$PGUSER" \
-  TSM_STORAGE_DIR="$OUT/files" \
-    java $JAVA_OPTS -Dtsm.security.keys.bench.key="$BENCH_KEY" -jar "$JAR" >"$OUT/service.log" 2>&1 9>&- &   # 9: the OUT lock, not for the JVM
-  SVC_PID=$!
-
-  local deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
-  until curl -fs -o /dev/null --max-time 2 "$MGMT/q/health/ready"; do
-    if ! kill -0 "$SVC_PID" 2>/dev/null; then
-      tail -n 40 "$OUT/service.log" >&2 || true
-      die "service exited during startup (see $OUT/service.log)"
-    fi
-    if (( $(date +%s) >= deadline )); then
-      tail -n 40 "$OUT/service.log" >&2 || true
-      die "service not ready after ${STARTUP_TIMEOUT}s ($MGMT/q/health/ready)"
-    fi
-    sleep 0.2
-  done
+  SVC_PID=$(launch_service "$PORT" "$MGMT_PORT" "$OUT/service.log")
   log "service ready (pid $SVC_PID)"
 
   rm -f "$OUT/.wait.in" "$OUT/.wait.out"
@@ -312,26 +292,40 @@ start_service() {
   WAITER_PID=$!
 }
 
-# start_second_service: a second replica on PORT + 2 (management PORT + 3), same database and
-# storage folder, logging to OUT/service-2.log; BASE2 is its URL. Stopped on exit.
-start_second_service() {
-  local port2=$((PORT + 2)) mgmt2=$((PORT + 3))
-  BASE2="http://127.0.0.1:$port2"
-  log "starting a second replica on port $port2 (log: $OUT/service-2.log)"
-  # shellcheck disable=SC2086
-  QUARKUS_HTTP_PORT="$port2" QUARKUS_MANAGEMENT_PORT="$mgmt2" \
+# launch_service HTTP_PORT MGMT_PORT LOG -> prints the pid of a service on those ports (same
+# database, storage folder and bench key), once it is ready; dies if it exits or is not ready in time.
+launch_service() {
+  local port=$1 mgmt=$2 logfile=$3 pid
+  # shellcheck disable=SC2086  # JAVA_OPTS is intentionally word-split
+  QUARKUS_HTTP_PORT="$port" QUARKUS_MANAGEMENT_PORT="$mgmt" \
   QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
   QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://$PGHOST:$PGPORT/$PGDATABASE" \
   QUARKUS_DATASOURCE_USERNAME="$PGUSER" \
   TSM_STORAGE_DIR="$OUT/files" \
-    java $JAVA_OPTS -Dtsm.security.keys.bench.key="$BENCH_KEY" -jar "$JAR" >"$OUT/service-2.log" 2>&1 9>&- &
-  SVC2_PID=$!
+    java $JAVA_OPTS -Dtsm.security.keys.bench.key="$BENCH_KEY" -jar "$JAR" >"$logfile" 2>&1 9>&- &   # 9: the OUT lock, not for the JVM
+  pid=$!
   local deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
-  until curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$mgmt2/q/health/ready"; do
-    kill -0 "$SVC2_PID" 2>/dev/null || die "the second replica exited during startup (see $OUT/service-2.log)"
-    (( $(date +%s) < deadline )) || die "the second replica is not ready after ${STARTUP_TIMEOUT}s"
+  until curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$mgmt/q/health/ready"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 40 "$logfile" >&2 || true
+      die "the service on port $port exited during startup (see $logfile)"
+    fi
+    if (( $(date +%s) >= deadline )); then
+      tail -n 40 "$logfile" >&2 || true
+      kill "$pid" 2>/dev/null || true
+      die "the service on port $port is not ready after ${STARTUP_TIMEOUT}s"
+    fi
     sleep 0.2
   done
+  echo "$pid"
+}
+
+# start_second_service: a second replica on PORT + 2 (management PORT + 3), same database and
+# storage folder, logging to OUT/service-2.log; BASE2 is its URL. Stopped on exit.
+start_second_service() {
+  BASE2="http://127.0.0.1:$((PORT + 2))"
+  log "starting a second replica on port $((PORT + 2)) (log: $OUT/service-2.log)"
+  SVC2_PID=$(launch_service "$((PORT + 2))" "$((PORT + 3))" "$OUT/service-2.log")
   log "second replica ready (pid $SVC2_PID)"
 }
 
