@@ -3,6 +3,7 @@ package dev.tsm.task;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Tasks;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -46,6 +47,30 @@ class RunTest {
     assertEquals(
         new Run.Stop.Asked(TaskState.PENDING), run.pipeline(job, metrics).await().atMost(WAIT));
     assertEquals(3, pulled.get());
+  }
+
+  @Test
+  void aStopAskedByAClientTakesEffectAtOnceAndCancelsTheBatchInFlight() {
+    Run run = new Run(Tasks.running(null), "me/1");
+    AtomicBoolean cancelled = new AtomicBoolean();
+    // One batch committed, then a batch that never ends: only a stop that does not wait for the
+    // next checkpoint can end this run.
+    Job job =
+        new TestJob(
+            (task, owner) ->
+                Multi.createBy()
+                    .concatenating()
+                    .streams(
+                        Multi.createFrom().item(committed(0, null)),
+                        Multi.createFrom()
+                            .<Committed>nothing()
+                            .onCancellation()
+                            .invoke(() -> cancelled.set(true))));
+    io.smallrye.mutiny.Uni<Run.Stop> pipeline = run.pipeline(job, metrics).memoize().indefinitely();
+    pipeline.subscribe().with(stop -> {}, failure -> {});
+    run.stopNow(TaskState.PAUSED);
+    assertEquals(new Run.Stop.Asked(TaskState.PAUSED), pipeline.await().atMost(WAIT));
+    assertTrue(cancelled.get(), "the batch in flight was cancelled");
   }
 
   @Test
