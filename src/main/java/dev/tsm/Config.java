@@ -32,6 +32,9 @@ public interface Config {
   /** Request bodies other than uploads. */
   Http http();
 
+  /** Resumable uploads (tus 1.0 at /uploads). */
+  Upload upload();
+
   /** Who may call, and what each caller may do (docs/security.md). */
   Security security();
 
@@ -157,6 +160,33 @@ public interface Config {
      */
     @WithDefault("100000")
     long exactCountLimit();
+  }
+
+  interface Upload {
+    /**
+     * An unfinished resumable upload that receives nothing for this long expires: its import is
+     * terminated and its bytes deleted. Each request that brings bytes starts the time again.
+     */
+    @WithDefault("24h")
+    Duration expiry();
+
+    /**
+     * A run of an import that has read every byte received so far waits this long for more, then
+     * hands the task back (PENDING, holding nothing) until more bytes arrive.
+     */
+    @WithDefault("5s")
+    Duration waitInRun();
+
+    /**
+     * How long a request writing to an upload holds it without renewing (renewed while bytes flow):
+     * another request for the same upload meanwhile gets 423.
+     */
+    @WithDefault("30s")
+    Duration writerLease();
+
+    /** How often expired uploads are looked for (each replica; one takes each upload). */
+    @WithDefault("60s")
+    Duration expiryCheckInterval();
   }
 
   interface Http {

@@ -26,7 +26,13 @@ public class Refusal extends RuntimeException {
     /** The caller is known but lacks a right the request needs; the detail names it. */
     FORBIDDEN,
     /** The caller has as many tasks going as it may; retry after {@link #retryAfterSeconds()}. */
-    TOO_MANY
+    TOO_MANY,
+    /** Another request is writing to what it names right now; retry once it is done. */
+    LOCKED,
+    /** Its body does not match the checksum it came with: nothing of it was kept. */
+    CHECKSUM_MISMATCH,
+    /** It speaks a version of a protocol the service does not. */
+    UNSUPPORTED_VERSION
   }
 
   private final Reason reason;
@@ -76,6 +82,18 @@ public class Refusal extends RuntimeException {
 
   public static Refusal tooMany(String detail, int retryAfterSeconds) {
     return new Refusal(Reason.TOO_MANY, detail, retryAfterSeconds);
+  }
+
+  public static Refusal locked(String detail) {
+    return new Refusal(Reason.LOCKED, detail);
+  }
+
+  public static Refusal checksumMismatch(String detail) {
+    return new Refusal(Reason.CHECKSUM_MISMATCH, detail);
+  }
+
+  public static Refusal unsupportedVersion(String detail) {
+    return new Refusal(Reason.UNSUPPORTED_VERSION, detail);
   }
 
   public static Refusal noSpace(String detail) {

@@ -35,6 +35,14 @@ public class FileStore {
     return imports.resolve(taskId + ".csv");
   }
 
+  /**
+   * The bytes of a resumable upload as they were sent, when they are not the CSV file itself (a
+   * gzip-compressed file, decompressed into {@link #importFile} as it arrives).
+   */
+  public Path importUpload(UUID taskId) {
+    return imports.resolve(taskId + ".csv.gz");
+  }
+
   /** An export's file while it is written. */
   public Path exportPart(UUID taskId) {
     return exports.resolve(taskId + ".csv.part");

@@ -88,7 +88,7 @@ public class StoredFiles {
       return null;
     }
     Kind kind;
-    if (path.equals(files.importFile(id))) {
+    if (path.equals(files.importFile(id)) || path.equals(files.importUpload(id))) {
       kind = Kind.IMPORT;
     } else if (path.equals(files.exportPart(id)) || files.isExportSegment(id, path)) {
       kind = Kind.EXPORT_PART;

@@ -93,6 +93,49 @@ record FileSample(List<String> names, List<ColumnType> types, long dataOffset, l
     }
   }
 
+  /** The first {@code length} bytes of a file taken as the whole of it. */
+  static Growth firstBytes(long length) {
+    return new Growth() {
+      @Override
+      public long readable() {
+        return length;
+      }
+
+      @Override
+      public boolean complete() {
+        return true;
+      }
+
+      @Override
+      public void await(long beyond, long timeoutNanos) {}
+    };
+  }
+
+  /**
+   * Where the last whole line within the first {@code readable} bytes ends (after its newline), so
+   * that a sample of a file still arriving never reads a cut record; 0 when there is none in the
+   * last megabyte before {@code readable}.
+   */
+  static long lastLineEnd(Path file, long readable) {
+    int window = (int) Math.min(readable, 1 << 20);
+    java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate(window);
+    try (var channel = java.nio.channels.FileChannel.open(file)) {
+      while (tail.hasRemaining()) {
+        if (channel.read(tail, readable - window + tail.position()) < 0) {
+          break;
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    for (int i = tail.position() - 1; i >= 0; i--) {
+      if (tail.get(i) == '\n') {
+        return readable - window + i + 1;
+      }
+    }
+    return 0;
+  }
+
   private static void infer(ColumnType[] types, List<CsvField> fields) {
     for (int i = 0; i < types.length; i++) {
       CsvField f = fields.get(i);

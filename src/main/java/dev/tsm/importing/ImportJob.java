@@ -3,6 +3,7 @@ package dev.tsm.importing;
 import dev.tsm.Config;
 import dev.tsm.csv.CsvLimits;
 import dev.tsm.csv.FileStore;
+import dev.tsm.csv.Growth;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
@@ -14,6 +15,8 @@ import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskStore;
+import dev.tsm.task.WaitingForInput;
+import dev.tsm.upload.ResumableGrowth;
 import dev.tsm.upload.UploadHolds;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -42,6 +45,7 @@ public class ImportJob implements Job {
   private final Rejects rejects;
   private final TaskMetrics metrics;
   private final UploadHolds uploads;
+  private final Transactions transactions;
 
   /** Staging tables are named {@code tsm.import_<task id without dashes>}. */
   public static final String STAGING_PREFIX = "import_";
@@ -60,6 +64,7 @@ public class ImportJob implements Job {
     this.writer = new CopyBatchWriter(transactions, store, rejects);
     this.metrics = metrics;
     this.uploads = uploads;
+    this.transactions = transactions;
   }
 
   @Override
@@ -91,13 +96,15 @@ public class ImportJob implements Job {
   /** Batches pulled from the file on demand: the next one is read only when asked for. */
   private Multi<Batch> batches(Task task, ImportSpec spec) {
     AtomicReference<BatchReader> opened = new AtomicReference<>();
+    Growth growth = growth(task);
+    long waitNanos = config.upload().waitInRun().toNanos();
     return Multi.createFrom()
         .resource(
             () -> {
-              opened.set(open(task, spec));
+              opened.set(open(task, spec, growth));
               return opened.get();
             },
-            ImportJob::generate)
+            reader -> generate(reader, growth, waitNanos))
         .withFinalizer(ImportJob::close)
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
         .onCancellation()
@@ -111,7 +118,17 @@ public class ImportJob implements Job {
             });
   }
 
-  private static Multi<Batch> generate(BatchReader reader) {
+  /**
+   * How much of the file can be read: all of it, the part an upload to this instance has written,
+   * or the part of a resumable upload the database says has arrived.
+   */
+  private Growth growth(Task task) {
+    return task.upload() != null
+        ? new ResumableGrowth(transactions, task.upload().id())
+        : uploads.of(task);
+  }
+
+  private static Multi<Batch> generate(BatchReader reader, Growth growth, long waitNanos) {
     return Multi.createFrom()
         .generator(
             () -> reader,
@@ -120,6 +137,14 @@ public class ImportJob implements Job {
                 Batch batch = r.next();
                 if (batch == null) {
                   emitter.complete();
+                } else if (batch.rows() == 0
+                    && batch.rejects().isEmpty()
+                    && growth instanceof ResumableGrowth upload
+                    && !upload.complete()
+                    && upload.quietNanos() >= waitNanos) {
+                  // Everything that arrived is loaded and the client went quiet: wait without
+                  // a thread, a connection or a buffer, until more bytes arrive.
+                  emitter.fail(new WaitingForInput(upload.readable()));
                 } else {
                   emitter.emit(batch);
                 }
@@ -130,12 +155,12 @@ public class ImportJob implements Job {
             });
   }
 
-  private BatchReader open(Task task, ImportSpec spec) {
+  private BatchReader open(Task task, ImportSpec spec, Growth growth) {
     Path file = files.importFile(task.id());
     try {
       return new BatchReader(
           file,
-          uploads.of(task),
+          growth,
           task.checkpoint().bytesDone(),
           task.checkpoint().line(),
           spec.options().dialect(),
@@ -178,7 +203,8 @@ public class ImportJob implements Job {
   @Override
   public void lock(Connection c, Task task) throws SQLException {
     ImportSpec spec = ImportSpec.of(task);
-    if (!Sql.tableExists(c, new TableName("tsm", spec.stagingTable()))) {
+    if (spec.stagingTable() == null
+        || !Sql.tableExists(c, new TableName("tsm", spec.stagingTable()))) {
       return;
     }
     String table = spec.staging();
@@ -250,12 +276,24 @@ public class ImportJob implements Job {
 
   @Override
   public void discard(Connection c, Task task) throws SQLException {
-    Sql.execute(c, "DROP TABLE IF EXISTS " + ImportSpec.of(task).staging());
+    if (task.stagingTable() != null) { // null: a resumable upload whose first rows never came
+      Sql.execute(c, "DROP TABLE IF EXISTS " + ImportSpec.of(task).staging());
+    }
     rejects.delete(c, task.id());
+    if (task.upload() != null) {
+      try (var ps =
+          c.prepareStatement(
+              "UPDATE tsm.upload SET ended = 'TERMINATED', writer = NULL, updated_at = now()"
+                  + " WHERE task_id = ? AND ended IS NULL")) {
+        ps.setObject(1, task.id());
+        ps.executeUpdate();
+      }
+    }
   }
 
   @Override
   public void cleanFiles(Task task, TaskState state) {
     files.delete(files.importFile(task.id()));
+    files.delete(files.importUpload(task.id()));
   }
 }

@@ -12,6 +12,7 @@ import dev.tsm.db.Transactions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.NewTask;
 import dev.tsm.task.OwnerQuota;
+import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskLog;
 import dev.tsm.task.TaskRunner;
@@ -49,6 +50,9 @@ public class ImportService {
 
   /** Bodies of declared length over this start loading before they have fully arrived. */
   private static final long FOLLOW_FROM = 1 << 20;
+
+  /** A resumable upload's import is planned once this much arrived (or all of it). */
+  private static final long PLAN_UPLOAD_FROM = 1 << 20;
 
   private final Config config;
   private final FileStore files;
@@ -366,7 +370,7 @@ public class ImportService {
         }
       }
     }
-    ImportPlan plan = plan(c, table, options, sample);
+    ImportPlan plan = plan(c, table, options, sample, null);
     quota.admit(c, request.caller());
     String staging = ImportJob.STAGING_PREFIX + id.toString().replace("-", "");
     Sql.execute(
@@ -391,10 +395,120 @@ public class ImportService {
     return null;
   }
 
-  /** Create: the sampled names and types. Append: the file's columns matched to the table's. */
-  private ImportPlan plan(Connection c, TableName table, ImportOptions options, FileSample sample)
+  // ---- Resumable uploads: the task exists before its first bytes ----------------------------
+
+  /**
+   * Checks a resumable upload's import as {@code POST /imports} checks its request before the body
+   * (name, rights, options, target, room among the caller's tasks): 4xx at creation.
+   */
+  public TableName admit(Request request) {
+    return check(request);
+  }
+
+  /**
+   * Stores the task a resumable upload feeds, before any of its bytes: no column plan and no
+   * staging table yet ({@link #planUpload} makes them from its first rows), so no runner takes it.
+   */
+  public void insertUploadTask(Connection c, UUID id, TableName table, Request request)
       throws SQLException {
+    ImportOptions options = request.options();
     checkTarget(c, table, options.mode());
+    quota.admit(c, request.caller());
+    store.insert(
+        c,
+        new NewTask(
+            id,
+            TaskKind.IMPORT,
+            table.schema(),
+            table.name(),
+            options.toJson(),
+            new io.vertx.core.json.JsonArray(),
+            null,
+            files.importFile(id).getFileName().toString(),
+            null,
+            null,
+            null,
+            new Checkpoint(0, 0, 0, 1, null),
+            null,
+            request.caller().subject()));
+  }
+
+  /**
+   * Plans the import of a resumable upload from the first {@code readable} bytes of its file, once
+   * there are enough ({@code complete}, or a megabyte: the sample is taken from the whole lines in
+   * it): header, types, staging table, and the checkpoint at the first data row. From then on a
+   * runner may take the task. Returns false when it was planned already or it is too early.
+   *
+   * @throws Refusal when the file cannot be imported (its header, or its columns against the
+   *     table): the caller ends the task with that reason
+   */
+  public boolean planUpload(UUID id, long readable, boolean complete) {
+    if (!complete && readable < PLAN_UPLOAD_FROM) {
+      return false;
+    }
+    Path file = files.importFile(id);
+    long usable = complete ? readable : FileSample.lastLineEnd(file, readable);
+    if (usable <= 0) {
+      return false;
+    }
+    Task task = store.find(id).await().atMost(java.time.Duration.ofSeconds(30));
+    if (task == null || task.stagingTable() != null || task.state().isFinal()) {
+      return false;
+    }
+    ImportOptions options = ImportOptions.fromJson(task.options());
+    TableName table = new TableName(task.schema(), task.table());
+    FileSample sample =
+        FileSample.read(
+            file,
+            FileSample.firstBytes(usable),
+            options.dialect(),
+            ImportJob.limits(config),
+            config.importing().sampleRows(),
+            config.importing().sampleBytes().asLongValue());
+    return transactions.inTransaction(
+        c -> {
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT staging_table IS NULL AND state NOT IN ('COMPLETED', 'TERMINATED')"
+                      + " FROM tsm.task WHERE id = ? FOR UPDATE")) {
+            ps.setObject(1, id);
+            try (var rs = ps.executeQuery()) {
+              if (!rs.next() || !rs.getBoolean(1)) {
+                return false;
+              }
+            }
+          }
+          ImportPlan plan = plan(c, table, options, sample, id);
+          String staging = ImportJob.STAGING_PREFIX + id.toString().replace("-", "");
+          Sql.execute(
+              c, "CREATE TABLE tsm." + Sql.ident(staging) + " (" + plan.columnDefinitions() + ")");
+          try (var ps =
+              c.prepareStatement(
+                  "UPDATE tsm.task SET columns = ?::jsonb, staging_table = ?, bytes_done = ?,"
+                      + " line = ?, updated_at = now() WHERE id = ?")) {
+            ps.setString(1, plan.toJson().encode());
+            ps.setString(2, staging);
+            ps.setLong(3, sample.dataOffset());
+            ps.setLong(4, sample.dataLine());
+            ps.setObject(5, id);
+            ps.executeUpdate();
+          }
+          TaskLog.info(
+              LOG,
+              id,
+              "task %s: import into %s planned from the first %d bytes of its upload",
+              id,
+              table,
+              usable);
+          return true;
+        });
+  }
+
+  /** Create: the sampled names and types. Append: the file's columns matched to the table's. */
+  private ImportPlan plan(
+      Connection c, TableName table, ImportOptions options, FileSample sample, UUID self)
+      throws SQLException {
+    checkTarget(c, table, options.mode(), self);
     List<ImportPlan.Column> columns = new ArrayList<>();
     if (options.mode() == ImportOptions.Mode.CREATE) {
       ColumnNames.checkNotSystem(sample.names());
@@ -456,9 +570,16 @@ public class ImportService {
 
   private Void checkTarget(Connection c, TableName table, ImportOptions.Mode mode)
       throws SQLException {
+    return checkTarget(c, table, mode, null);
+  }
+
+  /** As above, for the task {@code self} (not another that creates the table). */
+  private Void checkTarget(Connection c, TableName table, ImportOptions.Mode mode, UUID self)
+      throws SQLException {
     if (mode == ImportOptions.Mode.CREATE) {
       String other =
-          store.unfinished(c, TaskKind.IMPORT, table.schema(), table.name(), "mode", "create");
+          store.unfinished(
+              c, TaskKind.IMPORT, table.schema(), table.name(), "mode", "create", self);
       if (other != null) {
         throw Refusal.conflict(
             "import task "

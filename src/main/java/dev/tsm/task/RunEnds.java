@@ -82,6 +82,9 @@ class RunEnds {
     if (failure instanceof LostTaskException) {
       return Uni.createFrom().item(lost(run, failure.getMessage()));
     }
+    if (failure instanceof WaitingForInput waiting) {
+      return parked(run, waiting);
+    }
     String reason = Failures.describe(failure);
     return store
         .release(id, run.owner, TaskState.FAILED, reason)
@@ -94,6 +97,27 @@ class RunEnds {
               }
               TaskLog.warn(LOG, id, "task %s failed: %s", id, reason);
               return Uni.createFrom().item(Run.Result.FAILED);
+            });
+  }
+
+  /** Hands the task back to wait for input; a stop asked meanwhile is acted on instead. */
+  private Uni<Run.Result> parked(Run run, WaitingForInput waiting) {
+    return store
+        .park(run.task.id(), run.owner, waiting.readable())
+        .flatMap(
+            parked -> {
+              if (parked != null) {
+                return Uni.createFrom().item(Run.Result.HANDED_BACK);
+              }
+              return store
+                  .find(run.task.id())
+                  .flatMap(
+                      now ->
+                          now == null
+                                  || now.requestedState() == null
+                                  || !run.owner.equals(now.owner())
+                              ? Uni.createFrom().item(lost(run, "it waited for its upload"))
+                              : asked(run, now.requestedState()));
             });
   }
 

@@ -33,10 +33,26 @@ public record Task(
     String heldBy,
     OffsetDateTime fileExpiredAt,
     String createdBy,
-    Command lastCommand) {
+    Command lastCommand,
+    Upload upload) {
 
   /** The last pause, resume or terminate a caller gave the task: which, by whom, when. */
   public record Command(String name, String by, OffsetDateTime at) {}
+
+  /**
+   * The resumable upload that feeds an import: bytes received as sent ({@code received}, of {@code
+   * length} once declared), the bytes of the file they make ({@code plain}: what the import may
+   * read; the same unless the file is gzip-compressed), whether all arrived, and the length a run
+   * read before it handed the task back to wait for more ({@code parkedAt}, null when not waiting).
+   */
+  public record Upload(
+      UUID id,
+      long received,
+      Long length,
+      long plain,
+      boolean complete,
+      Long parkedAt,
+      OffsetDateTime expiresAt) {}
 
   /** Whether one instance alone could run it when this row was read (see {@link NewTask.Hold}). */
   public boolean held() {

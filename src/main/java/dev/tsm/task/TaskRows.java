@@ -49,6 +49,21 @@ final class TaskRows {
             : new Task.Command(
                 row.getString("last_command"),
                 row.getString("last_command_by"),
-                row.getOffsetDateTime("last_command_at")));
+                row.getOffsetDateTime("last_command_at")),
+        upload(row));
+  }
+
+  private static Task.Upload upload(Row row) {
+    if (row.getUUID("upload_id") == null) {
+      return null;
+    }
+    return new Task.Upload(
+        row.getUUID("upload_id"),
+        row.getLong("upload_received"),
+        row.getLong("upload_length"),
+        row.getLong("upload_plain"),
+        Boolean.TRUE.equals(row.getBoolean("upload_complete")),
+        row.getLong("upload_parked_at"),
+        row.getOffsetDateTime("upload_expires_at"));
   }
 }

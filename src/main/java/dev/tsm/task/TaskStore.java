@@ -132,6 +132,10 @@ public class TaskStore {
             + "   WHERE (state = 'PENDING' OR (state = 'RUNNING' AND lease_until < now()))"
             // A task held by an instance is left to it until the hold runs out.
             + "   AND (held_by IS NULL OR held_by = split_part($1, '/', 1) OR held_until < now())"
+            // A task fed by a resumable upload waits for its first rows (its plan), then for
+            // bytes beyond those its last run read.
+            + "   AND (upload_id IS NULL OR (staging_table IS NOT NULL AND (upload_complete"
+            + "     OR upload_parked_at IS NULL OR upload_plain > upload_parked_at)))"
             + "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1),"
             + " judged AS (SELECT id, was, crashed, crashed AND $3 > 0 AND crashes + 1 >= $3"
             + "   AND requested_state IS NULL AS poisoned FROM picked)"
@@ -145,7 +149,8 @@ public class TaskStore {
             + " run_rows_start = CASE WHEN j.poisoned THEN t.run_rows_start ELSE t.rows_done END,"
             + " run_bytes_start = CASE WHEN j.poisoned THEN t.run_bytes_start"
             + "   ELSE t.bytes_done END,"
-            + " updated_at = now(), error = CASE WHEN j.poisoned THEN $4 END"
+            + " updated_at = now(), error = CASE WHEN j.poisoned THEN $4 END,"
+            + " upload_parked_at = NULL"
             + " FROM judged j WHERE t.id = j.id"
             + " RETURNING t.*, j.was, j.poisoned";
     return pool.preparedQuery(sql)
@@ -242,6 +247,19 @@ public class TaskStore {
             + "   AND requested_state IS NOT DISTINCT FROM 'TERMINATED')"
             + " RETURNING *";
     return one(pool.preparedQuery(sql).execute(Tuple.of(id, owner, to.name(), error)));
+  }
+
+  /**
+   * Hands a run's task back to wait for input beyond {@code readable} ({@link WaitingForInput}).
+   * Fenced on the owner, and only while no stop is asked (null then: the stop is acted on instead).
+   */
+  public Uni<Task> park(UUID id, String owner, long readable) {
+    String sql =
+        "UPDATE tsm.task SET state = 'PENDING', owner = NULL, lease_until = NULL,"
+            + " upload_parked_at = $3, updated_at = now()"
+            + " WHERE id = $1 AND owner = $2 AND state = 'RUNNING' AND requested_state IS NULL"
+            + " RETURNING *";
+    return one(pool.preparedQuery(sql).execute(Tuple.of(id, owner, readable)));
   }
 
   // ---- Within a caller's JDBC transaction ------------------------------------------------------
@@ -417,17 +435,25 @@ public class TaskStore {
    * value}, if any: its id.
    */
   public String unfinished(
-      Connection c, TaskKind kind, String schema, String table, String option, String value)
+      Connection c,
+      TaskKind kind,
+      String schema,
+      String table,
+      String option,
+      String value,
+      UUID except)
       throws SQLException {
     String sql =
         "SELECT id FROM tsm.task WHERE kind = ? AND schema_name = ? AND table_name = ?"
-            + " AND state NOT IN ('COMPLETED', 'TERMINATED') AND options->>? = ? LIMIT 1";
+            + " AND state NOT IN ('COMPLETED', 'TERMINATED') AND options->>? = ?"
+            + " AND id IS DISTINCT FROM ? LIMIT 1";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, kind.name());
       ps.setString(2, schema);
       ps.setString(3, table);
       ps.setString(4, option);
       ps.setString(5, value);
+      ps.setObject(6, except);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? rs.getString(1) : null;
       }

@@ -163,7 +163,7 @@ public class StagingSpace {
      * promised (one of unknown length) is held to the quota again; the free space is checked each
      * time. Returns the 507 to answer, or null while the body fits.
      */
-    Refusal written(long total) {
+    public Refusal written(long total) {
       written = total;
       if (total > promised) {
         long before = staged() - promised;

@@ -29,7 +29,14 @@ public record Problem(
   static Response response(int status, String detail, String instance, String state) {
     Response.StatusType type = Response.Status.fromStatusCode(status);
     String title =
-        type != null ? type.getReasonPhrase() : status == 507 ? "Insufficient Storage" : "Error";
+        type != null
+            ? type.getReasonPhrase()
+            : switch (status) {
+              case 423 -> "Locked";
+              case 460 -> "Checksum Mismatch";
+              case 507 -> "Insufficient Storage";
+              default -> "Error";
+            };
     return Response.status(status)
         .type(MEDIA_TYPE)
         .entity(new Problem("about:blank", title, status, detail, instance, state))

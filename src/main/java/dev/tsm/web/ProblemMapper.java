@@ -47,6 +47,9 @@ public class ProblemMapper {
       case FORBIDDEN -> 403;
       case TOO_MANY -> 429;
       case NO_SPACE -> 507;
+      case LOCKED -> 423;
+      case CHECKSUM_MISMATCH -> 460; // tus 1.0, checksum extension
+      case UNSUPPORTED_VERSION -> 412; // tus 1.0: Tus-Resumable names another version
     };
   }
 

@@ -62,6 +62,11 @@ public record TaskView(
         String createdBy,
     @Schema(description = "The last pause, resume or terminate, and who gave it; null if none")
         Command lastCommand,
+    @Schema(
+            description =
+                "Imports fed by a resumable upload (/uploads): what has arrived beside what is"
+                    + " loaded; null otherwise")
+        UploadView upload,
     OffsetDateTime createdAt,
     OffsetDateTime updatedAt,
     OffsetDateTime finishedAt) {
@@ -72,6 +77,34 @@ public record TaskView(
       @Schema(example = "pause") String name,
       @Schema(example = "alice") String by,
       OffsetDateTime at) {}
+
+  /** The resumable upload that feeds an import. */
+  @Schema(name = "TaskUpload")
+  public record UploadView(
+      @Schema(description = "The upload, at /uploads/{id}") String id,
+      @Schema(description = "Bytes received so far, as sent (compressed ones for a gzip file)")
+          long bytesReceived,
+      @Schema(description = "The declared length; null while deferred") Long bytesTotal,
+      @Schema(description = "Whether every byte arrived") boolean complete,
+      @Schema(
+              description =
+                  "The import loaded everything that arrived and waits for more (it holds no"
+                      + " resources meanwhile)")
+          boolean waiting,
+      @Schema(description = "When the upload expires unless more bytes arrive; null once complete")
+          OffsetDateTime expiresAt) {
+    static UploadView of(Task.Upload u) {
+      return u == null
+          ? null
+          : new UploadView(
+              u.id().toString(),
+              u.received(),
+              u.length(),
+              u.complete(),
+              u.parkedAt() != null && u.plain() <= u.parkedAt() && !u.complete(),
+              u.complete() ? null : u.expiresAt());
+    }
+  }
 
   public static TaskView of(Task t) {
     long rows = t.checkpoint().rowsDone();
@@ -111,6 +144,7 @@ public record TaskView(
         t.lastCommand() == null
             ? null
             : new Command(t.lastCommand().name(), t.lastCommand().by(), t.lastCommand().at()),
+        UploadView.of(t.upload()),
         t.createdAt(),
         t.updatedAt(),
         t.finishedAt());

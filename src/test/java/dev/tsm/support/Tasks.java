@@ -54,6 +54,7 @@ public final class Tasks {
         null,
         null,
         "alice",
+        null,
         null);
   }
 

@@ -43,6 +43,22 @@ public final class Waits {
    * its end); its first failure is the test's. For "nothing moves while ...": a paused task, a task
    * no instance may claim.
    */
+  /** Waits until {@code value} gives a non-null result, and returns it. */
+  public static <T> T untilValue(
+      Duration atMost, String what, java.util.function.Supplier<T> value) {
+    Object[] seen = new Object[1];
+    until(
+        atMost,
+        what,
+        () -> {
+          seen[0] = value.get();
+          return seen[0] != null;
+        });
+    @SuppressWarnings("unchecked")
+    T result = (T) seen[0];
+    return result;
+  }
+
   public static void holdsFor(Duration period, Runnable check) {
     long end = System.nanoTime() + period.toNanos();
     while (System.nanoTime() < end) {
