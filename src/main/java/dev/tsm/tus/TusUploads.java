@@ -218,7 +218,8 @@ public class TusUploads {
       throws java.sql.SQLException {
     UploadRow found = visible(caller, UploadStore.find(c, id));
     if (found.complete()) {
-      if (append.offset() == found.received() && append.contentLength() == 0) {
+      // A client whose last answer was lost may send nothing more at the end: that is no change.
+      if (append.offset() == found.received() && append.contentLength() <= 0) {
         return null;
       }
       throw Refusal.conflict(
@@ -287,8 +288,11 @@ public class TusUploads {
     Decoders.Decoding decoding = null;
     Path raw = null;
     try {
-      int first = readFully(body, buf);
-      if (first < 0) {
+      int first;
+      try {
+        first = Math.max(0, readFully(body, buf));
+      } catch (IOException e) {
+        broke = e; // cut within its first two bytes: nothing of it is kept
         first = 0;
       }
       if (start == 0 && !gzip && first >= 2 && (buf[0] & 0xff) == 0x1f && (buf[1] & 0xff) == 0x8b) {
@@ -380,7 +384,7 @@ public class TusUploads {
                 + " tsm.upload.writer-lease and another request took over): its bytes were not"
                 + " kept");
       }
-      if (decoding != null) {
+      if (decoding != null && !moved.complete()) {
         decoders.keep(moved, decoding);
         decoding = null;
       }
@@ -395,7 +399,10 @@ public class TusUploads {
     } catch (Decoders.CorruptException e) {
       room.release(0);
       failImport(u, e.getMessage());
-      throw Refusal.invalid(e.getMessage() + "; the import was terminated");
+      String detail = e.getMessage() + "; the import was terminated";
+      throw e instanceof Decoders.TooLargeException
+          ? Refusal.tooLarge(detail)
+          : Refusal.invalid(detail);
     } catch (IOException e) {
       room.release(0);
       throw new UncheckedIOException("could not write the upload: " + e.getMessage(), e);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Auth;
+import dev.tsm.support.CuttingProxy;
 import dev.tsm.support.Db;
 import dev.tsm.support.EventStream;
 import dev.tsm.support.ItDatabase;
@@ -15,6 +16,13 @@ import dev.tsm.support.SlowUpload;
 import dev.tsm.support.TaskTable;
 import dev.tsm.support.Waits;
 import io.restassured.path.json.JsonPath;
+import io.tus.java.client.ProtocolException;
+import io.tus.java.client.TusClient;
+import io.tus.java.client.TusURLMemoryStore;
+import io.tus.java.client.TusUpload;
+import io.tus.java.client.TusUploader;
+import java.io.IOException;
+import java.net.URL;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -480,6 +488,69 @@ class ReplicasIT {
                   + " AND pid <> pg_backend_pid()");
       throw new AssertionError(e.getMessage() + "\nsessions: " + sessions, e);
     }
+  }
+
+  @Test
+  @Order(7)
+  void aResumableUploadMovesBetweenReplicasThroughCutsAndAKill() throws Exception {
+    // Writers that die are replaced within a couple of seconds; the client keeps going.
+    Map<String, String> env = paced("TSM_UPLOAD_WRITER_LEASE", "2s");
+    ServiceProcess[] both = startBoth("tus-A", "tus-B", env);
+    try (ServiceProcess a = both[0];
+        ServiceProcess b = both[1];
+        CuttingProxy toA = new CuttingProxy(a.port(), 31, 3, 3 << 20);
+        CuttingProxy toB = new CuttingProxy(b.port(), 32, 3, 3 << 20)) {
+      TusURLMemoryStore urls = new TusURLMemoryStore();
+      TusUpload upload = new TusUpload(file.toFile());
+      upload.setFingerprint("rep_tus");
+      upload.setMetadata(Map.of("table", "rep_tus", "filename", "replicas-200k.csv"));
+      long size = Files.size(file);
+      Set<Integer> portsUsed = new LinkedHashSet<>();
+      boolean killed = false;
+      boolean done = false;
+      for (int turn = 0; turn < 200 && !done; turn++) {
+        // Each turn goes through the other replica (only B once A is dead).
+        CuttingProxy proxy = killed || turn % 2 == 1 ? toB : toA;
+        TusClient client = new TusClient();
+        client.setUploadCreationURL(new URL("http://127.0.0.1:" + proxy.port() + "/uploads"));
+        client.enableResuming(urls);
+        client.setHeaders(Map.of("Authorization", Auth.bearer(ServiceProcess.KEY)));
+        URL known = urls.get(upload.getFingerprint());
+        if (known != null) {
+          urls.set(
+              upload.getFingerprint(),
+              new URL("http://127.0.0.1:" + proxy.port() + known.getPath()));
+        }
+        try {
+          TusUploader uploader = client.resumeOrCreateUpload(upload);
+          uploader.setRequestPayloadSize(1 << 20);
+          portsUsed.add(proxy.port());
+          for (int chunk = 0; chunk < 2; chunk++) {
+            if (uploader.uploadChunk() == -1) {
+              uploader.finish();
+              done = true;
+              break;
+            }
+          }
+          if (!killed && uploader.getOffset() > size / 2) {
+            a.kill(); // mid-upload, and A may be running the import
+            killed = true;
+          }
+        } catch (IOException | ProtocolException e) {
+          System.out.printf("[ReplicasIT] tus turn %d: %s%n", turn, e);
+        }
+      }
+      assertTrue(done, "the upload finished");
+      assertTrue(killed, "A was killed mid-upload");
+      assertEquals(2, portsUsed.size(), "both replicas took bytes");
+      assertTrue(toA.cuts() + toB.cuts() >= 3, "connections were cut");
+      String id = Db.awaitTaskOf("rep_tus");
+      tasks.awaitState(id, Duration.ofSeconds(180), "COMPLETED");
+      System.out.printf(
+          "[ReplicasIT] resumable upload through both replicas, %d cuts, A killed: completed%n",
+          toA.cuts() + toB.cuts());
+    }
+    assertSameAsReference("rep_tus");
   }
 
   private static void assertSameAsReference(String table) {

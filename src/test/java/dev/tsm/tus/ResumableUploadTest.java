@@ -51,6 +51,7 @@ class ResumableUploadTest {
       Pattern.compile("</tasks/([0-9a-f-]{36})>; rel=\"task\"");
 
   @Inject ExpiredUploads expired;
+  @Inject Decoders decoders;
 
   @Test
   void theTusJavaClientThroughACuttingProxyLoadsWhatPsqlLoads() throws Exception {
@@ -369,6 +370,68 @@ class ResumableUploadTest {
         .statusCode(400);
   }
 
+  @Test
+  void aGzipFileIsDecompressedAsItArrivesEvenWhenAnotherReplicaTakesOver() throws Exception {
+    Path plain = CsvFiles.mixed("tus_gz.csv", 40_000, 21);
+    byte[] gz = gzip(Files.readAllBytes(plain), 3);
+    Created up = create("tus_gz", gz.length, Map.of("filename", "tus_gz.csv.gz"));
+    int[] cuts = {0, gz.length / 5, gz.length / 2, gz.length * 4 / 5, gz.length};
+    for (int i = 0; i + 1 < cuts.length; i++) {
+      if (i == 2) {
+        // As if the next request reached another replica: the decoder is rebuilt from disk.
+        decoders.forget(java.util.UUID.fromString(up.uploadId()));
+      }
+      patch(up.location, cuts[i], Arrays.copyOfRange(gz, cuts[i], cuts[i + 1]))
+          .then()
+          .statusCode(204)
+          .header("Upload-Offset", String.valueOf(cuts[i + 1]));
+    }
+    JsonPath done = Api.awaitState(up.taskId, Duration.ofSeconds(60), "COMPLETED");
+    assertEquals(gz.length, done.getLong("upload.bytesReceived"));
+    assertEquals(Files.size(plain), done.getLong("bytesTotal"), "the decompressed size");
+    Db.copyReference("ref_tus_gz", "public.tus_gz", plain, ", HEADER true");
+    Db.assertSameRows("ref_tus_gz", "public.tus_gz");
+    assertFalse(
+        Files.exists(Path.of("target", "test-files", "imports", up.taskId + ".csv.gz")),
+        "the compressed bytes are deleted once loaded");
+  }
+
+  @Test
+  void aGzipFileRecognisedByItsFirstBytesThroughTheJavaClient() throws Exception {
+    Path plain = CsvFiles.mixed("tus_magic.csv", 20_000, 22);
+    Path gz = CsvFiles.write("tus_magic.bin", gzip(Files.readAllBytes(plain), 6));
+    try (CuttingProxy proxy = new CuttingProxy(RestAssured.port, 23, 3, 200_000)) {
+      uploadThroughCuts(gz, "tus_magic", proxy, 23);
+    }
+    String id = Db.awaitTaskOf("tus_magic");
+    Api.awaitState(id, Duration.ofSeconds(60), "COMPLETED");
+    Db.copyReference("ref_tus_magic", "public.tus_magic", plain, ", HEADER true");
+    Db.assertSameRows("ref_tus_magic", "public.tus_magic");
+  }
+
+  @Test
+  void aCorruptOrTruncatedGzipStreamEndsTheImportAndLeavesNothing() throws Exception {
+    byte[] gz = gzip("a,b\n1,x\n2,y\n".repeat(2000).getBytes(StandardCharsets.UTF_8), 6);
+    byte[] corrupt = gz.clone();
+    corrupt[gz.length / 2] ^= 0x55;
+    corrupt[gz.length / 2 + 1] ^= 0x55;
+    Created bad = create("tus_gz_bad", corrupt.length, Map.of("filename", "x.csv.gz"));
+    patch(bad.location, 0, corrupt)
+        .then()
+        .statusCode(400)
+        .body("detail", org.hamcrest.Matchers.containsString("gzip"));
+    JsonPath failed = Api.awaitState(bad.taskId, "TERMINATED");
+    assertTrue(failed.getString("error").contains("gzip"), failed.getString("error"));
+    assertFalse(Db.tableExists("public.tus_gz_bad"));
+
+    byte[] cut = Arrays.copyOf(gz, gz.length - 6); // its trailer cut short
+    Created truncated = create("tus_gz_cut", cut.length, Map.of("filename", "x.csv.gz"));
+    patch(truncated.location, 0, cut).then().statusCode(400);
+    Api.awaitState(truncated.taskId, "TERMINATED");
+    assertFalse(Db.tableExists("public.tus_gz_cut"));
+    Waits.until(Duration.ofSeconds(10), "no staging table", () -> Db.stagingTables().isEmpty());
+  }
+
   // ---- helpers ---------------------------------------------------------------------------
 
   record Created(String location, String taskId) {
@@ -424,6 +487,19 @@ class ResumableUploadTest {
                 .append(' ')
                 .append(Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
     return header.toString();
+  }
+
+  static byte[] gzip(byte[] plain, int level) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream z =
+        new java.util.zip.GZIPOutputStream(out) {
+          {
+            def.setLevel(level);
+          }
+        }) {
+      z.write(plain);
+    }
+    return out.toByteArray();
   }
 
   static String sha1(String text) throws Exception {
