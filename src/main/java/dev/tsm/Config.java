@@ -160,6 +160,13 @@ public interface Config {
      */
     @WithDefault("100000")
     long exactCountLimit();
+
+    /**
+     * Deflate level of exports asked with compression=gzip: 1 (fastest) to 9 (smallest), 0 stores
+     * the CSV uncompressed inside the gzip format.
+     */
+    @WithDefault("1")
+    int gzipLevel();
   }
 
   interface Upload {

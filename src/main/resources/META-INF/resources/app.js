@@ -271,6 +271,12 @@
     exportReady(task);
   }
 
+  /** The name an export's file is saved under: a gzip export's is a .csv.gz file. */
+  function exportFileName(task) {
+    const gzip = task.options && task.options.compression === 'gzip';
+    return `${task.table}.csv${gzip ? '.gz' : ''}`;
+  }
+
   /** Under the export form, a link to the file of an export started from this page. */
   function exportReady(task) {
     if (task.state === 'COMPLETED' && task.kind === 'EXPORT' && pageExports.has(task.id)) {
@@ -279,7 +285,7 @@
         $('#export-message'),
         `The export of ${task.table} is ready:`,
         `/tasks/${encodeURIComponent(task.id)}/file`,
-        `download ${task.table}.csv`,
+        `download ${exportFileName(task)}`,
       );
     }
   }
@@ -387,7 +393,7 @@
     download.hidden = !ready;
     if (ready) {
       download.href = `/tasks/${encodeURIComponent(t.id)}/file`;
-      download.setAttribute('download', `${t.table}.csv`);
+      download.setAttribute('download', exportFileName(t));
       download.setAttribute('aria-label', `Download CSV of the ${name}`);
     } else {
       download.removeAttribute('href');
@@ -863,7 +869,11 @@
     const button = $('#export-submit');
     button.disabled = true;
     try {
-      const task = await api('POST', '/exports', { table });
+      const body = { table };
+      if ($('#export-gzip').checked) {
+        body.compression = 'gzip';
+      }
+      const task = await api('POST', '/exports', body);
       pageExports.add(task.id);
       upsert(task);
       say(message, `Export of ${task.table} started; the download link appears when it completes.`, 'ok');

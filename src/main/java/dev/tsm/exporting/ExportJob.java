@@ -16,11 +16,8 @@ import dev.tsm.task.TaskStore;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -32,15 +29,14 @@ import org.postgresql.PGConnection;
 
 /**
  * A table into a CSV file: keyset pages, each written by PostgreSQL's own CSV encoder (COPY TO) to
- * a page file of its own, side by side with the next page; then, in page order, appended to the
- * task's {@code .part} file, synced, and acknowledged by a checkpoint holding the file's length and
- * the page's last key. Resume cuts the file back to the checkpoint's length and continues after its
- * key; completion renames the file into place.
+ * a page file of its own (as one complete gzip member, if compressed), side by side with the next
+ * page; then, in page order, appended to the task's {@code .part} file, synced, and acknowledged by
+ * a checkpoint holding the file's length and the page's last key. Resume cuts the file back to the
+ * checkpoint's length (a member boundary) and continues after its key; completion renames the file
+ * into place.
  */
 @ApplicationScoped
 public class ExportJob implements Job {
-  private static final int WRITE_BUFFER = 1 << 20;
-
   private final Config config;
   private final FileStore files;
   private final Transactions transactions;
@@ -79,8 +75,15 @@ public class ExportJob implements Job {
    * into page files, appended to the export's file in their order.
    */
   private Multi<Committed> pages(Task task, String owner, ExportPlan plan, FileChannel out) {
+    // The checkpoint's bytes are the file's: bytes of CSV only when it is not compressed.
+    Checkpoint start = task.checkpoint();
+    boolean plain = plan.compression() == Compression.NONE;
     PageSize size =
-        new PageSize(config.export().batchRows(), config.export().batchBytes().asLongValue(), task);
+        new PageSize(
+            config.export().batchRows(),
+            config.export().batchBytes().asLongValue(),
+            plain ? start.rowsDone() : 0,
+            plain ? start.bytesDone() : 0);
     // Page file names of their own per run: a page still in flight from a run that was stopped
     // (and is fenced out at its commit) never writes into a page file of the next run.
     AtomicLong pageFiles = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40) << 20);
@@ -114,11 +117,11 @@ public class ExportJob implements Job {
                 () -> {
                   Path pageFile = files.exportSegment(task.id(), pageFiles.incrementAndGet());
                   try {
-                    long rows = copyPage(plan, page, pageFile);
+                    Copied copied = copyPage(plan, page, pageFile);
                     Checkpoint previous = InOrder.committedBefore(before);
                     Committed committed =
-                        appendPage(task, owner, out, page, rows, pageFile, previous);
-                    size.saw(rows, committed.checkpoint().bytesDone() - previous.bytesDone());
+                        appendPage(task, owner, out, page, copied.rows(), pageFile, previous);
+                    size.saw(copied.rows(), copied.csvBytes());
                     return committed;
                   } finally {
                     files.delete(pageFile);
@@ -126,28 +129,33 @@ public class ExportJob implements Job {
                 }));
   }
 
+  /** A page in its page file: its rows, in this many bytes of CSV (before any compression). */
+  private record Copied(long rows, long csvBytes) {}
+
   /**
-   * One page: COPY TO its own file, beside the pages before it. Returns its rows. In a transaction
+   * One page: COPY TO its own file, beside the pages before it, compressed there if asked (so pages
+   * are compressed side by side, not one after the other where they are appended). In a transaction
    * of its own, so that a connection broken under the COPY fails its rollback and leaves the pool.
    */
-  private long copyPage(ExportPlan plan, Pager.Page page, Path pageFile) {
+  private Copied copyPage(ExportPlan plan, Pager.Page page, Path pageFile) {
     return transactions.inTransaction(
         c -> {
           Transactions.boundIdle(c, config.runner().lease().multipliedBy(2));
           try (FileChannel channel =
-              FileChannel.open(
-                  pageFile,
-                  StandardOpenOption.CREATE,
-                  StandardOpenOption.TRUNCATE_EXISTING,
-                  StandardOpenOption.WRITE)) {
-            OutputStream stream =
-                new BufferedOutputStream(Channels.newOutputStream(channel), WRITE_BUFFER);
+                  FileChannel.open(
+                      pageFile,
+                      StandardOpenOption.CREATE,
+                      StandardOpenOption.TRUNCATE_EXISTING,
+                      StandardOpenOption.WRITE);
+              PageOutput stream =
+                  PageOutput.to(channel, plan.compression(), config.export().gzipLevel())) {
             long rows =
                 c.unwrap(PGConnection.class)
                     .getCopyAPI()
-                    .copyOut(plan.copySql(page.condition(), page.headerOnly()), stream);
-            stream.flush();
-            return page.headerOnly() ? 0 : rows;
+                    .copyOut(
+                        plan.copySql(page.condition(), page.opening() && plan.header()), stream);
+            stream.close();
+            return new Copied(page.opening() ? 0 : rows, stream.csvBytes());
           } catch (IOException e) {
             throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
           }

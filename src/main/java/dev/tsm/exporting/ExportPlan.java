@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
  * (the primary key; a table without one is paged by physical position, ctid).
  *
  * @param blocksPerPage for ctid paging: table blocks read per page
+ * @param compression how the file is stored: plain CSV, or a gzip member per page
  */
 record ExportPlan(
     TableName table,
@@ -21,7 +22,8 @@ record ExportPlan(
     List<Sql.Column> key,
     char delimiter,
     boolean header,
-    long blocksPerPage) {
+    long blocksPerPage,
+    Compression compression) {
 
   boolean byCtid() {
     return key.isEmpty();
@@ -42,7 +44,8 @@ record ExportPlan(
         .put("header", header)
         .put("orderBy", byCtid() ? List.of("ctid") : key.stream().map(Sql.Column::name).toList())
         .put("key", keyJson)
-        .put("blocksPerPage", blocksPerPage);
+        .put("blocksPerPage", blocksPerPage)
+        .put("compression", compression.value());
   }
 
   static ExportPlan of(Task task) {
@@ -53,7 +56,8 @@ record ExportPlan(
         columns(options.getJsonArray("key")),
         options.getString("delimiter").charAt(0),
         options.getBoolean("header"),
-        options.getLong("blocksPerPage"));
+        options.getLong("blocksPerPage"),
+        Compression.of(task));
   }
 
   private static List<Sql.Column> columns(JsonArray array) {

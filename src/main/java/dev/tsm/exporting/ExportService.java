@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Accepts an export: checks the table and columns, counts the rows, stores the task. */
 @ApplicationScoped
@@ -54,18 +55,29 @@ public class ExportService {
   }
 
   /** What a client asks for; only {@code table} is required. */
-  @org.eclipse.microprofile.openapi.annotations.media.Schema(
+  @Schema(
       name = "ExportRequest",
       example =
           "{\"table\": \"sales\", \"columns\": [\"id\", \"amount\"], \"delimiter\": \",\","
-              + " \"header\": true}")
-  public record Request(String table, List<String> columns, String delimiter, Boolean header) {}
+              + " \"header\": true, \"compression\": \"gzip\"}")
+  public record Request(
+      String table,
+      List<String> columns,
+      String delimiter,
+      Boolean header,
+      @Schema(
+              description =
+                  "none (the default): a CSV file; gzip: the CSV file gzip-compressed, sent as"
+                      + " application/gzip under the name <table>.csv.gz",
+              enumeration = {"none", "gzip"})
+          String compression) {}
 
   /** Stores the export task of {@code caller}, who must have the right to export the table. */
   public UUID create(Caller caller, Request request) {
     if (request == null) {
       throw Refusal.invalid(
-          "the body must be JSON such as {\"table\": \"sales\"} (optional: columns, delimiter, header)");
+          "the body must be JSON such as {\"table\": \"sales\"} (optional: columns, delimiter, header,"
+              + " compression)");
     }
     TableName table = TableName.parse(request.table(), config.schemas());
     rights.check(caller, TableRights.Use.EXPORT, table);
@@ -78,10 +90,11 @@ public class ExportService {
               + " (PostgreSQL's limit)");
     }
     char delimiter = CsvDialect.parseDelimiter(request.delimiter());
+    Compression compression = Compression.parse(request.compression());
     UUID id = UUID.randomUUID();
     transactions.inTransaction(
         c -> {
-          ExportPlan plan = plan(c, table, request, delimiter);
+          ExportPlan plan = plan(c, table, request, delimiter, compression);
           quota.admit(c, caller);
           store.insert(
               c,
@@ -106,7 +119,8 @@ public class ExportService {
     return id;
   }
 
-  private ExportPlan plan(Connection c, TableName table, Request request, char delimiter)
+  private ExportPlan plan(
+      Connection c, TableName table, Request request, char delimiter, Compression compression)
       throws SQLException {
     List<Sql.Column> all = Sql.columns(c, table);
     if (all.isEmpty()) {
@@ -133,7 +147,8 @@ public class ExportService {
         key,
         delimiter,
         request.header() == null || request.header(),
-        blocksPerPage(c, table));
+        blocksPerPage(c, table),
+        compression);
   }
 
   private static List<Sql.Column> pick(TableName table, List<Sql.Column> all, List<String> names) {

@@ -1,7 +1,5 @@
 package dev.tsm.exporting;
 
-import dev.tsm.task.Task;
-
 /**
  * Rows in the next page: about {@code maxBytes} of CSV judged from the bytes per row written so
  * far, at most {@code maxRows}. The first page of a run with nothing written is small, so its bytes
@@ -17,11 +15,15 @@ final class PageSize {
   private long bytes;
   private boolean first = true;
 
-  PageSize(int maxRows, long maxBytes, Task task) {
+  /**
+   * @param rowsBefore rows written before this run...
+   * @param bytesBefore ...in this many bytes of CSV (0 and 0 when unknown)
+   */
+  PageSize(int maxRows, long maxBytes, long rowsBefore, long bytesBefore) {
     this.maxRows = Math.max(1, maxRows);
     this.maxBytes = Math.max(1, maxBytes);
-    this.rows = task.checkpoint().rowsDone();
-    this.bytes = task.checkpoint().bytesDone();
+    this.rows = rowsBefore;
+    this.bytes = bytesBefore;
   }
 
   synchronized int rows() {
@@ -33,7 +35,7 @@ final class PageSize {
     return (int) Math.max(Math.min(MIN_ROWS, maxRows), Math.min(maxRows, maxBytes / perRow));
   }
 
-  /** A page written: {@code pageRows} rows in {@code pageBytes} bytes. */
+  /** A page written: {@code pageRows} rows in {@code pageBytes} bytes of CSV. */
   synchronized void saw(long pageRows, long pageBytes) {
     if (pageRows > 0) {
       rows += pageRows;

@@ -33,9 +33,9 @@ final class Pager {
   /**
    * @param condition the page's rows: {@code WHERE condition ORDER BY key}
    * @param lastKey the checkpoint's key after this page
-   * @param headerOnly the page holds only the header line
+   * @param opening the page that begins the file: its header line if any, no rows
    */
-  record Page(String condition, String lastKey, boolean headerOnly) {
+  record Page(String condition, String lastKey, boolean opening) {
     /** Where the page after this one starts. */
     Cursor after() {
       return new Cursor(lastKey, true);
@@ -47,10 +47,16 @@ final class Pager {
    * it is written, so the next one can be found from it alone.
    */
   static Page next(Connection c, ExportPlan plan, Cursor from, int pageRows) throws SQLException {
+    Page opening = new Page("false", from.lastKey(), true);
     if (!from.begun() && plan.header()) {
-      return new Page("false", from.lastKey(), true);
+      return opening;
     }
-    return plan.byCtid() ? byBlocks(c, plan, from) : byKey(c, plan, from, pageRows);
+    Page page = plan.byCtid() ? byBlocks(c, plan, from) : byKey(c, plan, from, pageRows);
+    // An empty file is no gzip file: one without a header or rows still gets its (empty) member.
+    if (page == null && !from.begun() && plan.compression() == Compression.GZIP) {
+      return opening;
+    }
+    return page;
   }
 
   private static Page byKey(Connection c, ExportPlan plan, Cursor from, int pageRows)

@@ -32,6 +32,7 @@ public class ExportResource {
   static final String REQUEST_EXAMPLE =
       "{\"table\": \"sales\", \"columns\": [\"id\", \"amount\"], \"delimiter\": \",\","
           + " \"header\": true}";
+  private static final String GZIP_EXAMPLE = "{\"table\": \"sales\", \"compression\": \"gzip\"}";
 
   private final ExportService exports;
   private final TaskService tasks;
@@ -53,14 +54,19 @@ public class ExportResource {
           "Rows are written in primary-key order (physical order, ctid, for a table without"
               + " one), in PostgreSQL's CSV dialect: the file is byte-identical to psql's"
               + " \\copy (SELECT columns FROM table ORDER BY key) TO STDOUT WITH (FORMAT csv,"
-              + " HEADER). Download it from /tasks/{id}/file once COMPLETED.")
+              + " HEADER). Download it from /tasks/{id}/file once COMPLETED. With compression"
+              + " gzip, the file is that CSV gzip-compressed (one gzip member a page, which every"
+              + " gzip reader reads as one stream), downloaded as <table>.csv.gz.")
   @RequestBody(
       required = true,
       content =
           @Content(
               mediaType = MediaType.APPLICATION_JSON,
               schema = @Schema(implementation = ExportService.Request.class),
-              examples = @ExampleObject(name = "some columns", value = REQUEST_EXAMPLE)))
+              examples = {
+                @ExampleObject(name = "some columns", value = REQUEST_EXAMPLE),
+                @ExampleObject(name = "gzip-compressed", value = GZIP_EXAMPLE)
+              }))
   @APIResponse(
       responseCode = "202",
       description = "Task created; follow Location",
@@ -72,7 +78,8 @@ public class ExportResource {
       responseCode = "400",
       description =
           "Bad table name (SQL, a schema that is not allowed, the service's own tables), unknown"
-              + " columns, more than 1600 columns, bad delimiter")
+              + " columns, more than 1600 columns, bad delimiter, compression other than none or"
+              + " gzip")
   @APIResponse(responseCode = "404", description = "No such table")
   @APIResponse(responseCode = "413", description = TOO_LARGE)
   public Response start(ExportService.Request request) {

@@ -4,6 +4,7 @@ import dev.tsm.Config;
 import dev.tsm.Refusal;
 import dev.tsm.access.Caller;
 import dev.tsm.csv.FileStore;
+import dev.tsm.exporting.Compression;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskService;
@@ -56,13 +57,16 @@ public class FileResource {
 
   @GET
   @Blocking
-  @Produces("text/csv")
+  @Produces({"text/csv", "application/gzip"})
   @Operation(
       operationId = "downloadExport",
       summary = "Download the CSV file of a completed export",
       description =
           "Supports a single byte range (Range: bytes=a-b, a-, -n) and If-None-Match with the"
-              + " ETag; the file never changes once complete. With follow=true, the file of an"
+              + " ETag; the file never changes once complete. An export asked with"
+              + " compression=gzip is sent as it is stored: application/gzip, named"
+              + " <table>.csv.gz, without Content-Encoding (lengths, ranges and the ETag are of"
+              + " the compressed bytes). With follow=true, the file of an"
               + " export still PENDING, RUNNING or PAUSED is sent as its pages are written (200,"
               + " chunked, no ETag or Range): the body ends as the export completes and is then"
               + " the finished file; if the export is terminated or fails, or makes no progress"
@@ -71,11 +75,11 @@ public class FileResource {
   @APIResponse(
       responseCode = "200",
       description = "The file",
-      content = @Content(mediaType = "text/csv"))
+      content = {@Content(mediaType = "text/csv"), @Content(mediaType = "application/gzip")})
   @APIResponse(
       responseCode = "206",
       description = "The requested range",
-      content = @Content(mediaType = "text/csv"))
+      content = {@Content(mediaType = "text/csv"), @Content(mediaType = "application/gzip")})
   @APIResponse(responseCode = "304", description = "Not modified (If-None-Match)")
   @APIResponse(responseCode = "404", description = "No such task, or an import (which has no file)")
   @APIResponse(
@@ -139,12 +143,21 @@ public class FileResource {
               .entity(new PathPart(file, span[0], span[1] - span[0] + 1))
               .header("Content-Range", "bytes " + span[0] + "-" + span[1] + "/" + size);
     }
+    return described(response, task).header("Accept-Ranges", "bytes").header("ETag", etag).build();
+  }
+
+  /**
+   * The file's type and name: a compressed export is an application/gzip file, sent as stored.
+   * Never {@code Content-Encoding: gzip}, which would tell clients to decompress it on the way, and
+   * make ranges and lengths count bytes they never see.
+   */
+  private static Response.ResponseBuilder described(Response.ResponseBuilder response, Task task) {
+    Compression compression = Compression.of(task);
     return response
-        .type("text/csv; charset=UTF-8")
-        .header("Accept-Ranges", "bytes")
-        .header("ETag", etag)
-        .header("Content-Disposition", "attachment; filename=\"" + task.table() + ".csv\"")
-        .build();
+        .type(compression.mediaType())
+        .header(
+            "Content-Disposition",
+            "attachment; filename=\"" + compression.fileName(task.table()) + "\"");
   }
 
   private static final Set<TaskState> FOLLOWED =
@@ -160,12 +173,17 @@ public class FileResource {
               + " download the file once the export is COMPLETED",
           5);
     }
-    return Response.ok(
-            new FollowedExport(
-                tasks, files, caller, task.id(), config.export().followIdleTimeout(), followers))
-        .type("text/csv; charset=UTF-8")
+    return described(
+            Response.ok(
+                new FollowedExport(
+                    tasks,
+                    files,
+                    caller,
+                    task.id(),
+                    config.export().followIdleTimeout(),
+                    followers)),
+            task)
         .header("Cache-Control", "no-store")
-        .header("Content-Disposition", "attachment; filename=\"" + task.table() + ".csv\"")
         .build();
   }
 

@@ -1,12 +1,14 @@
 package dev.tsm.web;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.tsm.exporting.Compression;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskAction;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskState;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -34,7 +36,11 @@ public record TaskView(
     @Schema(description = "A pause or terminate asked of a RUNNING task, not yet taken effect")
         TaskState requestedState,
     @Schema(example = "public.sales") String table,
-    @Schema(description = "The options the task was created with") Map<String, Object> options,
+    @Schema(
+            description =
+                "The options the task was created with; an export's include its compression"
+                    + " (none or gzip)")
+        Map<String, Object> options,
     long rowsDone,
     @Schema(description = "Bad rows set aside (onError=skip); see /tasks/{id}/rejects")
         long rowsSkipped,
@@ -127,7 +133,7 @@ public record TaskView(
         t.state(),
         t.requestedState(),
         t.schema() + "." + t.table(),
-        t.options().getMap(),
+        options(t),
         rows,
         t.checkpoint().rowsSkipped(),
         bytes,
@@ -148,6 +154,16 @@ public record TaskView(
         t.createdAt(),
         t.updatedAt(),
         t.finishedAt());
+  }
+
+  /** The task's options; an export's always name its compression (older ones have none). */
+  private static Map<String, Object> options(Task t) {
+    Map<String, Object> options = t.options().getMap();
+    if (t.kind() == TaskKind.EXPORT && !options.containsKey("compression")) {
+      options = new LinkedHashMap<>(options);
+      options.put("compression", Compression.NONE.value());
+    }
+    return options;
   }
 
   /** Imports measure by bytes of the file, exports by rows of the table (counted or estimated). */

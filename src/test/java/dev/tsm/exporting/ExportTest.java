@@ -9,10 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Api;
-import dev.tsm.support.Auth;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.Exports;
+import dev.tsm.support.MixedTable;
 import dev.tsm.support.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -21,8 +21,6 @@ import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
 import java.io.InputStream;
 import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,75 +52,10 @@ class ExportTest {
 
   private static final String PROBLEM = "application/problem+json";
   private static final int PAGE = 500;
-  private static final int ROWS = 20_000;
+  private static final int ROWS = MixedTable.ROWS;
 
-  /** Text values with everything CSV must quote or escape, multi-byte text, NULL and ''. */
-  private static final List<String> NAMES =
-      List.of(
-          "'Ada'",
-          "'Zoë'",
-          "'東京 😀 👩\u200D👩\u200D👧 🇫🇷'",
-          "'Smith, Jr.'",
-          "'say \"hi\"'",
-          "E'two\\nlines'",
-          "''",
-          "NULL",
-          "'plain text'",
-          "E'CRLF\\r\\ninside'",
-          "' spaced '",
-          "'\\N'",
-          "'semi;colon'",
-          "E'tab\\there'",
-          "'\"'",
-          "','",
-          "E'back\\\\slash'",
-          "'\\.'",
-          "'O''Brien'",
-          "E'\\r'");
-
-  private static final String ALL = "SELECT * FROM public.exp_all ORDER BY id";
-
-  /**
-   * The columns big, amount, active, day, at and name of row {@code g} (SQL): NULLs, large and
-   * negative numbers, fractions, odd timestamps and awkward text. exp_all and exp_rt share them.
-   */
-  private static final String MIXED_VALUES =
-      " CASE WHEN g % 17 = 0 THEN NULL ELSE 5000000000 + g::bigint * 7919 END,"
-          + " CASE WHEN g % 13 = 0 THEN NULL"
-          + "   ELSE round(((g * 7907) % 100000 - 50000) / 100.0, 2) END,"
-          + " CASE WHEN g % 11 = 0 THEN NULL ELSE g % 2 = 0 END,"
-          + " CASE WHEN g % 19 = 0 THEN NULL ELSE date '2024-01-01' + g % 366 END,"
-          + " CASE WHEN g % 23 = 0 THEN NULL"
-          + "   ELSE timestamp '2024-03-01' + g * interval '7 minutes 13.25 seconds' END,"
-          + " (ARRAY["
-          + String.join(", ", NAMES)
-          + "])[1 + g % "
-          + NAMES.size()
-          + "]";
-
-  // ---- tables ----------------------------------------------------------------------------------
-
-  /**
-   * 20,000 rows of every type an import produces, with NULLs, empty strings, quotes, delimiters,
-   * newlines and multi-byte text; ids from -999 (so text order is not number order), inserted in
-   * shuffled order (so physical order is not key order).
-   */
-  private static synchronized void mixedTable() {
-    if (Db.tableExists("public.exp_all")) {
-      return;
-    }
-    Db.execute(
-        "CREATE TABLE public.exp_all (id integer PRIMARY KEY, big bigint, amount numeric,"
-            + " active boolean, day date, at timestamp, name text, note text)");
-    Db.execute(
-        "INSERT INTO public.exp_all SELECT g - 1000,"
-            + MIXED_VALUES
-            + ","
-            + " CASE g % 7 WHEN 0 THEN NULL WHEN 1 THEN '' ELSE repeat(md5(g::text), 1 + g % 3) END"
-            + " FROM generate_series(1, "
-            + ROWS
-            + ") g ORDER BY md5(g::text)");
-  }
+  private static final String ALL = MixedTable.SELECT;
+  private static final String MIXED_VALUES = MixedTable.VALUES;
 
   /** A fingerprint of a table's content, to show an export left it as it was. */
   private static String fingerprint(String table, String orderBy) {
@@ -138,7 +71,7 @@ class ExportTest {
 
   @Test
   void pausedAndResumedAtRandomPointsEqualsPsqlCopy() {
-    mixedTable();
+    MixedTable.create();
     byte[] expected = Exports.reference("all", ALL, ", HEADER");
     String id = Exports.start(Map.of("table", "exp_all"));
     JsonPath started = Api.task(id);
@@ -151,20 +84,10 @@ class ExportTest {
         LongStream.generate(() -> 1 + random.nextInt(ROWS - 2 * PAGE)).limit(4).sorted().toArray();
     int pauses = 0;
     for (long point : points) {
-      JsonPath reached = Api.awaitRows(id, point);
-      if (!"RUNNING".equals(reached.getString("state"))) {
+      JsonPath paused = Api.pauseAt(id, point);
+      if (paused == null) {
         break;
       }
-      Response pause = Api.command(id, "pause");
-      if (pause.statusCode() == 409 && "COMPLETED".equals(Api.state(id))) {
-        break;
-      }
-      assertEquals(202, pause.statusCode(), pause.asString());
-      JsonPath paused = Api.awaitState(id, "PAUSED", "COMPLETED", "FAILED");
-      if ("COMPLETED".equals(paused.getString("state"))) {
-        break;
-      }
-      assertEquals("PAUSED", paused.getString("state"), paused.prettify());
       if (paused.getLong("rowsDone") == ROWS) {
         // The pause took effect with the last page: nothing is left to resume mid-way.
         Api.command(id, "resume").then().statusCode(202);
@@ -312,10 +235,10 @@ class ExportTest {
     byte[] expected =
         Exports.reference("follow", "SELECT * FROM public.exp_follow ORDER BY id", ", HEADER");
     String id = Exports.start(Map.of("table", "exp_follow"));
-    HttpResponse<InputStream> followed = follow(id);
+    HttpResponse<InputStream> followed = Exports.follow(base, id);
     assertEquals(200, followed.statusCode());
     assertTrue(followed.headers().firstValue("ETag").isEmpty(), "no ETag before the end");
-    CompletableFuture<byte[]> body = readAll(followed);
+    CompletableFuture<byte[]> body = Exports.readAll(followed);
 
     Api.awaitRows(id, 4 * PAGE);
     Api.command(id, "pause").then().statusCode(202);
@@ -342,7 +265,7 @@ class ExportTest {
         "INSERT INTO public.exp_follow_cut SELECT g, repeat('x', 200) FROM generate_series(1,"
             + " 40000) g");
     String id = Exports.start(Map.of("table", "exp_follow_cut"));
-    CompletableFuture<byte[]> body = readAll(follow(id));
+    CompletableFuture<byte[]> body = Exports.readAll(Exports.follow(base, id));
     Api.awaitRows(id, 2 * PAGE);
     Api.command(id, "terminate").then().statusCode(202);
     Api.awaitState(id, "TERMINATED");
@@ -353,30 +276,6 @@ class ExportTest {
     // Without follow, a running or ended export still has no file to give.
     Response file = given().get("/tasks/" + id + "/file?follow=true");
     assertEquals(409, file.statusCode(), file.asString());
-  }
-
-  private HttpResponse<InputStream> follow(String id) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(base.toURI().resolve("tasks/" + id + "/file?follow=true"))
-                .header("Authorization", Auth.bearer(Auth.ALICE))
-                .build(),
-            HttpResponse.BodyHandlers.ofInputStream());
-  }
-
-  private static CompletableFuture<byte[]> readAll(HttpResponse<InputStream> response) {
-    return CompletableFuture.supplyAsync(
-            () -> {
-              try (InputStream in = response.body()) {
-                return in.readAllBytes();
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            })
-        .exceptionallyCompose(
-            e ->
-                CompletableFuture.failedFuture(
-                    e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e));
   }
 
   /** Kills the export's connection while its COPY runs; false if the export ended first. */
@@ -565,7 +464,7 @@ class ExportTest {
 
   @Test
   void columnsOptionPicksAndOrdersColumns() {
-    mixedTable();
+    MixedTable.create();
     List<String> columns = List.of("note", "name", "id", "amount");
     String id = Exports.start(Map.of("table", "exp_all", "columns", columns));
     assertEquals(columns, Api.task(id).getList("options.columns"));
@@ -586,7 +485,7 @@ class ExportTest {
 
   @Test
   void delimiterAndHeaderOptions() {
-    mixedTable();
+    MixedTable.create();
     String semicolon = Exports.start(Map.of("table", "exp_all", "delimiter", ";", "header", false));
     assertCompleted(semicolon, ROWS, Exports.reference("semicolon", ALL, ", DELIMITER ';'"));
 
@@ -649,7 +548,7 @@ class ExportTest {
 
   @Test
   void terminateWhileRunningLeavesNoFile() {
-    mixedTable();
+    MixedTable.create();
     String before = fingerprint("public.exp_all", "id");
     String id = Exports.start(Map.of("table", "exp_all"));
     JsonPath reached = Api.awaitRows(id, 2 * PAGE);
@@ -667,7 +566,7 @@ class ExportTest {
 
   @Test
   void terminateWhilePausedLeavesNoFile() {
-    mixedTable();
+    MixedTable.create();
     String before = fingerprint("public.exp_all", "id");
     String id = Exports.start(Map.of("table", "exp_all"));
     Api.awaitRows(id, 2 * PAGE);
@@ -691,7 +590,7 @@ class ExportTest {
 
   @Test
   void fileDownloadWithEtagAndRanges() {
-    mixedTable();
+    MixedTable.create();
     String id = Exports.start(Map.of("table", "exp_all"));
     Response early = given().get("/tasks/" + id + "/file");
     assertEquals(409, early.statusCode(), early.asString());
@@ -781,7 +680,7 @@ class ExportTest {
 
   @Test
   void badRequestsAreProblems() {
-    mixedTable();
+    MixedTable.create();
     Db.execute("CREATE VIEW public.exp_view AS SELECT id FROM public.exp_all");
     long tasks = Db.count("SELECT count(*) FROM tsm.task");
 

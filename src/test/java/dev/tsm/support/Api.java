@@ -95,6 +95,28 @@ public final class Api {
         });
   }
 
+  /**
+   * Pauses the task once it has done at least {@code rows} rows; returns it PAUSED. Null if it
+   * completed first (or was no longer RUNNING when it reached them).
+   */
+  public static JsonPath pauseAt(String id, long rows) {
+    JsonPath reached = awaitRows(id, rows);
+    if (!"RUNNING".equals(reached.getString("state"))) {
+      return null;
+    }
+    Response pause = command(id, "pause");
+    if (pause.statusCode() == 409 && "COMPLETED".equals(state(id))) {
+      return null;
+    }
+    assertEquals(202, pause.statusCode(), pause.asString());
+    JsonPath paused = awaitState(id, "PAUSED", "COMPLETED", "FAILED");
+    if ("COMPLETED".equals(paused.getString("state"))) {
+      return null;
+    }
+    assertEquals("PAUSED", paused.getString("state"), paused.prettify());
+    return paused;
+  }
+
   /** Waits until the task has done at least {@code rows} rows (or ended). */
   public static JsonPath awaitRows(String id, long rows) {
     AtomicReference<JsonPath> last = new AtomicReference<>();

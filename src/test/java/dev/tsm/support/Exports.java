@@ -6,12 +6,18 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.restassured.response.Response;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /** Exports as a client starts and downloads them, and their psql references. */
 public final class Exports {
@@ -120,5 +126,31 @@ public final class Exports {
             .replace("\r", "\\r")
             .replace("\n", "\\n")
         + "…";
+  }
+
+  /** GET /tasks/{id}/file?follow=true as Alice, its body left to read. */
+  public static HttpResponse<InputStream> follow(URL base, String id) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(base.toURI().resolve("tasks/" + id + "/file?follow=true"))
+                .header("Authorization", Auth.bearer(Auth.ALICE))
+                .build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+  }
+
+  /** The whole body, read on another thread; fails with the IOException of a body cut short. */
+  public static CompletableFuture<byte[]> readAll(HttpResponse<InputStream> response) {
+    return CompletableFuture.supplyAsync(
+            () -> {
+              try (InputStream in = response.body()) {
+                return in.readAllBytes();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            })
+        .exceptionallyCompose(
+            e ->
+                CompletableFuture.failedFuture(
+                    e.getCause() instanceof UncheckedIOException u ? u.getCause() : e));
   }
 }
