@@ -190,10 +190,6 @@ public interface Config {
      */
     @WithDefault("30s")
     Duration writerLease();
-
-    /** How often expired uploads are looked for (each replica; one takes each upload). */
-    @WithDefault("60s")
-    Duration expiryCheckInterval();
   }
 
   interface Http {

@@ -372,27 +372,50 @@ public class ImportService {
     }
     ImportPlan plan = plan(c, table, options, sample, null);
     quota.admit(c, request.caller());
+    store.insert(
+        c,
+        newImport(
+            id,
+            table,
+            request,
+            plan.toJson(),
+            createStaging(c, id, plan),
+            file,
+            new Checkpoint(0, 0, sample.dataOffset(), sample.dataLine(), null)));
+    return null;
+  }
+
+  /** The staging table of import {@code id}, created empty in {@code tsm}; returns its name. */
+  private static String createStaging(Connection c, UUID id, ImportPlan plan) throws SQLException {
     String staging = ImportJob.STAGING_PREFIX + id.toString().replace("-", "");
     Sql.execute(
         c, "CREATE TABLE tsm." + Sql.ident(staging) + " (" + plan.columnDefinitions() + ")");
-    store.insert(
-        c,
-        new NewTask(
-            id,
-            TaskKind.IMPORT,
-            table.schema(),
-            table.name(),
-            options.toJson(),
-            plan.toJson(),
-            staging,
-            file.path().getFileName().toString(),
-            file.sha256(),
-            file.size(),
-            null,
-            new Checkpoint(0, 0, sample.dataOffset(), sample.dataLine(), null),
-            file.hold(),
-            request.caller().subject()));
-    return null;
+    return staging;
+  }
+
+  private static NewTask newImport(
+      UUID id,
+      TableName table,
+      Request request,
+      io.vertx.core.json.JsonArray columns,
+      String staging,
+      Arrival file,
+      Checkpoint start) {
+    return new NewTask(
+        id,
+        TaskKind.IMPORT,
+        table.schema(),
+        table.name(),
+        request.options().toJson(),
+        columns,
+        staging,
+        file.path().getFileName().toString(),
+        file.sha256(),
+        file.size(),
+        null,
+        start,
+        file.hold(),
+        request.caller().subject());
   }
 
   // ---- Resumable uploads: the task exists before its first bytes ----------------------------
@@ -416,21 +439,14 @@ public class ImportService {
     quota.admit(c, request.caller());
     store.insert(
         c,
-        new NewTask(
+        newImport(
             id,
-            TaskKind.IMPORT,
-            table.schema(),
-            table.name(),
-            options.toJson(),
+            table,
+            request,
             new io.vertx.core.json.JsonArray(),
             null,
-            files.importFile(id).getFileName().toString(),
-            null,
-            null,
-            null,
-            new Checkpoint(0, 0, 0, 1, null),
-            null,
-            request.caller().subject()));
+            new Arrival(files.importFile(id), null, null, null),
+            new Checkpoint(0, 0, 0, 1, null)));
   }
 
   /**
@@ -479,9 +495,7 @@ public class ImportService {
             }
           }
           ImportPlan plan = plan(c, table, options, sample, id);
-          String staging = ImportJob.STAGING_PREFIX + id.toString().replace("-", "");
-          Sql.execute(
-              c, "CREATE TABLE tsm." + Sql.ident(staging) + " (" + plan.columnDefinitions() + ")");
+          String staging = createStaging(c, id, plan);
           try (var ps =
               c.prepareStatement(
                   "UPDATE tsm.task SET columns = ?::jsonb, staging_table = ?, bytes_done = ?,"

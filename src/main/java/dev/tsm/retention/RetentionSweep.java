@@ -1,6 +1,7 @@
 package dev.tsm.retention;
 
 import dev.tsm.Config;
+import dev.tsm.tus.ExpiredUploads;
 import dev.tsm.db.Sql;
 import dev.tsm.db.Transactions;
 import io.quarkus.runtime.ShutdownEvent;
@@ -32,6 +33,7 @@ public class RetentionSweep {
   private final ExpiredExports exports;
   private final StaleFailures failures;
   private final Orphans orphans;
+  private final ExpiredUploads uploads;
   private final Config config;
   private volatile boolean stopping;
 
@@ -40,8 +42,10 @@ public class RetentionSweep {
       ExpiredExports exports,
       StaleFailures failures,
       Orphans orphans,
+      ExpiredUploads uploads,
       Config config) {
     this.transactions = transactions;
+    this.uploads = uploads;
     this.exports = exports;
     this.failures = failures;
     this.orphans = orphans;
@@ -79,10 +83,11 @@ public class RetentionSweep {
     Swept swept = transactions.inTransaction(c -> locked(c) ? sweepParts() : null);
     if (swept != null && swept.total() > 0) {
       LOG.infof(
-          "retention sweep: %d export files expired, %d failed tasks terminated, %d orphan"
-              + " files and %d staging tables removed in %d ms",
+          "retention sweep: %d export files expired, %d failed tasks terminated, %d uploads"
+              + " expired, %d orphan files and %d staging tables removed in %d ms",
           swept.exportFiles(),
           swept.failedTasks(),
+          swept.expiredUploads(),
           swept.orphanFiles(),
           swept.stagingTables(),
           (System.nanoTime() - start) / 1_000_000);
@@ -111,6 +116,7 @@ public class RetentionSweep {
     return new Swept(
         part("expire export files", exports::sweep),
         part("terminate stale failed tasks", failures::sweep),
+        part("expire abandoned resumable uploads", uploads::sweep),
         part("remove orphan files", orphans::files),
         part("drop orphan staging tables", orphans::stagingTables));
   }

@@ -1,8 +1,9 @@
 package dev.tsm.retention;
 
 /** What one sweep removed. */
-public record Swept(int exportFiles, int failedTasks, int orphanFiles, int stagingTables) {
+public record Swept(
+    int exportFiles, int failedTasks, int expiredUploads, int orphanFiles, int stagingTables) {
   public int total() {
-    return exportFiles + failedTasks + orphanFiles + stagingTables;
+    return exportFiles + failedTasks + expiredUploads + orphanFiles + stagingTables;
   }
 }

@@ -5,17 +5,15 @@ import dev.tsm.csv.FileStore;
 import dev.tsm.db.Transactions;
 import dev.tsm.task.TaskLog;
 import dev.tsm.task.TaskService;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
  * Unfinished uploads that received nothing for {@code tsm.upload.expiry}: each is marked EXPIRED
- * (410 from then on), its import terminated with the reason, its bytes deleted.
+ * (410 from then on), its import terminated with the reason, its bytes deleted. A part of the
+ * retention sweep (one replica at a time, every {@code tsm.retention.sweep-interval}).
  */
 @ApplicationScoped
 public class ExpiredUploads {
@@ -27,7 +25,6 @@ public class ExpiredUploads {
   private final FileStore files;
   private final Config config;
   private final Decoders decoders;
-  private volatile boolean stopping;
 
   ExpiredUploads(
       Transactions transactions,
@@ -40,24 +37,6 @@ public class ExpiredUploads {
     this.files = files;
     this.config = config;
     this.decoders = decoders;
-  }
-
-  void onStop(@Observes ShutdownEvent event) {
-    stopping = true;
-  }
-
-  @Scheduled(
-      every = "${tsm.upload.expiry-check-interval}",
-      concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-  void scheduled() {
-    if (stopping) {
-      return;
-    }
-    try {
-      sweep();
-    } catch (RuntimeException e) {
-      LOG.warnf("could not look for expired uploads: %s", e.getMessage());
-    }
   }
 
   /** Expires what is due; returns how many. Blocking. */
