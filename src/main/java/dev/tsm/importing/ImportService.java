@@ -117,11 +117,12 @@ public class ImportService {
 
   /**
    * Creates the task from a body streamed to disk without a blocking thread: the checks run on a
-   * worker, the body is written by the event loop. A body of declared file length over {@link
-   * #FOLLOW_FROM} is not waited for: the task is created once the header and sample rows are on
-   * disk and starts loading while the rest arrives. The answer still comes once the body ended.
-   * Call on the request's context: beyond {@code tsm.import.max-concurrent-uploads} bodies at once
-   * it throws the 503 at once, before the body is read.
+   * worker, the body is written by the event loop (decompressed first, if gzip). A body of declared
+   * file length over {@link #FOLLOW_FROM} (as sent, so compressed for gzip) is not waited for: the
+   * task is created once the header and sample rows are on disk and starts loading while the rest
+   * arrives. The answer still comes once the body ended. Call on the request's context: beyond
+   * {@code tsm.import.max-concurrent-uploads} bodies at once it throws the 503 at once, before the
+   * body is read.
    */
   public Uni<UUID> create(Request request, IncomingBody body) {
     Context context = Vertx.currentContext();
@@ -247,9 +248,11 @@ public class ImportService {
     uploads.add(id, receiving.upload(), instance);
     // From here a failed body stops the task before its readers hear of it (see arrived).
     created.set(true);
+    // A gzip body's plain length is known at its end only (then recorded, see arrived).
+    Long total = receiving.compressed() ? null : expected;
     try {
       NewTask.Hold hold = new NewTask.Hold(instance, config.runner().lease().toMillis());
-      store(id, table, request, sample, new Arrival(receiving.path(), expected, null, hold));
+      store(id, table, request, sample, new Arrival(receiving.path(), total, null, hold));
     } catch (RuntimeException e) {
       uploads.remove(id);
       receiving.upload().fail("the task could not be created");
@@ -258,10 +261,11 @@ public class ImportService {
     TaskLog.info(
         LOG,
         id,
-        "task %s: import of %d bytes into %s accepted while the body arrives (%d bytes on disk,"
-            + " checked in %d ms)",
+        "task %s: import of %d bytes%s into %s accepted while the body arrives (%d bytes on"
+            + " disk, checked in %d ms)",
         id,
         expected,
+        receiving.compressed() ? " of gzip" : "",
         table,
         receiving.upload().readable(),
         (System.nanoTime() - begun) / 1_000_000);
@@ -286,8 +290,9 @@ public class ImportService {
   }
 
   /**
-   * The body of a running task ended. Complete: recorded as such (its readers already know). Broken
-   * off: the task is terminated, since nobody has its id yet.
+   * The body of a running task ended. Complete: recorded as such, with the file's hash and size
+   * (its readers already know). Broken off, or undecodable gzip: the task is terminated, since
+   * nobody has its id yet.
    */
   private Uni<UUID> arrived(UUID id, Receiver.Receiving receiving, long start) {
     return receiving
@@ -297,7 +302,7 @@ public class ImportService {
             staged -> {
               transactions.withConnection(
                   c -> {
-                    store.releaseHold(c, id, staged.sha256());
+                    store.releaseHold(c, id, staged.sha256(), staged.size());
                     return null;
                   });
               uploads.remove(id);

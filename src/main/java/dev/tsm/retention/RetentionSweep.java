@@ -1,9 +1,9 @@
 package dev.tsm.retention;
 
 import dev.tsm.Config;
-import dev.tsm.tus.ExpiredUploads;
 import dev.tsm.db.Sql;
 import dev.tsm.db.Transactions;
+import dev.tsm.tus.ExpiredUploads;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;

@@ -406,15 +406,19 @@ public class TaskStore {
   }
 
   /**
-   * Ends the hold on a task whose file has arrived whole, recording its checksum: any instance may
-   * run it from now on.
+   * Ends the hold on a task whose file has arrived whole, recording its checksum and size (not
+   * known before for a gzip body, whose file is what it decompresses to): any instance may run it
+   * from now on.
    */
-  public void releaseHold(Connection c, UUID id, String fileSha256) throws SQLException {
+  public void releaseHold(Connection c, UUID id, String fileSha256, long fileSize)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "UPDATE tsm.task SET file_sha256 = ?, held_by = NULL, held_until = NULL WHERE id = ?")) {
+            "UPDATE tsm.task SET file_sha256 = ?, bytes_total = ?, held_by = NULL,"
+                + " held_until = NULL WHERE id = ?")) {
       ps.setString(1, fileSha256);
-      ps.setObject(2, id);
+      ps.setLong(2, fileSize);
+      ps.setObject(3, id);
       ps.executeUpdate();
     }
   }

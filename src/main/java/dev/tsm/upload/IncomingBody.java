@@ -21,8 +21,18 @@ public interface IncomingBody {
   /** Every byte the client sent so far, framing included: silence is measured on this. */
   long received();
 
-  /** The file's length as the client declared it, or -1 when only its end will tell. */
+  /**
+   * The file's length as the client declared it (compressed, for a gzip file), or -1 when only its
+   * end will tell.
+   */
   long fileLength();
+
+  /**
+   * Whether the client said the file is gzip-compressed (Content-Encoding, a {@code .gz} file
+   * name); asked once its first bytes arrived. A file starting with the gzip magic is decompressed
+   * whatever this says; one said to be gzip must be.
+   */
+  boolean declaresGzip();
 
   /** The length of the whole request body as declared (Content-Length), or -1. */
   long declaredLength();

@@ -15,6 +15,7 @@ import io.vertx.core.streams.ReadStream;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -42,15 +43,19 @@ public class Receiver {
     this.idleTimeout = config.importing().idleTimeout();
   }
 
-  /** An uploaded file, complete on disk. */
+  /**
+   * An uploaded file, complete on disk: as it came, or the CSV it decompressed to when it came as
+   * gzip. Its size and SHA-256 are of the file on disk.
+   */
   public record Staged(Path path, long size, String sha256) {}
 
   /**
    * Streams an upload to the task's staged file without a blocking thread: chunks are hashed and
-   * written as they arrive, the body paused while the disk catches up. The returned upload tells
-   * readers how much is on disk while it grows; {@code done} completes once the body ended and all
-   * of it is on disk. It fails when the body breaks off, passes {@code tsm.import.max-body-size} or
-   * the disk limits of {@code space}, or the client sends nothing for {@code
+   * written as they arrive (a gzip body decompressed first), the body paused while the disk catches
+   * up. The returned upload tells readers how much is on disk while it grows; {@code done}
+   * completes once the body ended and all of it is on disk. It fails when the body breaks off,
+   * passes {@code tsm.import.max-body-size} (received, or decompressed), cannot be decompressed, or
+   * passes the disk limits of {@code space}, or the client sends nothing for {@code
    * tsm.import.idle-timeout}. The caller decides what follows a failure: when readers learn of it
    * ({@link Upload#fail}) and when the file goes, since a task reading it may have to stop first.
    */
@@ -109,6 +114,7 @@ public class Receiver {
     private final Path path;
     private final Upload upload;
     private volatile boolean discarding;
+    private volatile boolean compressed;
     private volatile Throwable failure;
     private Uni<Staged> done;
 
@@ -123,6 +129,14 @@ public class Receiver {
 
     public Upload upload() {
       return upload;
+    }
+
+    /**
+     * Whether the body is gzip and the file holds the CSV it decompresses to: known once the first
+     * bytes are on disk (or the body ended), false before.
+     */
+    public boolean compressed() {
+      return compressed;
     }
 
     /** Completes once the whole body is on disk; fails if it broke off or passed a limit. */
@@ -145,7 +159,10 @@ public class Receiver {
     }
   }
 
-  /** Writes one body: few large writes, and the length of the gap-free prefix on disk. */
+  /**
+   * Writes one body: few large writes, and the length of the gap-free prefix on disk. What it
+   * writes is the body's {@link StagedForm}: a gzip body is decompressed on its way to disk.
+   */
   private final class Writer {
     private final IncomingBody body;
     private final ReadStream<Buffer> source;
@@ -158,7 +175,11 @@ public class Receiver {
     // Writes complete in any order; the upload advances over those whose predecessors are done.
     private final ArrayDeque<long[]> inFlight = new ArrayDeque<>();
     private Buffer pending = Buffer.buffer(WRITE_CHUNK + (1 << 16));
-    private long size;
+    private StagedForm form; // known once the first bytes arrived
+    private ByteBuffer unstaged; // bytes received but held back while the disk catches up
+    private boolean endWaits; // the body ended while bytes were held back
+    private long received;
+    private long stored;
     private long queued;
     private boolean failed;
     private boolean holding; // paused by this writer while the disk catches up
@@ -238,28 +259,103 @@ public class Receiver {
         return;
       }
       quietSince = System.nanoTime();
-      size += chunk.length();
-      if (size > maxBytes) {
+      received += chunk.length();
+      if (received > maxBytes) {
         fail(tooLarge(maxBytes));
         return;
       }
       if (receiving.discarding) {
         return;
       }
-      sha.update(chunk.getByteBuf().nioBuffer());
-      pending.appendBuffer(chunk);
-      if (pending.length() >= WRITE_CHUNK && write() == null) {
-        return;
+      stage(chunk.getByteBuf().nioBuffer());
+    }
+
+    /**
+     * Stages {@code in} a write at a time: a gzip body can bring a thousand bytes to disk for one
+     * received, so what the disk cannot take yet is held back, with the body, until it drains.
+     */
+    private void stage(ByteBuffer in) {
+      do {
+        if (!attempt(() -> form().push(in, Math.max(1, WRITE_CHUNK - pending.length())))) {
+          return;
+        }
+        if (pending.length() >= WRITE_CHUNK && write() == null) {
+          return;
+        }
+        if (file.writeQueueFull()) {
+          hold(in);
+          return;
+        }
+      } while (in.hasRemaining());
+    }
+
+    private void hold(ByteBuffer rest) {
+      holding = true;
+      source.pause();
+      if (rest.hasRemaining()) {
+        // The chunk's memory may be reused once its handler returned: keep a copy.
+        unstaged = ByteBuffer.allocate(rest.remaining()).put(rest).flip();
       }
-      if (file.writeQueueFull()) {
-        holding = true;
-        source.pause();
-        file.drainHandler(
-            v -> {
-              holding = false;
+      file.drainHandler(
+          v -> {
+            holding = false;
+            ByteBuffer held = unstaged;
+            unstaged = null;
+            if (held != null) {
+              stage(held);
+            }
+            if (failed || holding) {
+              return;
+            }
+            if (endWaits) {
+              end();
+            } else {
               source.resume();
-            });
+            }
+          });
+    }
+
+    private StagedForm form() {
+      if (form == null) {
+        form = new StagedForm(body.declaresGzip(), this::store);
       }
+      return form;
+    }
+
+    /** The sink of the staged form: bytes for the file, hashed and bounded as they go. */
+    private void store(ByteBuffer bytes) {
+      receiving.compressed = form.compressed();
+      stored += bytes.remaining();
+      if (stored > maxBytes) {
+        throw decompressedTooLarge(maxBytes, received); // only a gzip body stores more than it sent
+      }
+      if (bytes.hasArray()) {
+        pending.appendBytes(
+            bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+      } else {
+        byte[] copy = new byte[bytes.remaining()];
+        bytes.duplicate().get(copy);
+        pending.appendBytes(copy);
+      }
+      sha.update(bytes);
+    }
+
+    /**
+     * Runs a step of the staged form; false, having failed the upload, when the body cannot be
+     * decompressed or stores more than the size limit.
+     */
+    private boolean attempt(FormStep step) {
+      try {
+        step.run();
+        return true;
+      } catch (GzipException e) {
+        fail(undecodable(e));
+      } catch (Refusal e) {
+        fail(e);
+      } catch (IOException e) {
+        fail(new UncheckedIOException(e));
+      }
+      return false;
     }
 
     /**
@@ -294,6 +390,13 @@ public class Receiver {
         fail(REFUSED);
         return;
       }
+      if (unstaged != null) {
+        endWaits = true; // ended once the bytes held back are staged
+        return;
+      }
+      if (!attempt(() -> form().end())) {
+        return;
+      }
       Future<Void> last = write();
       if (last == null) {
         return;
@@ -307,7 +410,7 @@ public class Receiver {
                 // its row count) may take the end of the file for the end of the data.
                 receiving.upload.finish();
                 emitter.complete(
-                    new Staged(receiving.path, size, HexFormat.of().formatHex(sha.digest())));
+                    new Staged(receiving.path, stored, HexFormat.of().formatHex(sha.digest())));
               });
     }
 
@@ -323,6 +426,10 @@ public class Receiver {
 
     private void stop() {
       failed = true;
+      unstaged = null;
+      if (form != null) {
+        form.close();
+      }
       if (idleTimer >= 0) {
         vertx.cancelTimer(idleTimer);
       }
@@ -331,6 +438,12 @@ public class Receiver {
     private static IOException e(Throwable t) {
       return t instanceof IOException io ? io : new IOException(t);
     }
+  }
+
+  /** A step of a body's staged form. */
+  @FunctionalInterface
+  private interface FormStep {
+    void run() throws IOException;
   }
 
   private static MessageDigest sha256() {
@@ -349,6 +462,24 @@ public class Receiver {
             + " s (tsm.import.idle-timeout) after "
             + received
             + " bytes of the body: the upload is abandoned and nothing of it is kept");
+  }
+
+  /** 413: a gzip body that decompresses to more than the limit (a gzip bomb, say). */
+  private static Refusal decompressedTooLarge(long maxBytes, long received) {
+    return Refusal.tooLarge(
+        "the decompressed upload passed the limit of "
+            + maxBytes
+            + " bytes (tsm.import.max-body-size) after "
+            + received
+            + " bytes of gzip were received: nothing of it is kept");
+  }
+
+  /** 400: a gzip body that cannot be decompressed. */
+  private static Refusal undecodable(GzipException e) {
+    return Refusal.invalid(
+        "the gzip-compressed upload cannot be decompressed: "
+            + e.getMessage()
+            + "; nothing of it is kept");
   }
 
   public static Refusal tooLarge(long maxBytes) {

@@ -84,8 +84,9 @@ public class CompatResource {
   public Uni<Response> uploadStart(
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
+      @Parameter(hidden = true) @HeaderParam("Content-Encoding") String contentEncoding,
       @Context HttpServerRequest http) {
-    return imports.importRaw(params, contentLength, http);
+    return imports.importRaw(params, contentLength, contentEncoding, http);
   }
 
   @POST
@@ -103,8 +104,9 @@ public class CompatResource {
   public Uni<Response> uploadStartMultipart(
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
+      @Parameter(hidden = true) @HeaderParam("Content-Encoding") String contentEncoding,
       @Context HttpServerRequest http) {
-    return imports.importMultipart(params, contentLength, http);
+    return imports.importMultipart(params, contentLength, contentEncoding, http);
   }
 
   @POST

@@ -46,7 +46,11 @@ public class ImportResource {
   private static final String DESCRIPTION =
       "The body is text/csv (streamed to disk, never held in memory) or multipart/form-data with"
           + " the file in a part named 'file' (for browsers and form posts; streamed the same way,"
-          + " under the same limits). The header and first"
+          + " under the same limits). Either may be gzip-compressed: a raw body with"
+          + " Content-Encoding: gzip, a part whose file name ends in .gz, or any body starting with"
+          + " the gzip magic bytes (1f 8b); it is decompressed as it arrives and the task loads the"
+          + " CSV it decompresses to, under the same size limit (bytesTotal, unknown while a"
+          + " followed gzip body arrives, is the decompressed size). The header and first"
           + " rows are checked at once, then the task is queued. A raw body of declared length"
           + " (Content-Length) over 1 MiB starts loading while the rest still arrives; the answer"
           + " comes once the whole body is received. Column types are inferred from a"
@@ -59,7 +63,8 @@ public class ImportResource {
       "The client sent no body bytes for tsm.import.idle-timeout: the upload is dropped (a task"
           + " already loading it ends TERMINATED with the reason) and the connection closed";
   static final String TOO_LARGE =
-      "The file is larger than tsm.import.max-body-size, or the request than"
+      "The file is larger than tsm.import.max-body-size (as sent, or decompressed when gzip: a"
+          + " gzip bomb is stopped once it passes the limit), or the request than"
           + " quarkus.http.limits.max-body-size; a declared Content-Length over the limit is"
           + " refused before the body is read";
   static final String BUSY =
@@ -91,7 +96,8 @@ public class ImportResource {
       summary = "Import a CSV body into a table",
       description = DESCRIPTION)
   @RequestBody(
-      description = "The CSV file (UTF-8, with or without BOM; LF or CRLF)",
+      description =
+          "The CSV file (UTF-8, with or without BOM; LF or CRLF), or the same file gzip-compressed",
       content =
           @Content(
               mediaType = "text/csv",
@@ -112,7 +118,10 @@ public class ImportResource {
       responseCode = "400",
       description =
           "Bad table name or option, empty body, header only, bad header (invalid UTF-8, too many"
-              + " columns), unknown columns in append mode",
+              + " columns), unknown columns in append mode; a gzip body that is truncated or"
+              + " corrupt (bad CRC, bad deflate data, trailing garbage); a Content-Encoding other"
+              + " than gzip (any, on a multipart body). A large gzip body found bad after its task"
+              + " started loading also ends that task TERMINATED with the reason",
       content =
           @Content(
               mediaType = Problem.MEDIA_TYPE,
@@ -141,14 +150,21 @@ public class ImportResource {
   public Uni<Response> importRaw(
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
+      @Parameter(
+              description =
+                  "gzip (or x-gzip): the body is the CSV gzip-compressed; a body starting with the"
+                      + " gzip magic bytes is decompressed without it. No other coding is taken")
+          @HeaderParam("Content-Encoding")
+          String contentEncoding,
       @Context HttpServerRequest http) {
     Caller caller = callers.current();
     ImportService.Request request = params.request(caller);
+    boolean gzip = ContentEncoding.gzip(contentEncoding);
     long max = config.importing().maxBodySize().asLongValue();
     if (contentLength != null && contentLength > max) {
       throw Receiver.tooLarge(max);
     }
-    return created(caller, imports.create(request, new RawBody(http, contentLength)));
+    return created(caller, imports.create(request, new RawBody(http, contentLength, gzip)));
   }
 
   /**
@@ -166,7 +182,8 @@ public class ImportResource {
               schema = @Schema(implementation = TaskView.class)))
   @RequestBody(
       description =
-          "multipart/form-data with a part named 'file' holding the CSV; other file parts are"
+          "multipart/form-data with a part named 'file' holding the CSV (or the CSV"
+              + " gzip-compressed: a .gz file name, or the gzip magic bytes); other file parts are"
               + " refused",
       content =
           @Content(
@@ -175,16 +192,21 @@ public class ImportResource {
   public Uni<Response> importMultipart(
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
+      @Parameter(hidden = true) @HeaderParam("Content-Encoding") String contentEncoding,
       @Context HttpServerRequest http) {
     Caller caller = callers.current();
     ImportService.Request request = params.request(caller);
+    ContentEncoding.checkMultipart(contentEncoding);
     return created(caller, imports.create(request, new MultipartFile(http, contentLength)));
   }
 
   /** The shape of the multipart body, for the API description. */
   @Schema(name = "ImportMultipartBody")
   public static class MultipartBody {
-    @Schema(type = SchemaType.STRING, format = "binary", description = "The CSV file")
+    @Schema(
+        type = SchemaType.STRING,
+        format = "binary",
+        description = "The CSV file, or the CSV file gzip-compressed")
     public String file;
   }
 

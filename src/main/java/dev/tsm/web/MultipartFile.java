@@ -8,11 +8,13 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerFileUpload;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.streams.ReadStream;
+import java.util.Locale;
 
 /**
  * The part named {@value #PART} of a multipart/form-data body, read as it arrives: the same path as
  * a raw body, so the same limits hold, and nothing is staged by the HTTP layer. The upload ends
- * when the whole request has; any other file part is refused (400). Used on the request's context.
+ * when the whole request has; any other file part is refused (400). The file may be gzip (see
+ * {@link #declaresGzip()}). Used on the request's context.
  */
 final class MultipartFile implements IncomingBody, ReadStream<Buffer> {
   static final String PART = "file";
@@ -124,6 +126,19 @@ final class MultipartFile implements IncomingBody, ReadStream<Buffer> {
   @Override
   public long fileLength() {
     return -1; // the request's length includes the framing and other parts
+  }
+
+  /** A file named {@code *.gz}, or sent as {@code application/gzip}. */
+  @Override
+  public boolean declaresGzip() {
+    if (file == null) {
+      return false;
+    }
+    String name = file.filename() == null ? "" : file.filename().toLowerCase(Locale.ROOT);
+    String type = file.contentType() == null ? "" : file.contentType().toLowerCase(Locale.ROOT);
+    return name.endsWith(".gz")
+        || type.startsWith("application/gzip")
+        || type.startsWith("application/x-gzip");
   }
 
   @Override

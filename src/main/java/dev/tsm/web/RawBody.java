@@ -6,14 +6,16 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.streams.ReadStream;
 
-/** A raw request body (text/csv): the file is the body itself. */
+/** A raw request body (text/csv): the file is the body itself, gzip if its Content-Encoding is. */
 final class RawBody implements IncomingBody {
   private final HttpServerRequest request;
   private final long length;
+  private final boolean gzip;
 
-  RawBody(HttpServerRequest request, Long contentLength) {
+  RawBody(HttpServerRequest request, Long contentLength, boolean gzip) {
     this.request = request;
     this.length = contentLength == null ? -1 : contentLength;
+    this.gzip = gzip;
   }
 
   @Override
@@ -38,6 +40,11 @@ final class RawBody implements IncomingBody {
   @Override
   public long fileLength() {
     return length;
+  }
+
+  @Override
+  public boolean declaresGzip() {
+    return gzip;
   }
 
   @Override

@@ -39,12 +39,18 @@ public final class SlowUpload implements Closeable {
 
   /** The same, to the service on {@code port}. */
   public static SlowUpload start(int port, String query, byte[] body) {
+    return start(port, query, "", body);
+  }
+
+  /** The same, with more header lines ({@code "Name: value\r\n"} each). */
+  public static SlowUpload start(int port, String query, String headers, byte[] body) {
     return open(
         port,
         "POST /imports?"
             + query
             + " HTTP/1.1\r\nHost: localhost\r\n"
             + Auth.headerLine()
+            + headers
             + "Content-Type: text/csv\r\nContent-Length: "
             + body.length
             + "\r\nConnection: close\r\n\r\n",
