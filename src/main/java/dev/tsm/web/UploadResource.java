@@ -381,7 +381,18 @@ public class UploadResource {
     return type == null ? null : type.split(";")[0].trim();
   }
 
+  /**
+   * On a worker, and to its end even when the client goes away (its answer cancelled): a request
+   * that broke off still commits the bytes that came, and its outcome is not reported as dropped.
+   */
   private static <T> Uni<T> blocking(Supplier<T> work) {
-    return Uni.createFrom().item(work).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    Uni<T> outcome =
+        Uni.createFrom()
+            .item(work)
+            .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+            .memoize()
+            .indefinitely();
+    outcome.subscribe().with(done -> {}, failed -> {});
+    return outcome;
   }
 }

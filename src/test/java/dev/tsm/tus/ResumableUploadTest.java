@@ -371,6 +371,54 @@ class ResumableUploadTest {
   }
 
   @Test
+  void hostileHeadersAreRefusedBeforeAnythingIsStored() {
+    long before = Db.count("SELECT count(*) FROM tsm.upload");
+    String[][] cases = {
+      {"Upload-Length", "-1"},
+      {"Upload-Length", "12abc"},
+      {"Upload-Length", "99999999999999999999999"},
+      {"Upload-Metadata", "table " + "QUFB".repeat(3000)},
+      {"Upload-Metadata", "table not-base64!"},
+      {"Upload-Metadata", "table " + Base64.getEncoder().encodeToString(new byte[] {(byte) 0xff})},
+      {"Upload-Metadata", metadata("t1", Map.of("mode", "replace-everything"))},
+      {"Upload-Metadata", "table dDE=,table dDI="},
+    };
+    for (String[] c : cases) {
+      RequestSpecification r = tus().header(c[0], c[1]);
+      if (!c[0].equals("Upload-Length")) {
+        r = r.header("Upload-Length", "10");
+      }
+      if (!c[0].equals("Upload-Metadata")) {
+        r = r.header("Upload-Metadata", metadata("t1", null));
+      }
+      r.post("/uploads")
+          .then()
+          .statusCode(400)
+          .contentType("application/problem+json")
+          .header("Tus-Resumable", "1.0.0");
+    }
+    // Over the size limit (4M in tests): 413 at creation.
+    tus()
+        .header("Upload-Length", String.valueOf(64L << 20))
+        .header("Upload-Metadata", metadata("t1", null))
+        .post("/uploads")
+        .then()
+        .statusCode(413);
+    // A malformed id: 400.
+    tus().head("/uploads/not-an-id").then().statusCode(400);
+    assertEquals(before, Db.count("SELECT count(*) FROM tsm.upload"), "nothing stored");
+    // Without credentials: 401, but the protocol's description is public.
+    RestAssured.given()
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "10")
+        .header("Upload-Metadata", metadata("t1", null))
+        .post("/uploads")
+        .then()
+        .statusCode(401);
+    RestAssured.given().options("/uploads").then().statusCode(204).header("Tus-Version", "1.0.0");
+  }
+
+  @Test
   void aGzipFileIsDecompressedAsItArrivesEvenWhenAnotherReplicaTakesOver() throws Exception {
     Path plain = CsvFiles.mixed("tus_gz.csv", 40_000, 21);
     byte[] gz = gzip(Files.readAllBytes(plain), 3);
