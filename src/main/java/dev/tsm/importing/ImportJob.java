@@ -259,18 +259,7 @@ public class ImportJob implements Job {
               + " RENAME TO "
               + Sql.ident(target.name()));
     } else {
-      String columns = spec.plan().columnList();
-      Sql.execute(
-          c,
-          "INSERT INTO "
-              + target.sql()
-              + " ("
-              + columns
-              + ") SELECT "
-              + columns
-              + " FROM "
-              + spec.staging());
-      Sql.execute(c, "DROP TABLE " + spec.staging());
+      LoadModes.publishInto(c, spec);
     }
   }
 

@@ -2,16 +2,30 @@ package dev.tsm.importing;
 
 import dev.tsm.Refusal;
 import dev.tsm.csv.CsvDialect;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 
 /** How a client asked for a file to be imported. */
 public record ImportOptions(
-    Mode mode, char delimiter, boolean header, OnError onError, Long maxErrors) {
+    Mode mode, char delimiter, boolean header, OnError onError, Long maxErrors, List<String> key) {
 
-  /** create: a new table (it must not exist); append: rows added to an existing table. */
+  /**
+   * create: a new table (it must not exist); append: rows added to an existing table; replace: an
+   * existing table's rows replaced at completion; upsert: rows merged into an existing table on
+   * {@code key} (inserted, or updated where the key exists).
+   */
   public enum Mode {
     CREATE,
-    APPEND
+    APPEND,
+    REPLACE,
+    UPSERT;
+
+    /** Whether the target table must exist already. */
+    public boolean intoExisting() {
+      return this != CREATE;
+    }
   }
 
   /** fail: the first bad row fails the task; skip: bad rows are set aside, up to maxErrors. */
@@ -20,15 +34,32 @@ public record ImportOptions(
     SKIP
   }
 
+  /** Longest key: a unique index covers at most 32 columns. */
+  private static final int MAX_KEY_COLUMNS = 32;
+
   public static ImportOptions parse(
       String mode, String delimiter, String header, String onError, String maxErrors) {
+    return parse(mode, delimiter, header, onError, maxErrors, null);
+  }
+
+  public static ImportOptions parse(
+      String mode, String delimiter, String header, String onError, String maxErrors, String key) {
     ImportOptions options =
         new ImportOptions(
             choice(Mode.class, "mode", mode == null ? "create" : mode),
             CsvDialect.parseDelimiter(delimiter),
             bool("header", header == null ? "true" : header),
             choice(OnError.class, "onError", onError == null ? "fail" : onError),
-            count("maxErrors", maxErrors));
+            count("maxErrors", maxErrors),
+            key(key));
+    if (options.mode() == Mode.UPSERT && options.key() == null) {
+      throw Refusal.invalid(
+          "mode=upsert needs key: the columns that identify a row, e.g. key=id or"
+              + " key=country,code (a unique index of the table must cover exactly them)");
+    }
+    if (options.mode() != Mode.UPSERT && options.key() != null) {
+      throw Refusal.invalid("parameter 'key' applies only with mode=upsert");
+    }
     if (options.maxErrors() != null && options.onError() != OnError.SKIP) {
       throw Refusal.invalid(
           "parameter 'maxErrors' applies only with onError=skip (with onError=fail the first bad"
@@ -47,7 +78,8 @@ public record ImportOptions(
         .put("delimiter", String.valueOf(delimiter))
         .put("header", header)
         .put("onError", onError.name().toLowerCase())
-        .put("maxErrors", maxErrors);
+        .put("maxErrors", maxErrors)
+        .put("key", key == null ? null : new JsonArray(key));
   }
 
   public static ImportOptions fromJson(JsonObject json) {
@@ -56,7 +88,36 @@ public record ImportOptions(
         json.getString("delimiter").charAt(0),
         json.getBoolean("header"),
         OnError.valueOf(json.getString("onError").toUpperCase()),
-        json.getLong("maxErrors"));
+        json.getLong("maxErrors"),
+        json.getJsonArray("key") == null
+            ? null
+            : json.getJsonArray("key").stream().map(String::valueOf).toList());
+  }
+
+  /** The same options with the key's names as the table spells them. */
+  ImportOptions withKey(List<String> resolved) {
+    return new ImportOptions(mode, delimiter, header, onError, maxErrors, resolved);
+  }
+
+  private static List<String> key(String value) {
+    if (value == null) {
+      return null;
+    }
+    List<String> names = new ArrayList<>();
+    for (String part : value.split(",", -1)) {
+      String name = part.trim();
+      if (name.isEmpty()) {
+        throw Refusal.invalid("parameter 'key' names an empty column: '" + value + "'");
+      }
+      if (names.contains(name)) {
+        throw Refusal.invalid("parameter 'key' names the column '" + name + "' twice");
+      }
+      names.add(name);
+    }
+    if (names.size() > MAX_KEY_COLUMNS) {
+      throw Refusal.invalid("parameter 'key' names more than " + MAX_KEY_COLUMNS + " columns");
+    }
+    return List.copyOf(names);
   }
 
   private static <E extends Enum<E>> E choice(Class<E> type, String name, String value) {

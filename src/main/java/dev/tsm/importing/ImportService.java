@@ -523,19 +523,33 @@ public class ImportService {
         });
   }
 
-  /** Create: the sampled names and types. Append: the file's columns matched to the table's. */
+  /**
+   * Create: the sampled names and types. Into an existing table: the file's columns matched to the
+   * table's, and for upsert its key checked against the table's unique indexes.
+   */
   private ImportPlan plan(
       Connection c, TableName table, ImportOptions options, FileSample sample, UUID self)
       throws SQLException {
     checkTarget(c, table, options.mode(), self);
-    List<ImportPlan.Column> columns = new ArrayList<>();
     if (options.mode() == ImportOptions.Mode.CREATE) {
+      List<ImportPlan.Column> columns = new ArrayList<>();
       ColumnNames.checkNotSystem(sample.names());
       for (int i = 0; i < sample.names().size(); i++) {
         columns.add(new ImportPlan.Column(sample.names().get(i), sample.types().get(i).sql()));
       }
       return new ImportPlan(columns);
     }
+    ImportPlan plan = matched(c, table, options, sample);
+    if (options.mode() == ImportOptions.Mode.UPSERT) {
+      LoadModes.checkKey(c, table, options, plan);
+    }
+    return plan;
+  }
+
+  /** The file's columns matched to an existing table's: by header name, else by position. */
+  private static ImportPlan matched(
+      Connection c, TableName table, ImportOptions options, FileSample sample) throws SQLException {
+    List<ImportPlan.Column> columns = new ArrayList<>();
     List<Sql.Column> existing = Sql.columns(c, table);
     if (!options.header()) {
       if (sample.names().size() > existing.size()) {
@@ -614,7 +628,7 @@ public class ImportService {
       throw Refusal.conflict(
           "table " + table + " already exists; use mode=append to add rows to it");
     }
-    if (mode == ImportOptions.Mode.APPEND && !exists) {
+    if (mode.intoExisting() && !exists) {
       throw Refusal.notFound("table " + table + " does not exist; use mode=create to create it");
     }
     return null;

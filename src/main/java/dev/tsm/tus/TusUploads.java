@@ -129,7 +129,8 @@ public class TusUploads {
                 meta.get("delimiter"),
                 meta.get("header"),
                 meta.get("onError"),
-                meta.get("maxErrors")));
+                meta.get("maxErrors"),
+                meta.get("key")));
     TableName target = imports.admit(request);
     UUID taskId = UUID.randomUUID();
     UploadRow row =

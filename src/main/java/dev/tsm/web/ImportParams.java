@@ -14,9 +14,20 @@ public class ImportParams {
 
   @Parameter(
       description =
-          "create (default): a new table; append: an existing one, columns matched by header name")
+          "create (default): a new table; append: rows added to an existing one; replace: an"
+              + " existing table's rows replaced at completion (readers see the old rows until"
+              + " then); upsert: rows merged into an existing table on key. Columns of an existing"
+              + " table are matched by header name")
   @QueryParam("mode")
   public String mode;
+
+  @Parameter(
+      description =
+          "With mode=upsert: the columns that identify a row, comma-separated; a unique index"
+              + " (or primary key) of the table must cover exactly them",
+      example = "id")
+  @QueryParam("key")
+  public String key;
 
   @Parameter(description = "One ASCII character; default ,; \\t for a tab")
   @QueryParam("delimiter")
@@ -39,6 +50,6 @@ public class ImportParams {
   /** The request they make for {@code caller}, checked (400 for a bad value). */
   ImportService.Request request(Caller caller) {
     return new ImportService.Request(
-        caller, table, ImportOptions.parse(mode, delimiter, header, onError, maxErrors));
+        caller, table, ImportOptions.parse(mode, delimiter, header, onError, maxErrors, key));
   }
 }
