@@ -1,6 +1,7 @@
 // Task State Manager: the browser page. Plain JavaScript, no framework, nothing fetched from
-// elsewhere. Imports are uploaded with XMLHttpRequest (for upload progress), tasks are followed
-// live through Server-Sent Events (/tasks/events), with polling of GET /tasks as a fallback.
+// elsewhere. Imports are uploaded as resumable uploads (tus 1.0, with XMLHttpRequest for upload
+// progress) that continue after a lost connection or a reload; tasks are followed live through
+// Server-Sent Events (/tasks/events), with polling of GET /tasks as a fallback.
 'use strict';
 
 (() => {
@@ -269,6 +270,7 @@
       loadTables();
     }
     exportReady(task);
+    uploadTaskEnded(task);
   }
 
   /** The name an export's file is saved under: a gzip export's is a .csv.gz file. */
@@ -348,6 +350,7 @@
     bar.value = percent;
     bar.textContent = `${percentFormat.format(percent)} %`;
     bar.setAttribute('aria-label', `Progress of ${name}`);
+    renderUpload(el, t, name);
 
     $('.percent', el).textContent = `${percentFormat.format(percent)} %`;
     let rows = count(t.rowsDone);
@@ -374,6 +377,8 @@
       noteText = 'Pausing at the end of the current batch…';
     } else if (t.requestedState === 'TERMINATED') {
       noteText = 'Terminating at the end of the current batch…';
+    } else if (t.upload && t.upload.waiting && !FINAL.has(t.state)) {
+      noteText = waitingNote(t);
     } else if (t.state === 'PENDING') {
       noteText = 'Waiting for a free runner…';
     }
@@ -419,6 +424,49 @@
       meta += ` · ${bytes(t.bytesDone)} of ${bytes(t.bytesTotal)}`;
     }
     $('.meta', el).textContent = meta;
+  }
+
+  /** An import fed by a resumable upload: what arrived beside what is loaded. */
+  function renderUpload(el, t, name) {
+    const up = t.upload;
+    el.dataset.waiting = String(Boolean(up && up.waiting));
+    $('.transfer', el).hidden = !up;
+    $('.loaded-label', el).hidden = !up;
+    $('.loaded', el).hidden = !up;
+    if (!up) {
+      delete el.dataset.uploaded;
+      return;
+    }
+    el.dataset.uploaded = String(up.bytesReceived || 0);
+    const total = up.bytesTotal;
+    let percent = 0;
+    if (up.complete) {
+      percent = 100;
+    } else if (total > 0) {
+      percent = Math.min(100, (up.bytesReceived / total) * 100);
+    }
+    const bar = $('.upload-bar', el);
+    bar.value = percent;
+    bar.textContent = `${Math.floor(percent)} %`;
+    bar.setAttribute('aria-label', `Upload for the ${name}`);
+    $('.uploaded', el).textContent =
+      total != null ? `${bytes(up.bytesReceived)} of ${bytes(total)}` : bytes(up.bytesReceived);
+    $('.loaded', el).textContent = bytes(t.bytesDone);
+    showLoad(t);
+  }
+
+  function waitingNote(t) {
+    let text = 'Waiting for the upload: everything that arrived is loaded.';
+    if (!upload || upload.taskId !== t.id) {
+      const stored = storedFor(t.id);
+      if (stored) {
+        text += ` Choose ${stored.file.name} again to continue it.`;
+      }
+      if (t.upload.expiresAt) {
+        text += ` Unless more bytes arrive, it expires ${when(t.upload.expiresAt)}.`;
+      }
+    }
+    return text;
   }
 
   function setButton(button, enabled, label) {
@@ -582,7 +630,10 @@
 
   let chosenFile = null;
   let tableWasTyped = false;
+  /** The upload in progress (see startUpload), or null. */
   let upload = null;
+  /** The task whose load the upload area follows: the last upload's. */
+  let uploadTaskId = null;
 
   /** A table name out of a file name: sales-2024.csv -> sales_2024. */
   function tableFromFile(name) {
@@ -609,38 +660,481 @@
         tableWasTyped = false;
       }
       say($('#import-message'), '');
+      offerToContinue(chosenFile);
     } else {
       label.textContent = 'No file chosen';
       label.dataset.empty = 'true';
     }
   }
 
-  function importParams(form) {
-    const params = new URLSearchParams();
-    params.set('table', form.table.value.trim());
-    params.set('mode', form.mode.value || 'create');
-    if (form.delimiter.value && form.delimiter.value !== ',') {
-      params.set('delimiter', form.delimiter.value);
-    }
-    if (!form.header.checked) {
-      params.set('header', 'false');
-    }
-    if (form.onError.value === 'skip') {
-      params.set('onError', 'skip');
-      if (form.maxErrors.value.trim() !== '') {
-        params.set('maxErrors', form.maxErrors.value.trim());
-      }
-    }
-    return params;
+  /** The import's table and options as the form has them. */
+  function importOptions(form) {
+    const onError = form.onError.value === 'skip' ? 'skip' : 'fail';
+    return {
+      table: form.table.value.trim(),
+      mode: form.mode.value || 'create',
+      delimiter: form.delimiter.value || ',',
+      header: form.header.checked,
+      onError,
+      maxErrors: onError === 'skip' ? form.maxErrors.value.trim() : '',
+    };
   }
 
-  function showUpload(percent, text) {
-    const box = $('#upload');
-    box.hidden = false;
+  function setImportOptions(form, options) {
+    form.table.value = options.table;
+    tableWasTyped = true;
+    form.mode.value = options.mode;
+    form.delimiter.value = options.delimiter;
+    form.header.checked = options.header;
+    form.onError.value = options.onError;
+    form.maxErrors.value = options.maxErrors;
+    $('#max-errors-field').hidden = options.onError !== 'skip';
+  }
+
+  // ---- Resumable uploads (tus 1.0 at /uploads) ----------------------------------------------
+  //
+  // An upload is created (POST: its length and the import's options as metadata), then sent in
+  // chunks (PATCH at the upload's offset). A network failure, a 409 (the offset moved), a 423
+  // (another request still writes) or a 5xx is retried with backoff, from the offset HEAD tells;
+  // any other refusal ends the upload with the problem's detail. The upload's address is kept in
+  // localStorage under a fingerprint of the file and the options, so choosing the same file again
+  // (after a reload, a crash, a lost connection) continues where the service stopped receiving.
+
+  const TUS = '1.0.0';
+  const OCTETS = 'application/offset+octet-stream';
+  /** Bytes a PATCH carries; data-chunk-size on the import form sets another (tests, slow links). */
+  const CHUNK_BYTES = 4 * 1024 * 1024;
+  const RETRY_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+  /** Failed attempts in a row before the upload stops (it can still be continued later). */
+  const MAX_FAILURES = 10;
+  const STORE_PREFIX = 'tsm-upload ';
+  const LEAVE_WARNING =
+    'The upload is not finished. If you leave, it stops here; choose the same file again on ' +
+    'this page and it continues where it stopped.';
+
+  /** The upload was cancelled (or its import terminated): a request in flight was aborted. */
+  class Cancelled extends Error {}
+
+  function chunkBytes(form) {
+    const n = Number(form.dataset.chunkSize);
+    return Number.isInteger(n) && n > 0 ? n : CHUNK_BYTES;
+  }
+
+  /** Base64 of the UTF-8 bytes of a text, as Upload-Metadata carries values. */
+  function base64(text) {
+    let binary = '';
+    for (const b of new TextEncoder().encode(String(text))) {
+      binary += String.fromCharCode(b);
+    }
+    return btoa(binary);
+  }
+
+  function uploadMetadata(options, file) {
+    const pairs = {
+      table: options.table,
+      mode: options.mode,
+      delimiter: options.delimiter,
+      header: String(options.header),
+      onError: options.onError,
+      filename: file.name,
+    };
+    if (options.maxErrors !== '') {
+      pairs.maxErrors = options.maxErrors;
+    }
+    return Object.entries(pairs)
+      .map(([key, value]) => `${key} ${base64(value)}`)
+      .join(',');
+  }
+
+  // What is remembered of unfinished uploads: {url, taskId, file: {name, size, lastModified},
+  // options, offset, expires}, under a key naming the file and the import's options.
+
+  function fingerprint(file, options) {
+    const o = options;
+    return (
+      STORE_PREFIX +
+      JSON.stringify([
+        file.name,
+        file.size,
+        file.lastModified,
+        o.table,
+        o.mode,
+        o.delimiter,
+        o.header,
+        o.onError,
+        o.maxErrors,
+      ])
+    );
+  }
+
+  function storage() {
+    try {
+      return window.localStorage;
+    } catch (e) {
+      return null; // storage refused: uploads still run, they cannot be continued after a reload
+    }
+  }
+
+  function recall(key) {
+    try {
+      const entry = JSON.parse(storage().getItem(key));
+      return entry && typeof entry.url === 'string' ? entry : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function remember(job) {
+    try {
+      storage().setItem(
+        job.key,
+        JSON.stringify({
+          url: job.url,
+          taskId: job.taskId,
+          file: { name: job.file.name, size: job.file.size, lastModified: job.file.lastModified },
+          options: job.options,
+          offset: job.offset,
+          expires: job.expires,
+        }),
+      );
+    } catch (e) {
+      // no storage, or full: this upload just cannot be continued after a reload
+    }
+  }
+
+  function forget(key) {
+    try {
+      storage().removeItem(key);
+    } catch (e) {
+      // nothing was kept
+    }
+  }
+
+  function storedUploads() {
+    const found = [];
+    const store = storage();
+    for (let i = 0; store && i < store.length; i++) {
+      const key = store.key(i);
+      const entry = key && key.startsWith(STORE_PREFIX) ? recall(key) : null;
+      if (entry) {
+        found.push({ key, entry });
+      }
+    }
+    return found;
+  }
+
+  /** Forgets uploads the service has expired by now. */
+  function pruneStoredUploads() {
+    for (const { key, entry } of storedUploads()) {
+      const expires = Date.parse(entry.expires);
+      if (!Number.isNaN(expires) && expires < Date.now()) {
+        forget(key);
+      }
+    }
+  }
+
+  function sameFile(entry, file) {
+    const f = entry.file || {};
+    return f.name === file.name && f.size === file.size && f.lastModified === file.lastModified;
+  }
+
+  /** A file this browser partly uploaded: its table and options back, so the upload continues. */
+  function offerToContinue(file) {
+    const earlier = storedUploads().find(({ entry }) => sameFile(entry, file) && entry.options);
+    if (!earlier) {
+      return;
+    }
+    const { entry } = earlier;
+    setImportOptions($('#import-form'), entry.options);
+    say(
+      $('#import-message'),
+      `${file.name} was partly uploaded (${bytes(entry.offset)} of ${bytes(file.size)}) into ` +
+        `${entry.options.table}: Upload and import continues where it stopped, with the same ` +
+        'table and options.',
+    );
+  }
+
+  /** The unfinished upload remembered for a task, if any (a hint on its row). */
+  function storedFor(taskId) {
+    const found = storedUploads().find(({ entry }) => entry.taskId === taskId);
+    return found ? found.entry : null;
+  }
+
+  /**
+   * One tus request. Resolves with the answer, status 0 for a network failure; rejects with
+   * Cancelled when aborted.
+   */
+  function tus(method, url, job, { headers = {}, body = null, progress = null } = {}) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      xhr.setRequestHeader('Tus-Resumable', TUS);
+      xhr.setRequestHeader('Accept', 'application/json');
+      for (const [name, value] of Object.entries(headers)) {
+        xhr.setRequestHeader(name, value);
+      }
+      if (progress) {
+        xhr.upload.addEventListener('progress', (e) => progress(e.loaded));
+      }
+      const settle = (status) => {
+        if (job.xhr === xhr) {
+          job.xhr = null;
+        }
+        if (status === 401) {
+          signedOut();
+        }
+        resolve({
+          status,
+          statusText: xhr.statusText,
+          header: (name) => (status ? xhr.getResponseHeader(name) : null),
+          type: status ? xhr.getResponseHeader('Content-Type') : null,
+          text: status ? xhr.responseText : '',
+        });
+      };
+      xhr.addEventListener('load', () => settle(xhr.status));
+      xhr.addEventListener('error', () => settle(0));
+      xhr.addEventListener('abort', () => {
+        if (job.xhr === xhr) {
+          job.xhr = null;
+        }
+        reject(new Cancelled());
+      });
+      job.xhr = xhr;
+      xhr.send(body);
+    });
+  }
+
+  function refusal(answer) {
+    return problemText(answer.status, answer.statusText, answer.type, answer.text);
+  }
+
+  /** Worth another try, from the offset HEAD tells. */
+  function retryable(status) {
+    return status === 0 || status === 409 || status === 423 || status === 460 || status >= 500;
+  }
+
+  /** An answer that ends the upload; kept for later unless the upload itself was refused. */
+  function stopped(answer) {
+    const error = new ApiError(answer.status, refusal(answer));
+    error.keep = answer.status === 401 || retryable(answer.status);
+    return error;
+  }
+
+  function offsetOf(answer, fallback) {
+    const n = Number(answer.header('Upload-Offset'));
+    return answer.header('Upload-Offset') !== null && Number.isSafeInteger(n) ? n : fallback;
+  }
+
+  /** Notes what the answer says of the upload: its task, its expiry; remembers the offset. */
+  function took(job, answer) {
+    const link = /<\/tasks\/([^>]+)>;\s*rel="task"/.exec(answer.header('Link') || '');
+    if (link) {
+      job.taskId = decodeURIComponent(link[1]);
+    }
+    job.expires = answer.header('Upload-Expires') || job.expires;
+    remember(job);
+  }
+
+  /** Waits before another try (cut short when the browser is back online). */
+  function backoff(job, failures, answer) {
+    if (answer.status === 409) {
+      return Promise.resolve(); // ask the offset at once
+    }
+    const ms = RETRY_MS[Math.min(failures, RETRY_MS.length) - 1];
+    let why = `The service answered ${answer.status}`;
+    if (answer.status === 0) {
+      why = 'The connection to the service was lost';
+    } else if (answer.status === 423) {
+      why = 'An earlier request is still writing this upload';
+    }
+    uploadStatus(job, `${why}; trying again in ${duration(ms / 1000)}…`);
+    return new Promise((resolve, reject) => {
+      let timer = null;
+      const end = () => {
+        clearTimeout(timer);
+        window.removeEventListener('online', wake);
+        job.wake = null;
+      };
+      const wake = () => {
+        end();
+        uploadStatus(job, '');
+        resolve();
+      };
+      timer = setTimeout(wake, ms);
+      window.addEventListener('online', wake);
+      job.wake = () => {
+        end();
+        reject(new Cancelled());
+      };
+    });
+  }
+
+  /** HEAD until answered (network failures and 5xx are retried); the answer as it came. */
+  async function head(job) {
+    for (let failures = 1; ; failures++) {
+      const answer = await tus('HEAD', job.url, job);
+      if (!(answer.status === 0 || answer.status >= 500) || failures >= MAX_FAILURES) {
+        return answer;
+      }
+      await backoff(job, failures, answer);
+    }
+  }
+
+  /** Creates the upload and the import it feeds. */
+  async function create(job) {
+    const answer = await tus('POST', '/uploads', job, {
+      headers: {
+        'Upload-Length': String(job.file.size),
+        'Upload-Metadata': uploadMetadata(job.options, job.file),
+      },
+    });
+    if (answer.status !== 201) {
+      throw new ApiError(answer.status, refusal(answer));
+    }
+    job.url = new URL(answer.header('Location'), window.location.href).pathname;
+    job.offset = offsetOf(answer, 0);
+    took(job, answer);
+    await showTask(job);
+    say($('#import-message'), `Uploading ${job.file.name} into ${job.qualified}…`);
+  }
+
+  /** Continues the upload remembered for this file and these options; false if there is none. */
+  async function continueEarlier(job) {
+    const entry = recall(job.key);
+    if (!entry) {
+      return false;
+    }
+    job.url = entry.url;
+    job.taskId = entry.taskId;
+    const answer = await head(job);
+    const otherLength =
+      answer.status === 200 && Number(answer.header('Upload-Length')) !== job.file.size;
+    if (answer.status === 404 || answer.status === 410 || otherLength) {
+      forget(job.key); // gone (terminated, expired, another user's): a new upload
+      job.url = null;
+      job.taskId = null;
+      return false;
+    }
+    if (answer.status !== 200) {
+      throw stopped(answer);
+    }
+    job.offset = offsetOf(answer, 0);
+    job.resumedFrom = job.offset;
+    $('#upload').dataset.resumedFrom = String(job.offset);
+    took(job, answer);
+    uploaded(job, job.offset);
+    await showTask(job);
+    say(
+      $('#import-message'),
+      `Continuing the upload of ${job.file.name} into ${job.qualified} from ` +
+        `${bytes(job.offset)} of ${bytes(job.file.size)}…`,
+    );
+    return true;
+  }
+
+  /** Sends the rest of the file, chunk by chunk, from the upload's offset. */
+  async function sendRest(job) {
+    const size = job.file.size;
+    let failures = 0;
+    let patched = false;
+    for (;;) {
+      if (job.cancelled) {
+        throw new Cancelled();
+      }
+      const start = job.offset;
+      if (start >= size && (size > 0 || patched)) {
+        return; // an empty file is still sent once, for the service to say what it makes of it
+      }
+      const end = Math.min(size, start + job.chunk);
+      patched = true;
+      job.sent += end - start;
+      $('#upload').dataset.sent = String(job.sent);
+      const answer = await tus('PATCH', job.url, job, {
+        headers: { 'Content-Type': OCTETS, 'Upload-Offset': String(start) },
+        body: job.file.slice(start, end),
+        progress: (n) => uploaded(job, start + n),
+      });
+      if (answer.status === 204) {
+        failures = 0;
+        job.offset = offsetOf(answer, end);
+        took(job, answer);
+        uploaded(job, job.offset);
+        continue;
+      }
+      failures += 1;
+      if (!retryable(answer.status) || failures >= MAX_FAILURES) {
+        throw stopped(answer);
+      }
+      await backoff(job, failures, answer);
+      // a request that broke off kept what arrived: continue from what the service has
+      const now = await head(job);
+      if (now.status !== 200) {
+        throw stopped(now);
+      }
+      job.offset = offsetOf(now, job.offset);
+      took(job, now);
+      uploaded(job, job.offset);
+    }
+  }
+
+  /** Shows the upload's task (the event stream shows it too) and learns its table's full name. */
+  async function showTask(job) {
+    uploadTaskId = job.taskId;
+    job.qualified = job.options.table;
+    if (!job.taskId) {
+      return;
+    }
+    try {
+      const task = await api('GET', `/tasks/${encodeURIComponent(job.taskId)}`);
+      upsert(task);
+      job.qualified = task.table;
+    } catch (e) {
+      // the event stream brings it
+    }
+  }
+
+  /** The upload's own figure: bytes sent of the file (the service confirms each chunk). */
+  function uploaded(job, sent) {
+    const size = job.file.size;
+    const percent = size > 0 ? Math.min(100, (sent / size) * 100) : 100;
     const bar = $('#upload-progress');
+    job.events += 1;
+    bar.dataset.events = String(job.events);
     bar.value = percent;
     bar.textContent = `${Math.floor(percent)} %`;
-    $('#upload-percent').textContent = text;
+    $('#upload-percent').textContent =
+      `${Math.floor(percent)} % · ${bytes(Math.min(sent, size))} of ${bytes(size)}`;
+  }
+
+  /** The import's figure in the upload area: bytes of the file loaded into the table. */
+  function showLoad(t) {
+    if (t.id !== uploadTaskId) {
+      return;
+    }
+    const percent = Math.max(0, Math.min(100, Number(t.percent) || 0));
+    const bar = $('#load-progress');
+    bar.value = percent;
+    bar.textContent = `${percentFormat.format(percent)} %`;
+    bar.dataset.bytes = String(t.bytesDone || 0);
+    $('#load-percent').textContent =
+      `${percentFormat.format(percent)} % · ${bytes(t.bytesDone)} loaded`;
+    const box = $('#upload');
+    box.dataset.waiting = String(Boolean(t.upload && t.upload.waiting) && !FINAL.has(t.state));
+    box.dataset.taskState = t.state;
+    uploadStatus(upload, null);
+  }
+
+  /** The line under the bars: a retry under way, else whether the import waits for bytes. */
+  function uploadStatus(job, retrying) {
+    if (job && retrying !== null) {
+      job.retrying = retrying;
+    }
+    const box = $('#upload');
+    let text = job && job.retrying ? job.retrying : '';
+    if (!text && box.dataset.waiting === 'true') {
+      text = 'Waiting for the upload: everything that arrived is loaded.';
+    }
+    $('#upload-status').textContent = text;
   }
 
   function startUpload(event) {
@@ -655,76 +1149,158 @@
       $('#import-file').focus();
       return;
     }
-    const table = form.table.value.trim();
-    if (!table) {
+    const options = importOptions(form);
+    if (!options.table) {
       say(message, 'Enter the name of the table to import into.', 'error');
       form.table.focus();
       return;
     }
     const file = chosenFile;
-    const xhr = new XMLHttpRequest();
-    upload = xhr;
-    let progressEvents = 0;
-    const bar = $('#upload-progress');
-    bar.dataset.events = '0';
-    bar.dataset.done = 'false';
-    showUpload(0, `0 % of ${bytes(file.size)}`);
+    const job = {
+      file,
+      options,
+      key: fingerprint(file, options),
+      chunk: chunkBytes(form),
+      url: null,
+      taskId: null,
+      qualified: options.table,
+      expires: null,
+      offset: 0,
+      sent: 0,
+      events: 0,
+      xhr: null,
+      wake: null,
+      retrying: '',
+      cancelled: false,
+      done: false,
+    };
+    upload = job;
+    uploadTaskId = null;
+    const box = $('#upload');
+    box.hidden = false;
+    box.dataset.waiting = 'false';
+    box.dataset.sent = '0';
+    delete box.dataset.resumedFrom;
+    delete box.dataset.taskState;
+    $('#upload-progress').dataset.done = 'false';
+    uploaded(job, 0);
+    job.events = 0;
+    $('#upload-progress').dataset.events = '0';
+    const load = $('#load-progress');
+    load.value = 0;
+    load.dataset.bytes = '0';
+    $('#load-percent').textContent = '0 %';
+    uploadStatus(job, '');
+    $('#upload-hint').hidden = false;
     say(message, `Uploading ${file.name}…`);
     $('#import-submit').disabled = true;
     $('#import-cancel').hidden = false;
+    $('#import-cancel').disabled = false;
+    runUpload(job);
+  }
 
-    xhr.open('POST', `/imports?${importParams(form)}`);
-    xhr.setRequestHeader('Content-Type', 'text/csv');
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.upload.addEventListener('progress', (e) => {
-      progressEvents += 1;
-      bar.dataset.events = String(progressEvents);
-      const total = e.lengthComputable ? e.total : file.size;
-      const percent = total > 0 ? Math.min(100, (e.loaded / total) * 100) : 0;
-      showUpload(percent, `${Math.floor(percent)} % of ${bytes(total)}`);
-    });
-    xhr.upload.addEventListener('load', () => {
-      showUpload(100, `100 % of ${bytes(file.size)}`);
-      bar.dataset.done = 'true';
-      say(message, 'Upload complete; the service is checking the file…');
-    });
-    const finish = () => {
+  async function runUpload(job) {
+    const message = $('#import-message');
+    try {
+      if (!(await continueEarlier(job))) {
+        if (job.cancelled) {
+          throw new Cancelled();
+        }
+        await create(job);
+      }
+      await sendRest(job);
+      job.done = true;
+      forget(job.key);
+      uploaded(job, job.file.size);
+      $('#upload-progress').dataset.done = 'true';
+      say(
+        message,
+        `Upload of ${job.file.name} complete; the import into ${job.qualified} started.`,
+        'ok',
+      );
+      if (chosenFile === job.file) {
+        resetImportForm();
+      }
+    } catch (e) {
+      if (e instanceof Cancelled || job.cancelled) {
+        await discard(job);
+      } else {
+        if (!e.keep) {
+          forget(job.key);
+        }
+        const later =
+          e.keep && job.url
+            ? ' Choose the same file again to continue the upload where it stopped.'
+            : '';
+        say(message, `${e.message}${later}`, 'error');
+      }
+    } finally {
       upload = null;
+      uploadStatus(null, null);
+      $('#upload-hint').hidden = true;
       $('#import-submit').disabled = false;
       $('#import-cancel').hidden = true;
-    };
-    xhr.addEventListener('load', () => {
-      finish();
-      const type = xhr.getResponseHeader('Content-Type');
-      if (xhr.status === 202 || xhr.status === 201 || xhr.status === 200) {
-        let task = null;
-        try {
-          task = JSON.parse(xhr.responseText);
-        } catch (e) {
-          task = null;
-        }
-        if (task && task.id) {
-          upsert(task);
-          say(message, `Import of ${file.name} into ${task.table} started.`, 'ok');
-        } else {
-          say(message, `Import of ${file.name} started.`, 'ok');
-          refreshTasks();
-        }
-        resetImportForm();
-        return;
-      }
-      say(message, problemText(xhr.status, xhr.statusText, type, xhr.responseText), 'error');
-    });
-    xhr.addEventListener('error', () => {
-      finish();
-      say(message, problemText(0), 'error');
-    });
-    xhr.addEventListener('abort', () => {
-      finish();
+    }
+  }
+
+  /** Ends a cancelled upload: DELETE terminates it and its import. */
+  async function discard(job) {
+    const message = $('#import-message');
+    if (!job.url) {
       $('#upload').hidden = true;
       say(message, 'Upload cancelled.');
-    });
-    xhr.send(file);
+      return;
+    }
+    const answer = await tus('DELETE', job.url, job);
+    if (answer.status === 204 || answer.status === 404 || answer.status === 410) {
+      forget(job.key);
+      if (job.endedBy) {
+        const why = job.endedBy.error ? `: ${sentence(job.endedBy.error)}` : '.';
+        say(message, `The import into ${job.qualified} was terminated; its upload stopped${why}`);
+      } else {
+        say(message, `Upload cancelled; the import into ${job.qualified} was terminated.`);
+      }
+      refreshTask(job.taskId);
+      return;
+    }
+    say(message, `The upload could not be cancelled. ${refusal(answer)}`, 'error');
+  }
+
+  function cancelUpload() {
+    const job = upload;
+    if (!job || job.cancelled) {
+      return;
+    }
+    const question =
+      `Cancel the upload of ${job.file.name}?\n\n` +
+      `Its import into ${job.qualified} is terminated: rows loaded so far are removed and the ` +
+      'table is left as it was before.';
+    if (!window.confirm(question)) {
+      return;
+    }
+    stopUpload(job);
+  }
+
+  /** Stops sending: a request under way is aborted (a creation is let finish, then deleted). */
+  function stopUpload(job) {
+    job.cancelled = true;
+    $('#import-cancel').disabled = true;
+    if (job.xhr && job.url) {
+      job.xhr.abort();
+    }
+    if (job.wake) {
+      job.wake();
+    }
+  }
+
+  /** The import of the upload under way was terminated (its row's button, or the service). */
+  function uploadTaskEnded(task) {
+    const job = upload;
+    const ours = job && !job.done && !job.cancelled && job.taskId === task.id;
+    if (ours && task.state === 'TERMINATED') {
+      job.endedBy = task;
+      stopUpload(job);
+    }
   }
 
   function resetImportForm() {
@@ -744,7 +1320,16 @@
       tableWasTyped = true;
     });
     form.addEventListener('submit', startUpload);
-    $('#import-cancel').addEventListener('click', () => upload && upload.abort());
+    $('#import-cancel').addEventListener('click', cancelUpload);
+    window.addEventListener('beforeunload', (e) => {
+      if (!upload || upload.done || upload.cancelled) {
+        return undefined;
+      }
+      e.preventDefault();
+      e.returnValue = LEAVE_WARNING;
+      return LEAVE_WARNING;
+    });
+    pruneStoredUploads();
     $('#import-on-error').addEventListener('change', (e) => {
       $('#max-errors-field').hidden = e.target.value !== 'skip';
     });

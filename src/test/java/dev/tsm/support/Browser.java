@@ -117,6 +117,38 @@ public final class Browser implements AutoCloseable {
     driver.executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument", Map.of("identifier", id));
   }
 
+  /**
+   * Slows what the page sends to {@code bytesPerSecond} (Chrome's own network throttling, as its
+   * developer tools do); downloads keep their speed.
+   */
+  public void throttleUploads(long bytesPerSecond) {
+    network(false, bytesPerSecond);
+  }
+
+  /** Cuts the network (offline) or gives it back at full speed. */
+  public void offline(boolean offline) {
+    network(offline, -1);
+  }
+
+  public void unthrottle() {
+    network(false, -1);
+  }
+
+  private void network(boolean offline, long uploadBytesPerSecond) {
+    driver.executeCdpCommand("Network.enable", Map.of());
+    driver.executeCdpCommand(
+        "Network.emulateNetworkConditions",
+        Map.of(
+            "offline",
+            offline,
+            "latency",
+            0,
+            "downloadThroughput",
+            -1,
+            "uploadThroughput",
+            uploadBytesPerSecond));
+  }
+
   /** Saves a screenshot (and the browser console) as target/browser-screenshots/NAME.png. */
   public Path screenshot(String name) {
     String safe = name.replaceAll("[^A-Za-z0-9._-]+", "_");

@@ -112,6 +112,40 @@ public final class TaskPage {
     return Integer.parseInt(byId("upload-progress").getDomAttribute("data-events"));
   }
 
+  /** The import's progress in the upload area (percent of the file loaded). */
+  public double loadPercent() {
+    return Double.parseDouble(byId("load-progress").getDomProperty("value"));
+  }
+
+  /** Bytes the page put in PATCH bodies for its current (or last) upload. */
+  public long uploadSent() {
+    return Long.parseLong(byId("upload").getDomAttribute("data-sent"));
+  }
+
+  /** The offset the service had when the page continued an earlier upload; null for a new one. */
+  public Long uploadResumedFrom() {
+    String from = byId("upload").getDomAttribute("data-resumed-from");
+    return from == null ? null : Long.valueOf(from);
+  }
+
+  /** Sends uploads in PATCHes of this many bytes (the import form's data-chunk-size). */
+  public void chunkSize(long bytes) {
+    script(
+        "document.getElementById('import-form').dataset.chunkSize = String(arguments[0])", bytes);
+  }
+
+  /** Unfinished uploads the page remembers (localStorage) to continue them later. */
+  public long rememberedUploads() {
+    return ((Number)
+            script(
+                "return Object.keys(localStorage).filter(k => k.startsWith('tsm-upload ')).length"))
+        .longValue();
+  }
+
+  public void cancelUpload() {
+    byId("import-cancel").click();
+  }
+
   public String importMessage() {
     return byId("import-message").getText();
   }

@@ -8,18 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Api;
 import dev.tsm.support.Auth;
-import dev.tsm.support.Browser;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.TaskPage;
 import dev.tsm.support.TestDatabase;
 import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import java.net.URI;
-import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -30,8 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -55,32 +50,8 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 @QuarkusTest
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
 @Tag("browser")
-class BrowserPageTest {
+class BrowserPageTest extends BrowserTest {
   private static final List<String> FINAL = List.of("COMPLETED", "FAILED", "TERMINATED");
-  private static Browser browser;
-
-  @TestHTTPResource("/")
-  URL page;
-
-  @BeforeAll
-  static void startBrowser() {
-    browser = Browser.start();
-  }
-
-  @AfterAll
-  static void stopBrowser() {
-    if (browser != null) {
-      browser.close();
-    }
-  }
-
-  private TaskPage open() {
-    return new TaskPage(browser.driver(), page).open();
-  }
-
-  private static String name(TestInfo info) {
-    return info.getTestMethod().map(m -> m.getName()).orElse(info.getDisplayName());
-  }
 
   @Test
   void uploadPauseResumeComplete(TestInfo info) throws Exception {
@@ -302,12 +273,12 @@ class BrowserPageTest {
           assertReadable(p.importMessage());
           assertFalse(Db.tableExists("public.web_missing"));
 
-          // 413: refused while the bytes are still going up
+          // 413: refused before a byte goes up (the upload declares its length)
           p.mode("create");
           p.chooseFile(CsvFiles.mixed("page-too-big.csv", 70_000, 15));
           p.table("web_too_big");
           p.submitImport();
-          p.await("the 413 message", d -> p.importMessage().contains("larger than the limit"));
+          p.await("the 413 message", d -> p.importMessage().contains("over the limit"));
           assertReadable(p.importMessage());
         });
   }
