@@ -178,6 +178,11 @@ public class TusUploads {
     if (u == null || !(caller.admin() || caller.subject().equals(u.createdBy()))) {
       throw Refusal.notFound("there is no upload with this id");
     }
+    return notEnded(u);
+  }
+
+  /** The upload, unless it ended without completing (410). */
+  private UploadRow notEnded(UploadRow u) {
     if (UploadRow.TERMINATED.equals(u.ended())) {
       throw Refusal.gone("this upload was terminated, with the import it fed");
     }
@@ -380,6 +385,8 @@ public class TusUploads {
                     config.upload().expiry());
               });
       if (moved == null) {
+        // Terminated or expired meanwhile: say so (410); else another request took over.
+        transactions.withConnection(c -> notEnded(UploadStore.find(c, u.id())));
         throw Refusal.locked(
             "this request lost its hold on the upload (it was silent past"
                 + " tsm.upload.writer-lease and another request took over): its bytes were not"
