@@ -311,7 +311,7 @@ class ResumableUploadTest {
     tus().delete(up.location).then().statusCode(204);
     JsonPath gone = Api.awaitState(up.taskId, "TERMINATED");
     assertFalse(Db.tableExists("public.tus_gone"));
-    Waits.until(Duration.ofSeconds(10), "no staging table", () -> Db.stagingTables().isEmpty());
+    assertNoStagingTable(up.taskId);
     tus().head(up.location).then().statusCode(410);
     patch(up.location, bytes.length / 2, new byte[10]).then().statusCode(410);
     assertNotNull(gone.getString("id"));
@@ -477,7 +477,8 @@ class ResumableUploadTest {
     patch(truncated.location, 0, cut).then().statusCode(400);
     Api.awaitState(truncated.taskId, "TERMINATED");
     assertFalse(Db.tableExists("public.tus_gz_cut"));
-    Waits.until(Duration.ofSeconds(10), "no staging table", () -> Db.stagingTables().isEmpty());
+    assertNoStagingTable(bad.taskId);
+    assertNoStagingTable(truncated.taskId);
   }
 
   // ---- helpers ---------------------------------------------------------------------------
@@ -514,6 +515,13 @@ class ResumableUploadTest {
         .contentType("application/offset+octet-stream")
         .body(bytes)
         .patch(location);
+  }
+
+  /** The task's own staging table is gone (other tests' tasks may keep theirs). */
+  static void assertNoStagingTable(String taskId) {
+    String staging = "tsm.import_" + taskId.replace("-", "");
+    Waits.until(
+        Duration.ofSeconds(10), "no staging table " + staging, () -> !Db.tableExists(staging));
   }
 
   static void assertOffset(String location, long offset) {
