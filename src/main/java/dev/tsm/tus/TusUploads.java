@@ -8,6 +8,7 @@ import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
 import dev.tsm.importing.ImportOptions;
 import dev.tsm.importing.ImportService;
+import dev.tsm.task.CallbackUrl;
 import dev.tsm.task.TaskLog;
 import dev.tsm.task.TaskRunner;
 import dev.tsm.task.TaskService;
@@ -129,7 +130,8 @@ public class TusUploads {
                 meta.get("delimiter"),
                 meta.get("header"),
                 meta.get("onError"),
-                meta.get("maxErrors")));
+                meta.get("maxErrors")),
+            CallbackUrl.check(meta.get("callback")));
     TableName target = imports.admit(request);
     UUID taskId = UUID.randomUUID();
     UploadRow row =
