@@ -38,6 +38,9 @@ public interface Config {
   /** Who may call, and what each caller may do (docs/security.md). */
   Security security();
 
+  /** Completion callbacks: the final task POSTed to a URL (docs/architecture.md, "Callbacks"). */
+  Callback callback();
+
   /** Schemas whose tables clients may import into and export from. */
   @WithDefault("public")
   List<String> schemas();
@@ -190,6 +193,52 @@ public interface Config {
      */
     @WithDefault("30s")
     Duration writerLease();
+  }
+
+  interface Callback {
+    /**
+     * URL every task without one of its own calls back when it ends (absolute http or https);
+     * unset: only tasks that name a callback do.
+     */
+    Optional<String> url();
+
+    /**
+     * Key of the HMAC-SHA256 signature of each body, sent as {@code X-TSM-Signature: sha256=<hex>};
+     * unset: bodies are sent unsigned.
+     */
+    Optional<String> secret();
+
+    /** How long one attempt may take to connect and to get the response's status. */
+    @WithDefault("10s")
+    Duration timeout();
+
+    /** Attempts at one delivery before it is given up (status failed). */
+    @WithDefault("10")
+    int maxAttempts();
+
+    /** The wait after the first failed attempt; it doubles after each (with jitter)... */
+    @WithDefault("1s")
+    Duration backoffBase();
+
+    /** ...up to this. */
+    @WithDefault("5m")
+    Duration backoffMax();
+
+    /** Deliveries this instance attempts at once. */
+    @WithDefault("8")
+    int maxInFlight();
+
+    /** How often the instance looks for deliveries due. */
+    @WithDefault("1s")
+    Duration pollInterval();
+
+    /**
+     * Whether callbacks may go to loopback, link-local, private (site-local, unique local) and
+     * wildcard addresses: refused by default, so that a caller cannot make the service reach what
+     * only it can reach.
+     */
+    @WithDefault("false")
+    boolean allowInternalAddresses();
   }
 
   interface Http {

@@ -8,6 +8,7 @@ import dev.tsm.csv.CsvDialect;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
+import dev.tsm.task.CallbackUrl;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.NewTask;
 import dev.tsm.task.OwnerQuota;
@@ -70,14 +71,20 @@ public class ExportService {
                   "none (the default): a CSV file; gzip: the CSV file gzip-compressed, sent as"
                       + " application/gzip under the name <table>.csv.gz",
               enumeration = {"none", "gzip"})
-          String compression) {}
+          String compression,
+      @Schema(
+              description =
+                  "URL (absolute http or https, up to 2048 characters) the final task is POSTed"
+                      + " to when the task ends: once per final state, signed, retried",
+              example = "https://example.com/hooks/tsm")
+          String callback) {}
 
   /** Stores the export task of {@code caller}, who must have the right to export the table. */
   public UUID create(Caller caller, Request request) {
     if (request == null) {
       throw Refusal.invalid(
           "the body must be JSON such as {\"table\": \"sales\"} (optional: columns, delimiter, header,"
-              + " compression)");
+              + " compression, callback)");
     }
     TableName table = TableName.parse(request.table(), config.schemas());
     rights.check(caller, TableRights.Use.EXPORT, table);
@@ -91,6 +98,7 @@ public class ExportService {
     }
     char delimiter = CsvDialect.parseDelimiter(request.delimiter());
     Compression compression = Compression.parse(request.compression());
+    String callback = CallbackUrl.check(request.callback());
     UUID id = UUID.randomUUID();
     transactions.inTransaction(
         c -> {
@@ -103,7 +111,7 @@ public class ExportService {
                   TaskKind.EXPORT,
                   table.schema(),
                   table.name(),
-                  plan.optionsJson(),
+                  CallbackUrl.into(plan.optionsJson(), callback),
                   plan.columnsJson(),
                   null,
                   id + ".csv",

@@ -9,6 +9,7 @@ import dev.tsm.csv.Growth;
 import dev.tsm.db.Sql;
 import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
+import dev.tsm.task.CallbackUrl;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.NewTask;
 import dev.tsm.task.OwnerQuota;
@@ -27,6 +28,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -94,8 +96,20 @@ public class ImportService {
     this.quota = quota;
   }
 
-  /** What the client sent, before the body is read, and who sent it. */
-  public record Request(Caller caller, String table, ImportOptions options) {}
+  /**
+   * What the client sent, before the body is read, and who sent it; {@code callback}: the URL to
+   * call back when the task ends (checked, see {@link CallbackUrl}), or null.
+   */
+  public record Request(Caller caller, String table, ImportOptions options, String callback) {
+    public Request(Caller caller, String table, ImportOptions options) {
+      this(caller, table, options, null);
+    }
+
+    /** The options stored with the task. */
+    JsonObject optionsJson() {
+      return CallbackUrl.into(options.toJson(), callback);
+    }
+  }
 
   /**
    * Checks what can be checked before the body is read: name, the caller's right to the table and
@@ -411,7 +425,7 @@ public class ImportService {
         TaskKind.IMPORT,
         table.schema(),
         table.name(),
-        request.options().toJson(),
+        request.optionsJson(),
         columns,
         staging,
         file.path().getFileName().toString(),

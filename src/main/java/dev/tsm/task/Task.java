@@ -3,6 +3,7 @@ package dev.tsm.task;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.UUID;
 
 /** A task as stored in {@code tsm.task}. */
@@ -34,7 +35,8 @@ public record Task(
     OffsetDateTime fileExpiredAt,
     String createdBy,
     Command lastCommand,
-    Upload upload) {
+    Upload upload,
+    Callback callback) {
 
   /** The last pause, resume or terminate a caller gave the task: which, by whom, when. */
   public record Command(String name, String by, OffsetDateTime at) {}
@@ -53,6 +55,25 @@ public record Task(
       boolean complete,
       Long parkedAt,
       OffsetDateTime expiresAt) {}
+
+  /**
+   * The URL the task calls back when it ends, and one delivery per final state it entered ({@code
+   * deliveries} null when not read with the task).
+   */
+  public record Callback(String url, List<Delivery> deliveries) {}
+
+  /**
+   * A POST of the task as it entered {@code state}: pending (to be attempted, again after a
+   * failure), delivered (a 2xx answer) or failed (given up).
+   */
+  public record Delivery(
+      TaskState state,
+      String status,
+      int attempts,
+      Integer lastStatus,
+      String lastError,
+      OffsetDateTime nextAt,
+      OffsetDateTime deliveredAt) {}
 
   /** Whether one instance alone could run it when this row was read (see {@link NewTask.Hold}). */
   public boolean held() {

@@ -3,12 +3,20 @@ package dev.tsm.task;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Row;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Maps a {@code tsm.task} row to a {@link Task}. */
-final class TaskRows {
+/**
+ * Maps a {@code tsm.task} row to a {@link Task}, with its callback deliveries when the row has them
+ * (column {@value #CALLBACKS}, see {@link TaskStore#WITH_CALLBACKS}).
+ */
+public final class TaskRows {
+  static final String CALLBACKS = "callbacks";
+
   private TaskRows() {}
 
-  static Task task(Row row) {
+  public static Task task(Row row) {
     String requested = row.getString("requested_state");
     Checkpoint checkpoint =
         new Checkpoint(
@@ -50,7 +58,39 @@ final class TaskRows {
                 row.getString("last_command"),
                 row.getString("last_command_by"),
                 row.getOffsetDateTime("last_command_at")),
-        upload(row));
+        upload(row),
+        callback(row));
+  }
+
+  private static Task.Callback callback(Row row) {
+    String url = CallbackUrl.of((JsonObject) row.getValue("options"));
+    if (url == null) {
+      return null;
+    }
+    if (row.getColumnIndex(CALLBACKS) < 0) {
+      return new Task.Callback(url, null);
+    }
+    List<Task.Delivery> deliveries = new ArrayList<>();
+    JsonArray array = (JsonArray) row.getValue(CALLBACKS);
+    if (array != null) {
+      for (int i = 0; i < array.size(); i++) {
+        JsonObject d = array.getJsonObject(i);
+        deliveries.add(
+            new Task.Delivery(
+                TaskState.valueOf(d.getString("state")),
+                d.getString("status"),
+                d.getInteger("attempts"),
+                d.getInteger("lastStatus"),
+                d.getString("lastError"),
+                time(d.getString("nextAt")),
+                time(d.getString("deliveredAt"))));
+      }
+    }
+    return new Task.Callback(url, deliveries);
+  }
+
+  private static OffsetDateTime time(String iso) {
+    return iso == null ? null : OffsetDateTime.parse(iso);
   }
 
   private static Task.Upload upload(Row row) {

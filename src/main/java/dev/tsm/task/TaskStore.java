@@ -1,6 +1,8 @@
 package dev.tsm.task;
 
+import dev.tsm.Config;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
@@ -26,21 +28,37 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class TaskStore {
-  private final Pool pool;
+  /**
+   * The columns of a task {@code t} as clients read it: its row and its callback deliveries, oldest
+   * first (see {@link TaskRows}).
+   */
+  static final String WITH_CALLBACKS =
+      "t.*, (SELECT jsonb_agg(jsonb_build_object('state', c.state, 'status', c.status,"
+          + " 'attempts', c.attempts, 'lastStatus', c.last_status, 'lastError', c.last_error,"
+          + " 'nextAt', CASE WHEN c.status = 'pending' THEN c.next_at END,"
+          + " 'deliveredAt', c.delivered_at) ORDER BY c.created_at)"
+          + " FROM tsm.callback c WHERE c.task_id = t.id) AS "
+          + TaskRows.CALLBACKS;
 
-  TaskStore(Pool pool) {
+  private final Pool pool;
+  private final String defaultCallback;
+
+  TaskStore(Pool pool, Config config) {
     this.pool = pool;
+    this.defaultCallback = CallbackUrl.check(config.callback().url().orElse(null));
   }
 
   // ---- Reads and changes of their own (reactive) ----------------------------------------------
 
   public Uni<Task> find(UUID id) {
-    return one(pool.preparedQuery("SELECT * FROM tsm.task WHERE id = $1").execute(Tuple.of(id)));
+    return one(
+        pool.preparedQuery("SELECT " + WITH_CALLBACKS + " FROM tsm.task t WHERE id = $1")
+            .execute(Tuple.of(id)));
   }
 
   /** The tasks with these ids (those that exist). */
   public Uni<List<Task>> findAll(List<UUID> ids) {
-    return pool.preparedQuery("SELECT * FROM tsm.task WHERE id = ANY ($1)")
+    return pool.preparedQuery("SELECT " + WITH_CALLBACKS + " FROM tsm.task t WHERE id = ANY ($1)")
         .execute(Tuple.of(ids.toArray(new UUID[0])))
         .map(TaskStore::all);
   }
@@ -48,7 +66,9 @@ public class TaskStore {
   /** Newest first, optionally filtered by state, kind and owner (null: any). */
   public Uni<List<Task>> list(TaskState state, TaskKind kind, String createdBy, int limit) {
     String sql =
-        "SELECT * FROM tsm.task WHERE ($1::text IS NULL OR state = $1)"
+        "SELECT "
+            + WITH_CALLBACKS
+            + " FROM tsm.task t WHERE ($1::text IS NULL OR state = $1)"
             + " AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR created_by = $3)"
             + " ORDER BY created_at DESC, id LIMIT $4";
     return pool.preparedQuery(sql)
@@ -62,7 +82,9 @@ public class TaskStore {
    */
   public Uni<List<Task>> snapshot(String createdBy, int limit) {
     String sql =
-        "SELECT * FROM (SELECT * FROM tsm.task WHERE ($1::text IS NULL OR created_by = $1)"
+        "SELECT "
+            + WITH_CALLBACKS
+            + " FROM (SELECT * FROM tsm.task WHERE ($1::text IS NULL OR created_by = $1)"
             + " ORDER BY state IN ('COMPLETED', 'TERMINATED'), created_at DESC, id LIMIT $2) t"
             + " ORDER BY created_at, id";
     return pool.preparedQuery(sql).execute(Tuple.of(createdBy, limit)).map(TaskStore::all);
@@ -280,7 +302,11 @@ public class TaskStore {
       ps.setString(2, t.kind().name());
       ps.setString(3, t.schema());
       ps.setString(4, t.table());
-      ps.setString(5, t.options().encode());
+      JsonObject options = t.options();
+      if (defaultCallback != null && CallbackUrl.of(options) == null) {
+        options = CallbackUrl.into(options.copy(), defaultCallback);
+      }
+      ps.setString(5, options.encode());
       ps.setString(6, t.columns().encode());
       ps.setString(7, t.stagingTable());
       ps.setString(8, t.fileName());

@@ -8,6 +8,7 @@ import dev.tsm.db.TableName;
 import dev.tsm.db.Transactions;
 import dev.tsm.importing.ImportOptions;
 import dev.tsm.importing.ImportService;
+import dev.tsm.task.CallbackUrl;
 import dev.tsm.task.TaskLog;
 import dev.tsm.task.TaskRunner;
 import dev.tsm.task.TaskService;
@@ -130,7 +131,8 @@ public class TusUploads {
                 meta.get("header"),
                 meta.get("onError"),
                 meta.get("maxErrors"),
-                meta.get("key")));
+                meta.get("key")),
+            CallbackUrl.check(meta.get("callback")));
     TableName target = imports.admit(request);
     UUID taskId = UUID.randomUUID();
     UploadRow row =

@@ -79,7 +79,7 @@ public class ExportResource {
       description =
           "Bad table name (SQL, a schema that is not allowed, the service's own tables), unknown"
               + " columns, more than 1600 columns, bad delimiter, compression other than none or"
-              + " gzip")
+              + " gzip, a callback that is not an absolute http or https URL")
   @APIResponse(responseCode = "404", description = "No such table")
   @APIResponse(responseCode = "413", description = TOO_LARGE)
   public Response start(ExportService.Request request) {

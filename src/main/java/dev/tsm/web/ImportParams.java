@@ -3,6 +3,7 @@ package dev.tsm.web;
 import dev.tsm.access.Caller;
 import dev.tsm.importing.ImportOptions;
 import dev.tsm.importing.ImportService;
+import dev.tsm.task.CallbackUrl;
 import jakarta.ws.rs.QueryParam;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 
@@ -47,9 +48,20 @@ public class ImportParams {
   @QueryParam("maxErrors")
   public String maxErrors;
 
+  @Parameter(
+      description =
+          "URL (absolute http or https, up to 2048 characters) the final task is POSTed to when"
+              + " the task ends: once per final state, signed, retried (see the README)",
+      example = "https://example.com/hooks/tsm")
+  @QueryParam("callback")
+  public String callback;
+
   /** The request they make for {@code caller}, checked (400 for a bad value). */
   ImportService.Request request(Caller caller) {
     return new ImportService.Request(
-        caller, table, ImportOptions.parse(mode, delimiter, header, onError, maxErrors, key));
+        caller,
+        table,
+        ImportOptions.parse(mode, delimiter, header, onError, maxErrors, key),
+        CallbackUrl.check(callback));
   }
 }

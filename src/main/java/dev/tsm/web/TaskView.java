@@ -2,6 +2,7 @@ package dev.tsm.web;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.tsm.exporting.Compression;
+import dev.tsm.task.CallbackUrl;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskAction;
 import dev.tsm.task.TaskKind;
@@ -73,6 +74,11 @@ public record TaskView(
                 "Imports fed by a resumable upload (/uploads): what has arrived beside what is"
                     + " loaded; null otherwise")
         UploadView upload,
+    @Schema(
+            description =
+                "The URL the task calls back when it ends and its deliveries, one per final state"
+                    + " entered; null when the task has none")
+        CallbackView callback,
     OffsetDateTime createdAt,
     OffsetDateTime updatedAt,
     OffsetDateTime finishedAt) {
@@ -109,6 +115,17 @@ public record TaskView(
               u.complete(),
               u.parkedAt() != null && u.plain() <= u.parkedAt() && !u.complete(),
               u.complete() ? null : u.expiresAt());
+    }
+  }
+
+  /** Where the task's end is POSTed, and how each delivery went. */
+  @Schema(name = "TaskCallback")
+  public record CallbackView(
+      @Schema(example = "https://example.com/hooks/tsm") String url,
+      @Schema(description = "Oldest first; null in a callback's own body")
+          List<Task.Delivery> deliveries) {
+    static CallbackView of(Task.Callback c) {
+      return c == null ? null : new CallbackView(c.url(), c.deliveries());
     }
   }
 
@@ -151,18 +168,22 @@ public record TaskView(
             ? null
             : new Command(t.lastCommand().name(), t.lastCommand().by(), t.lastCommand().at()),
         UploadView.of(t.upload()),
+        CallbackView.of(t.callback()),
         t.createdAt(),
         t.updatedAt(),
         t.finishedAt());
   }
 
-  /** The task's options; an export's always name its compression (older ones have none). */
+  /**
+   * The task's options; an export's always name its compression (older ones have none). The
+   * callback URL is shown apart, in {@code callback}.
+   */
   private static Map<String, Object> options(Task t) {
-    Map<String, Object> options = t.options().getMap();
+    Map<String, Object> options = new LinkedHashMap<>(t.options().getMap());
     if (t.kind() == TaskKind.EXPORT && !options.containsKey("compression")) {
-      options = new LinkedHashMap<>(options);
       options.put("compression", Compression.NONE.value());
     }
+    options.remove(CallbackUrl.OPTION);
     return options;
   }
 

@@ -55,6 +55,7 @@ public final class Tasks {
         null,
         "alice",
         null,
+        null,
         null);
   }
 
