@@ -38,6 +38,9 @@ public interface Config {
   /** Who may call, and what each caller may do (docs/security.md). */
   Security security();
 
+  /** Idempotency-Key on the requests that create tasks. */
+  Idempotency idempotency();
+
   /** Schemas whose tables clients may import into and export from. */
   @WithDefault("public")
   List<String> schemas();
@@ -190,6 +193,15 @@ public interface Config {
      */
     @WithDefault("30s")
     Duration writerLease();
+  }
+
+  interface Idempotency {
+    /**
+     * How long an Idempotency-Key is remembered after its first request: a repeat within it answers
+     * the original task; after it the key acts as new (the retention sweep deletes it).
+     */
+    @WithDefault("24h")
+    Duration keyTtl();
   }
 
   interface Http {
