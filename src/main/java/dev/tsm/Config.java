@@ -41,6 +41,9 @@ public interface Config {
   /** Completion callbacks: the final task POSTed to a URL (docs/architecture.md, "Callbacks"). */
   Callback callback();
 
+  /** Idempotency-Key on the requests that create tasks. */
+  Idempotency idempotency();
+
   /** Schemas whose tables clients may import into and export from. */
   @WithDefault("public")
   List<String> schemas();
@@ -239,6 +242,15 @@ public interface Config {
      */
     @WithDefault("false")
     boolean allowInternalAddresses();
+  }
+
+  interface Idempotency {
+    /**
+     * How long an Idempotency-Key is remembered after its first request: a repeat within it answers
+     * the original task; after it the key acts as new (the retention sweep deletes it).
+     */
+    @WithDefault("24h")
+    Duration keyTtl();
   }
 
   interface Http {

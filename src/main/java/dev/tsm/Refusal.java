@@ -32,7 +32,9 @@ public class Refusal extends RuntimeException {
     /** Its body does not match the checksum it came with: nothing of it was kept. */
     CHECKSUM_MISMATCH,
     /** It speaks a version of a protocol the service does not. */
-    UNSUPPORTED_VERSION
+    UNSUPPORTED_VERSION,
+    /** It is well-formed but cannot be taken as it is: an idempotency key of another request. */
+    UNPROCESSABLE
   }
 
   private final Reason reason;
@@ -94,6 +96,10 @@ public class Refusal extends RuntimeException {
 
   public static Refusal unsupportedVersion(String detail) {
     return new Refusal(Reason.UNSUPPORTED_VERSION, detail);
+  }
+
+  public static Refusal unprocessable(String detail) {
+    return new Refusal(Reason.UNPROCESSABLE, detail);
   }
 
   public static Refusal noSpace(String detail) {

@@ -3,6 +3,7 @@ package dev.tsm.retention;
 import dev.tsm.Config;
 import dev.tsm.db.Sql;
 import dev.tsm.db.Transactions;
+import dev.tsm.idempotency.IdempotencyKeys;
 import dev.tsm.tus.ExpiredUploads;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -19,10 +20,11 @@ import org.jboss.logging.Logger;
 
 /**
  * Removes what is no longer needed, at start and every {@code tsm.retention.sweep-interval}:
- * expired export files, tasks FAILED past their retention, and orphans a crash left behind.
- * Replicas share one database and one folder, so one instance sweeps at a time, under a PostgreSQL
- * advisory lock; the others skip that round. Each removal is also safe on its own (it re-checks the
- * task it concerns), so a sweep that outlives its lock does no harm.
+ * expired export files, tasks FAILED past their retention, orphans a crash left behind, and
+ * idempotency keys past {@code tsm.idempotency.key-ttl}. Replicas share one database and one
+ * folder, so one instance sweeps at a time, under a PostgreSQL advisory lock; the others skip that
+ * round. Each removal is also safe on its own (it re-checks the task it concerns), so a sweep that
+ * outlives its lock does no harm.
  */
 @ApplicationScoped
 public class RetentionSweep {
@@ -34,6 +36,7 @@ public class RetentionSweep {
   private final StaleFailures failures;
   private final Orphans orphans;
   private final ExpiredUploads uploads;
+  private final IdempotencyKeys keys;
   private final Config config;
   private volatile boolean stopping;
 
@@ -43,9 +46,11 @@ public class RetentionSweep {
       StaleFailures failures,
       Orphans orphans,
       ExpiredUploads uploads,
+      IdempotencyKeys keys,
       Config config) {
     this.transactions = transactions;
     this.uploads = uploads;
+    this.keys = keys;
     this.exports = exports;
     this.failures = failures;
     this.orphans = orphans;
@@ -84,12 +89,14 @@ public class RetentionSweep {
     if (swept != null && swept.total() > 0) {
       LOG.infof(
           "retention sweep: %d export files expired, %d failed tasks terminated, %d uploads"
-              + " expired, %d orphan files and %d staging tables removed in %d ms",
+              + " expired, %d orphan files and %d staging tables removed, %d idempotency keys"
+              + " expired in %d ms",
           swept.exportFiles(),
           swept.failedTasks(),
           swept.expiredUploads(),
           swept.orphanFiles(),
           swept.stagingTables(),
+          swept.idempotencyKeys(),
           (System.nanoTime() - start) / 1_000_000);
     }
     return swept;
@@ -118,7 +125,8 @@ public class RetentionSweep {
         part("terminate stale failed tasks", failures::sweep),
         part("expire abandoned resumable uploads", uploads::sweep),
         part("remove orphan files", orphans::files),
-        part("drop orphan staging tables", orphans::stagingTables));
+        part("drop orphan staging tables", orphans::stagingTables),
+        part("delete expired idempotency keys", keys::expire));
   }
 
   private static int part(String what, IntSupplier work) {

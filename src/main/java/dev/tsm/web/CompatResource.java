@@ -9,6 +9,7 @@ import dev.tsm.task.TaskService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -85,8 +86,9 @@ public class CompatResource {
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
       @Parameter(hidden = true) @HeaderParam("Content-Encoding") String contentEncoding,
-      @Context HttpServerRequest http) {
-    return imports.importRaw(params, contentLength, contentEncoding, http);
+      @Context HttpServerRequest http,
+      @Context RoutingContext routing) {
+    return imports.importRaw(params, contentLength, contentEncoding, http, routing);
   }
 
   @POST
@@ -105,8 +107,9 @@ public class CompatResource {
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
       @Parameter(hidden = true) @HeaderParam("Content-Encoding") String contentEncoding,
-      @Context HttpServerRequest http) {
-    return imports.importMultipart(params, contentLength, contentEncoding, http);
+      @Context HttpServerRequest http,
+      @Context RoutingContext routing) {
+    return imports.importMultipart(params, contentLength, contentEncoding, http, routing);
   }
 
   @POST
@@ -171,8 +174,8 @@ public class CompatResource {
   @APIResponse(responseCode = "400", description = "As POST /exports")
   @APIResponse(responseCode = "404", description = "No such table")
   @APIResponse(responseCode = "413", description = ExportResource.TOO_LARGE)
-  public Response downloadStart(ExportService.Request request) {
-    return exports.start(request);
+  public Response downloadStart(ExportService.Request request, @Context HttpServerRequest http) {
+    return exports.start(request, http);
   }
 
   @POST

@@ -7,6 +7,7 @@ import dev.tsm.task.TaskService;
 import dev.tsm.upload.Receiver;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
@@ -18,7 +19,9 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -81,12 +84,19 @@ public class ImportResource {
   private final TaskService tasks;
   private final Config config;
   private final Callers callers;
+  private final Idempotency idempotency;
 
-  ImportResource(ImportService imports, TaskService tasks, Config config, Callers callers) {
+  ImportResource(
+      ImportService imports,
+      TaskService tasks,
+      Config config,
+      Callers callers,
+      Idempotency idempotency) {
     this.imports = imports;
     this.tasks = tasks;
     this.config = config;
     this.callers = callers;
+    this.idempotency = idempotency;
   }
 
   @POST
@@ -130,13 +140,14 @@ public class ImportResource {
   @APIResponse(responseCode = "404", description = "mode=append and the table does not exist")
   @APIResponse(
       responseCode = "409",
-      description = "mode=create and the table already exists",
+      description = "mode=create and the table already exists; or " + Idempotency.IN_PROGRESS_LOWER,
       content =
           @Content(
               mediaType = Problem.MEDIA_TYPE,
               schema = @Schema(implementation = Problem.class),
               examples = @ExampleObject(name = "table exists", value = EXISTS_EXAMPLE)))
   @APIResponse(responseCode = "408", description = IDLE)
+  @APIResponse(responseCode = "422", description = Idempotency.OTHER_REQUEST)
   @APIResponse(responseCode = "413", description = TOO_LARGE)
   @APIResponse(
       responseCode = "503",
@@ -147,6 +158,11 @@ public class ImportResource {
               description = "Seconds to wait, when the upload limit was reached",
               schema = @Schema(type = SchemaType.INTEGER)))
   @APIResponse(responseCode = "507", description = NO_SPACE)
+  @Parameter(
+      in = ParameterIn.HEADER,
+      name = Idempotency.HEADER,
+      description = Idempotency.DESCRIPTION,
+      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
   public Uni<Response> importRaw(
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
@@ -156,15 +172,25 @@ public class ImportResource {
                       + " gzip magic bytes is decompressed without it. No other coding is taken")
           @HeaderParam("Content-Encoding")
           String contentEncoding,
-      @Context HttpServerRequest http) {
+      @Context HttpServerRequest http,
+      @Context RoutingContext routing) {
     Caller caller = callers.current();
+    String key = Idempotency.key(http);
     ImportService.Request request = params.request(caller);
     boolean gzip = ContentEncoding.gzip(contentEncoding);
     long max = config.importing().maxBodySize().asLongValue();
     if (contentLength != null && contentLength > max) {
       throw Receiver.tooLarge(max);
     }
-    return created(caller, imports.create(request, new RawBody(http, contentLength, gzip)));
+    return start(
+        caller,
+        key,
+        http,
+        routing,
+        () -> imports.create(request, new RawBody(http, contentLength, gzip)),
+        "Content-Type",
+        "Content-Length",
+        "Content-Encoding");
   }
 
   /**
@@ -189,15 +215,29 @@ public class ImportResource {
           @Content(
               mediaType = MediaType.MULTIPART_FORM_DATA,
               schema = @Schema(implementation = MultipartBody.class)))
+  @Parameter(
+      in = ParameterIn.HEADER,
+      name = Idempotency.HEADER,
+      description = Idempotency.DESCRIPTION,
+      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
   public Uni<Response> importMultipart(
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
       @Parameter(hidden = true) @HeaderParam("Content-Encoding") String contentEncoding,
-      @Context HttpServerRequest http) {
+      @Context HttpServerRequest http,
+      @Context RoutingContext routing) {
     Caller caller = callers.current();
+    String key = Idempotency.key(http);
     ImportService.Request request = params.request(caller);
     ContentEncoding.checkMultipart(contentEncoding);
-    return created(caller, imports.create(request, new MultipartFile(http, contentLength)));
+    // Not Content-Length: a client may pick a boundary of another length each time it sends.
+    return start(
+        caller,
+        key,
+        http,
+        routing,
+        () -> imports.create(request, new MultipartFile(http, contentLength)),
+        "Content-Type");
   }
 
   /** The shape of the multipart body, for the API description. */
@@ -210,8 +250,34 @@ public class ImportResource {
     public String file;
   }
 
-  private Uni<Response> created(Caller caller, Uni<UUID> id) {
-    return id.flatMap(created -> tasks.get(caller, created))
+  /**
+   * Creates the import; with an Idempotency-Key, only if the key is new: a repeat is answered the
+   * first request's task, its body left unread.
+   */
+  private Uni<Response> start(
+      Caller caller,
+      String key,
+      HttpServerRequest http,
+      RoutingContext routing,
+      Supplier<Uni<UUID>> create,
+      String... describingHeaders) {
+    if (key == null) {
+      return create.get().flatMap(id -> accepted(caller, id));
+    }
+    http.pause(); // nothing of the body is read until the key is claimed
+    String fingerprint = Idempotency.fingerprint(http, null, describingHeaders);
+    return idempotency.once(
+        caller,
+        key,
+        fingerprint,
+        create,
+        id -> accepted(caller, id),
+        id -> accepted(caller, id).map(answer -> Idempotency.unread(answer, routing)));
+  }
+
+  private Uni<Response> accepted(Caller caller, UUID id) {
+    return tasks
+        .get(caller, id)
         .map(
             task ->
                 Response.accepted(TaskView.of(task))

@@ -32,6 +32,7 @@ public record Problem(
         type != null
             ? type.getReasonPhrase()
             : switch (status) {
+              case 422 -> "Unprocessable Content";
               case 423 -> "Locked";
               case 460 -> "Checksum Mismatch";
               case 507 -> "Insufficient Storage";

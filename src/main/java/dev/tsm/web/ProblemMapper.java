@@ -50,6 +50,7 @@ public class ProblemMapper {
       case LOCKED -> 423;
       case CHECKSUM_MISMATCH -> 460; // tus 1.0, checksum extension
       case UNSUPPORTED_VERSION -> 412; // tus 1.0: Tus-Resumable names another version
+      case UNPROCESSABLE -> 422;
     };
   }
 
@@ -95,10 +96,7 @@ public class ProblemMapper {
   /** The answer, marked to close the connection when the request's body is left unread. */
   private static Response answered(Response response, RoutingContext routing) {
     // 408: the client went silent, nothing more is coming to wait for.
-    if (UnreadBody.closeAfterAnswer(routing, response.getStatus() == 408)
-        && !"close".equalsIgnoreCase(routing.request().getHeader("Connection"))) {
-      response.getHeaders().putSingle("Connection", "close");
-    }
+    UnreadBody.answered(response, routing, response.getStatus() == 408);
     return response;
   }
 

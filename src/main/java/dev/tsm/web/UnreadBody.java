@@ -40,6 +40,21 @@ final class UnreadBody {
     return true;
   }
 
+  /**
+   * Marks {@code response} to close the connection when the request's body is left unread; returns
+   * whether it will be closed.
+   */
+  static boolean answered(
+      jakarta.ws.rs.core.Response response, RoutingContext routing, boolean clientSilent) {
+    if (!closeAfterAnswer(routing, clientSilent)) {
+      return false;
+    }
+    if (!"close".equalsIgnoreCase(routing.request().getHeader("Connection"))) {
+      response.getHeaders().putSingle("Connection", "close");
+    }
+    return true;
+  }
+
   private static void drainThenClose(HttpServerRequest request, Vertx vertx) {
     long timer = vertx.setTimer(LINGER_MILLIS, t -> request.connection().close());
     request.handler(ignored -> {});

@@ -10,6 +10,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.annotation.security.PermitAll;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.HEAD;
@@ -26,8 +27,10 @@ import jakarta.ws.rs.core.Response;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -60,12 +63,19 @@ public class UploadResource {
   private final Callers callers;
   private final UploadSlots slots;
   private final Config config;
+  private final Idempotency idempotency;
 
-  UploadResource(TusUploads uploads, Callers callers, UploadSlots slots, Config config) {
+  UploadResource(
+      TusUploads uploads,
+      Callers callers,
+      UploadSlots slots,
+      Config config,
+      Idempotency idempotency) {
     this.uploads = uploads;
     this.callers = callers;
     this.slots = slots;
     this.config = config;
+    this.idempotency = idempotency;
   }
 
   @OPTIONS
@@ -121,23 +131,59 @@ public class UploadResource {
       description = "No table in the metadata, a bad option, or no length",
       content = @Content(mediaType = Problem.MEDIA_TYPE))
   @APIResponse(responseCode = "404", description = "mode=append and the table does not exist")
-  @APIResponse(responseCode = "409", description = "mode=create and the table already exists")
+  @APIResponse(
+      responseCode = "409",
+      description = "mode=create and the table already exists; or " + Idempotency.IN_PROGRESS_LOWER)
   @APIResponse(responseCode = "412", description = "Tus-Resumable is not 1.0.0")
   @APIResponse(responseCode = "413", description = "Upload-Length is over tsm.import.max-body-size")
-  public Uni<Response> create(@Context HttpServerRequest http) {
+  @APIResponse(responseCode = "422", description = Idempotency.OTHER_REQUEST)
+  @Parameter(
+      in = ParameterIn.HEADER,
+      name = Idempotency.HEADER,
+      description =
+          Idempotency.DESCRIPTION
+              + " A repeat answers 201 with the first upload's Location and Link; bytes it brings"
+              + " are not taken (HEAD the upload for its offset)",
+      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
+  public Uni<Response> create(@Context HttpServerRequest http, @Context RoutingContext routing) {
     http.pause();
     checkVersion(http);
     Caller caller = callers.current();
+    String key = Idempotency.key(http);
     TusUploads.Creation creation =
         new TusUploads.Creation(
             number(http, "Upload-Length"),
             "1".equals(http.getHeader("Upload-Defer-Length")),
             http.getHeader("Upload-Metadata"));
+    String fingerprint =
+        key == null
+            ? null
+            : Idempotency.fingerprint(
+                http, null, "Upload-Length", "Upload-Defer-Length", "Upload-Metadata");
     boolean withBytes = OFFSET_OCTET_STREAM.equalsIgnoreCase(contentType(http));
     io.vertx.core.Context context = Vertx.currentContext();
     return blocking(
         () -> {
-          TusUploads.State created = uploads.create(caller, creation);
+          AtomicReference<TusUploads.State> made = new AtomicReference<>();
+          Idempotency.Outcome outcome =
+              idempotency.once(
+                  caller,
+                  key,
+                  fingerprint,
+                  () -> {
+                    made.set(uploads.create(caller, creation));
+                    return Idempotency.Outcome.created(
+                        made.get().taskId(), "/uploads/" + made.get().id());
+                  });
+          if (outcome.repeat()) {
+            UUID first = Ids.parse(outcome.location().substring("/uploads/".length()));
+            Response answer =
+                described(Response.status(201), uploads.get(caller, first))
+                    .header("Location", outcome.location())
+                    .build();
+            return Idempotency.unread(answer, routing);
+          }
+          TusUploads.State created = made.get();
           TusUploads.State now = created;
           if (withBytes) {
             now = appendBody(caller, created.id(), http, context, 0L);

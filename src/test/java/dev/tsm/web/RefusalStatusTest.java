@@ -22,6 +22,10 @@ class RefusalStatusTest {
     expected.put(Refusal.Reason.NO_SPACE, 507);
     expected.put(Refusal.Reason.FORBIDDEN, 403);
     expected.put(Refusal.Reason.TOO_MANY, 429);
+    expected.put(Refusal.Reason.LOCKED, 423);
+    expected.put(Refusal.Reason.CHECKSUM_MISMATCH, 460);
+    expected.put(Refusal.Reason.UNSUPPORTED_VERSION, 412);
+    expected.put(Refusal.Reason.UNPROCESSABLE, 422);
     for (Refusal.Reason reason : Refusal.Reason.values()) {
       assertEquals(expected.get(reason), ProblemMapper.status(reason), reason.name());
     }

@@ -1,0 +1,2 @@
+/** Idempotency keys: a repeated creating request answers what the first one created. */
+package dev.tsm.idempotency;
