@@ -101,11 +101,16 @@
       'or sign in with your organisation at /signin/oidc.';
   }
 
-  async function api(method, url, json) {
+  /** Calls the API; json is sent as JSON, or raw ({type, body}) as it is. */
+  async function api(method, url, json, raw) {
     const init = { method, headers: { Accept: 'application/json' }, cache: 'no-store' };
     if (json !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(json);
+    }
+    if (raw) {
+      init.headers['Content-Type'] = raw.type;
+      init.body = raw.body;
     }
     let response;
     try {
@@ -650,6 +655,7 @@
 
   function chooseFile(file) {
     chosenFile = file || null;
+    carried = null;
     const label = $('#file-name');
     if (chosenFile) {
       label.textContent = `${chosenFile.name} (${bytes(chosenFile.size)})`;
@@ -661,10 +667,187 @@
       }
       say($('#import-message'), '');
       offerToContinue(chosenFile);
+      previewFile();
     } else {
       label.textContent = 'No file chosen';
       label.dataset.empty = 'true';
+      showPreview(null);
     }
+  }
+
+  // ---- Preview: the columns, their types and the first rows, before the upload -------------
+  //
+  // The first MiB of the file (cut after its last whole line) is sent to /imports/preview with
+  // the form's options; the answer is shown as a table of columns whose name and type can be
+  // changed, the first rows and the problems found. The import then sends the changes as rename
+  // and types.
+
+  const PREVIEW_BYTES = 1024 * 1024;
+  /** The preview shown: {columns}, or null. */
+  let preview = null;
+  let previewRun = 0;
+  /** The options of an unfinished upload of the chosen file: its renames and types are shown. */
+  let carried = null;
+
+  /** name:value pairs of a rename or types parameter (a comma in parentheses is the value's). */
+  function pairsOf(text) {
+    const pairs = new Map();
+    for (const part of (text || '').split(/,(?![^(]*\))/)) {
+      const colon = part.lastIndexOf(':');
+      if (colon > 0) {
+        pairs.set(part.slice(0, colon), part.slice(colon + 1));
+      }
+    }
+    return pairs;
+  }
+
+  async function previewFile(event) {
+    if (event) {
+      carried = null; // the options changed: the preview's choices start afresh
+    }
+    const file = chosenFile;
+    const run = ++previewRun;
+    if (!file) {
+      return;
+    }
+    const note = $('#preview-note');
+    if (/\.gz$/i.test(file.name)) {
+      showPreview(null);
+      return;
+    }
+    const form = $('#import-form');
+    const options = importOptions(form);
+    let body = file.slice(0, PREVIEW_BYTES);
+    const partial = file.size > PREVIEW_BYTES;
+    if (partial) {
+      const bytes = new Uint8Array(await body.arrayBuffer());
+      const end = bytes.lastIndexOf(10);
+      body = file.slice(0, end > 0 ? end + 1 : PREVIEW_BYTES);
+    }
+    const query = new URLSearchParams({
+      delimiter: options.delimiter,
+      header: String(options.header),
+    });
+    if (options.mode !== 'create' && options.table) {
+      query.set('table', options.table);
+      query.set('mode', options.mode);
+    }
+    $('#preview').hidden = false;
+    note.textContent = 'Reading the start of the file…';
+    try {
+      const answer = await api('POST', `/imports/preview?${query}`, undefined, {
+        type: 'text/csv',
+        body,
+      });
+      if (run === previewRun) {
+        showPreview(answer, partial, options.mode);
+      }
+    } catch (e) {
+      if (run === previewRun) {
+        showPreview(null);
+        $('#preview').hidden = false;
+        note.textContent = `No preview: ${e.message}`;
+      }
+    }
+  }
+
+  function cell(tag, text) {
+    const c = document.createElement(tag);
+    c.textContent = text;
+    return c;
+  }
+
+  /** Shows a preview's answer (null: none), its names and types editable. */
+  function showPreview(answer, partial, mode) {
+    preview = answer ? { columns: answer.columns } : null;
+    const box = $('#preview');
+    box.hidden = !answer;
+    const columns = $('#preview-columns tbody');
+    const head = $('#preview-rows thead');
+    const rows = $('#preview-rows tbody');
+    const problems = $('#preview-problems');
+    columns.replaceChildren();
+    head.replaceChildren();
+    rows.replaceChildren();
+    problems.replaceChildren();
+    $('#preview-problems-heading').hidden = true;
+    if (!answer) {
+      $('#preview-note').textContent = '';
+      return;
+    }
+    const sampled = numberFormat.format(answer.sampledRows);
+    $('#preview-note').textContent = partial
+      ? `From the first ${sampled} rows of the file's first MiB; the whole file may differ.`
+      : `From the first ${sampled} rows of the file.`;
+    const renames = pairsOf(carried && carried.rename);
+    const types = pairsOf(carried && carried.types);
+    answer.columns.forEach((column, i) => {
+      const renamed = renames.get(column.name) || column.name;
+      const tr = document.createElement('tr');
+      tr.append(cell('td', column.header === null ? `column ${i + 1}` : column.header));
+      const name = document.createElement('input');
+      name.type = 'text';
+      name.value = renamed;
+      name.dataset.column = String(i);
+      name.className = 'preview-name';
+      name.setAttribute('aria-label', `Name of column ${i + 1}`);
+      const type = document.createElement('input');
+      type.type = 'text';
+      type.value = types.get(renamed) || column.type;
+      type.setAttribute('list', 'type-names');
+      type.dataset.column = String(i);
+      type.className = 'preview-type';
+      type.setAttribute('aria-label', `Type of column ${i + 1}`);
+      type.disabled = mode && mode !== 'create';
+      const nameCell = document.createElement('td');
+      nameCell.append(name);
+      const typeCell = document.createElement('td');
+      typeCell.append(type);
+      tr.append(nameCell, typeCell, cell('td', column.reason));
+      columns.append(tr);
+    });
+    const headRow = document.createElement('tr');
+    answer.columns.forEach((column) => headRow.append(cell('th', column.name)));
+    head.append(headRow);
+    for (const row of answer.rows) {
+      const tr = document.createElement('tr');
+      for (const value of row) {
+        const td = cell('td', value === null ? 'NULL' : value);
+        td.dataset.null = String(value === null);
+        tr.append(td);
+      }
+      rows.append(tr);
+    }
+    if (answer.problems.length) {
+      $('#preview-problems-heading').hidden = false;
+      for (const problem of answer.problems) {
+        problems.append(cell('li', `Line ${problem.line}: ${problem.reason}`));
+      }
+    }
+  }
+
+  /** The preview's changes as the import's rename and types parameters ('' for none). */
+  function previewChoices() {
+    const choice = { rename: '', types: '' };
+    if (!preview || $('#preview').hidden) {
+      return choice;
+    }
+    const renames = [];
+    const types = [];
+    preview.columns.forEach((column, i) => {
+      const name = $(`.preview-name[data-column="${i}"]`).value.trim() || column.name;
+      const type = $(`.preview-type[data-column="${i}"]`);
+      if (name !== column.name) {
+        renames.push(`${column.name}:${name}`);
+      }
+      const chosen = type.value.trim();
+      if (!type.disabled && chosen && chosen !== column.type) {
+        types.push(`${name}:${chosen}`);
+      }
+    });
+    choice.rename = renames.join(',');
+    choice.types = types.join(',');
+    return choice;
   }
 
   /** The import's table and options as the form has them. */
@@ -677,6 +860,8 @@
       header: form.header.checked,
       onError,
       maxErrors: onError === 'skip' ? form.maxErrors.value.trim() : '',
+      types: '',
+      rename: '',
     };
   }
 
@@ -738,8 +923,10 @@
       onError: options.onError,
       filename: file.name,
     };
-    if (options.maxErrors !== '') {
-      pairs.maxErrors = options.maxErrors;
+    for (const key of ['maxErrors', 'types', 'rename']) {
+      if (options[key]) {
+        pairs[key] = options[key];
+      }
     }
     return Object.entries(pairs)
       .map(([key, value]) => `${key} ${base64(value)}`)
@@ -763,6 +950,8 @@
         o.header,
         o.onError,
         o.maxErrors,
+        o.types || '',
+        o.rename || '',
       ])
     );
   }
@@ -846,6 +1035,7 @@
     }
     const { entry } = earlier;
     setImportOptions($('#import-form'), entry.options);
+    carried = entry.options;
     say(
       $('#import-message'),
       `${file.name} was partly uploaded (${bytes(entry.offset)} of ${bytes(file.size)}) into ` +
@@ -1149,7 +1339,7 @@
       $('#import-file').focus();
       return;
     }
-    const options = importOptions(form);
+    const options = { ...importOptions(form), ...previewChoices() };
     if (!options.table) {
       say(message, 'Enter the name of the table to import into.', 'error');
       form.table.focus();
@@ -1330,6 +1520,13 @@
       return LEAVE_WARNING;
     });
     pruneStoredUploads();
+    // The preview follows the options that change how the file reads.
+    for (const field of [form.delimiter, form.header]) {
+      field.addEventListener('change', previewFile);
+    }
+    for (const radio of form.querySelectorAll('input[name="mode"]')) {
+      radio.addEventListener('change', previewFile);
+    }
     $('#import-on-error').addEventListener('change', (e) => {
       $('#max-errors-field').hidden = e.target.value !== 'skip';
     });

@@ -60,6 +60,30 @@ final class ColumnNames {
     }
   }
 
+  /**
+   * Refuses a name the client chose ({@code rename}) that a header could not give: empty, with
+   * control characters, longer than PostgreSQL's 63 bytes, or a system column's.
+   */
+  static void checkChosen(String name) {
+    if (name.isEmpty()
+        || !name.equals(name.strip())
+        || name.codePoints().anyMatch(Character::isISOControl)) {
+      throw Refusal.invalid(
+          "parameter 'rename' gives the column name '"
+              + ColumnChoices.cut(name)
+              + "': a name must not be empty nor hold control characters");
+    }
+    if (name.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
+      throw Refusal.invalid(
+          "parameter 'rename' gives the column name '"
+              + ColumnChoices.cut(name)
+              + "', longer than PostgreSQL's "
+              + MAX_BYTES
+              + " bytes");
+    }
+    checkNotSystem(List.of(name));
+  }
+
   static List<String> numbered(int count) {
     List<String> names = new ArrayList<>();
     for (int i = 1; i <= count; i++) {

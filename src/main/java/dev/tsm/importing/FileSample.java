@@ -23,12 +23,32 @@ import java.util.List;
  * @param types inferred type per column
  * @param dataOffset byte offset of the first data record
  * @param dataLine line number of the first data record
+ * @param header the header's fields as written (empty without one)
+ * @param profiles per column, what the sample showed and why it got its type
+ * @param rows the first good data rows (as many as asked), each value as loaded (null: NULL)
+ * @param rowLines the line of each of {@code rows}
+ * @param problems bad rows of the sample, the first {@link #SHOWN_PROBLEMS} of them
+ * @param sampledRows data rows read (bad ones too)
  */
-record FileSample(List<String> names, List<ColumnType> types, long dataOffset, long dataLine) {
+record FileSample(
+    List<String> names,
+    List<ColumnType> types,
+    long dataOffset,
+    long dataLine,
+    List<String> header,
+    List<ColumnProfile> profiles,
+    List<List<String>> rows,
+    List<Long> rowLines,
+    List<ImportPreview.Problem> problems,
+    long sampledRows) {
+
+  /** How many of the sample's bad rows a preview shows. */
+  static final int SHOWN_PROBLEMS = 100;
 
   /**
    * Reads the sample: up to {@code sampleRows} data rows or {@code sampleBytes} of them, whichever
-   * comes first. Of a file still arriving, waits until they are on disk or the upload ended.
+   * comes first, keeping the first {@code keptRows} good ones. Of a file still arriving, waits
+   * until they are on disk or the upload ended.
    */
   static FileSample read(
       Path file,
@@ -36,7 +56,8 @@ record FileSample(List<String> names, List<ColumnType> types, long dataOffset, l
       CsvDialect dialect,
       CsvLimits limits,
       int sampleRows,
-      long sampleBytes) {
+      long sampleBytes,
+      int keptRows) {
     try (CsvScanner scanner = new CsvScanner(file, 0, 1, dialect, limits, growth)) {
       ByteBuf buf = new ByteBuf(1 << 16);
       ScannedRecord rec = new ScannedRecord();
@@ -61,10 +82,15 @@ record FileSample(List<String> names, List<ColumnType> types, long dataOffset, l
               : ColumnNames.numbered(width);
       long dataOffset = dialect.header() ? scanner.offset() : firstOffset;
       long dataLine = dialect.header() ? scanner.line() : rec.line();
-      ColumnType[] types = new ColumnType[width];
+      List<ColumnProfile> profiles = new ArrayList<>();
+      for (int i = 0; i < width; i++) {
+        profiles.add(new ColumnProfile());
+      }
+      Kept shown = new Kept(keptRows, new ArrayList<>(), new ArrayList<>());
+      List<ImportPreview.Problem> problems = new ArrayList<>();
       int rows = dialect.header() ? 0 : 1;
       if (!dialect.header()) {
-        infer(types, first);
+        infer(profiles, first, rec.line(), shown);
       }
       while (rows < sampleRows && scanner.offset() - dataOffset < sampleBytes) {
         buf.truncate(0);
@@ -77,17 +103,33 @@ record FileSample(List<String> names, List<ColumnType> types, long dataOffset, l
         rows++;
         if (rec.error() == null && rec.fields() == width) {
           infer(
-              types, CsvFields.split(buf.array(), rec.start(), rec.length(), dialect.delimiter()));
+              profiles,
+              CsvFields.split(buf.array(), rec.start(), rec.length(), dialect.delimiter()),
+              rec.line(),
+              shown);
+        } else if (problems.size() < SHOWN_PROBLEMS) {
+          problems.add(
+              new ImportPreview.Problem(
+                  rec.line(),
+                  rec.error() != null
+                      ? rec.error()
+                      : "expected " + width + " fields, found " + rec.fields()));
         }
       }
       if (rows == 0) {
         throw Refusal.invalid("the file has a header but no data rows");
       }
-      List<ColumnType> result = new ArrayList<>();
-      for (ColumnType t : types) {
-        result.add(t == null ? ColumnType.TEXT : t);
-      }
-      return new FileSample(names, result, dataOffset, dataLine);
+      return new FileSample(
+          names,
+          profiles.stream().map(ColumnProfile::type).toList(),
+          dataOffset,
+          dataLine,
+          dialect.header() ? first.stream().map(CsvField::value).toList() : List.of(),
+          profiles,
+          shown.rows(),
+          shown.lines(),
+          problems,
+          rows);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -136,15 +178,24 @@ record FileSample(List<String> names, List<ColumnType> types, long dataOffset, l
     return 0;
   }
 
-  private static void infer(ColumnType[] types, List<CsvField> fields) {
-    for (int i = 0; i < types.length; i++) {
+  /** The first good rows, as many as {@code max}, with their lines. */
+  private record Kept(int max, List<List<String>> rows, List<Long> lines) {}
+
+  /** Adds a good row to the profiles, and to the rows kept while there are fewer than asked. */
+  private static void infer(
+      List<ColumnProfile> profiles, List<CsvField> fields, long line, Kept shown) {
+    List<String> row = shown.rows().size() < shown.max() ? new ArrayList<>() : null;
+    for (int i = 0; i < profiles.size(); i++) {
       CsvField f = fields.get(i);
-      if (f.isNull()) {
-        continue;
+      String value = f.isNull() ? null : f.value();
+      profiles.get(i).add(value, line);
+      if (row != null) {
+        row.add(value);
       }
-      // A quoted empty string is text: no number, date or boolean reads it.
-      ColumnType t = f.value().isEmpty() ? ColumnType.TEXT : ColumnType.of(f.value());
-      types[i] = types[i] == null ? t : types[i].join(t);
+    }
+    if (row != null) {
+      shown.rows().add(java.util.Collections.unmodifiableList(row));
+      shown.lines().add(line);
     }
   }
 }

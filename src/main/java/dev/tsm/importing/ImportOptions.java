@@ -5,11 +5,27 @@ import dev.tsm.csv.CsvDialect;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** How a client asked for a file to be imported. */
+/**
+ * How a client asked for a file to be imported.
+ *
+ * @param types column name to PostgreSQL type, overriding the inferred types (mode=create only);
+ *     checked for syntax here and against the database by {@link ColumnChoices#checkTypes}
+ * @param rename header name to column name
+ */
 public record ImportOptions(
-    Mode mode, char delimiter, boolean header, OnError onError, Long maxErrors, List<String> key) {
+    Mode mode,
+    char delimiter,
+    boolean header,
+    OnError onError,
+    Long maxErrors,
+    List<String> key,
+    Map<String, String> types,
+    Map<String, String> rename) {
 
   /**
    * create: a new table (it must not exist); append: rows added to an existing table; replace: an
@@ -44,6 +60,18 @@ public record ImportOptions(
 
   public static ImportOptions parse(
       String mode, String delimiter, String header, String onError, String maxErrors, String key) {
+    return parse(mode, delimiter, header, onError, maxErrors, key, null, null);
+  }
+
+  public static ImportOptions parse(
+      String mode,
+      String delimiter,
+      String header,
+      String onError,
+      String maxErrors,
+      String key,
+      String types,
+      String rename) {
     ImportOptions options =
         new ImportOptions(
             choice(Mode.class, "mode", mode == null ? "create" : mode),
@@ -51,7 +79,14 @@ public record ImportOptions(
             bool("header", header == null ? "true" : header),
             choice(OnError.class, "onError", onError == null ? "fail" : onError),
             count("maxErrors", maxErrors),
-            key(key));
+            key(key),
+            ColumnChoices.types(types),
+            ColumnChoices.renames(rename));
+    if (!options.types().isEmpty() && options.mode() != Mode.CREATE) {
+      throw Refusal.invalid(
+          "parameter 'types' applies only with mode=create: an existing table keeps its column"
+              + " types");
+    }
     if (options.mode() == Mode.UPSERT && options.key() == null) {
       throw Refusal.invalid(
           "mode=upsert needs key: the columns that identify a row, e.g. key=id or"
@@ -73,13 +108,21 @@ public record ImportOptions(
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
-        .put("mode", mode.name().toLowerCase())
-        .put("delimiter", String.valueOf(delimiter))
-        .put("header", header)
-        .put("onError", onError.name().toLowerCase())
-        .put("maxErrors", maxErrors)
-        .put("key", key == null ? null : new JsonArray(key));
+    JsonObject json =
+        new JsonObject()
+            .put("mode", mode.name().toLowerCase())
+            .put("delimiter", String.valueOf(delimiter))
+            .put("header", header)
+            .put("onError", onError.name().toLowerCase())
+            .put("maxErrors", maxErrors)
+            .put("key", key == null ? null : new JsonArray(key));
+    if (!types.isEmpty()) {
+      json.put("types", new JsonObject(new LinkedHashMap<>(types)));
+    }
+    if (!rename.isEmpty()) {
+      json.put("rename", new JsonObject(new LinkedHashMap<>(rename)));
+    }
+    return json;
   }
 
   public static ImportOptions fromJson(JsonObject json) {
@@ -91,12 +134,22 @@ public record ImportOptions(
         json.getLong("maxErrors"),
         json.getJsonArray("key") == null
             ? null
-            : json.getJsonArray("key").stream().map(String::valueOf).toList());
+            : json.getJsonArray("key").stream().map(String::valueOf).toList(),
+        pairs(json.getJsonObject("types")),
+        pairs(json.getJsonObject("rename")));
+  }
+
+  private static Map<String, String> pairs(JsonObject json) {
+    Map<String, String> pairs = new LinkedHashMap<>();
+    if (json != null) {
+      json.forEach(e -> pairs.put(e.getKey(), String.valueOf(e.getValue())));
+    }
+    return Collections.unmodifiableMap(pairs);
   }
 
   /** The same options with the key's names as the table spells them. */
   ImportOptions withKey(List<String> resolved) {
-    return new ImportOptions(mode, delimiter, header, onError, maxErrors, resolved);
+    return new ImportOptions(mode, delimiter, header, onError, maxErrors, resolved, types, rename);
   }
 
   private static List<String> key(String value) {

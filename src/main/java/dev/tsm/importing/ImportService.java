@@ -116,14 +116,33 @@ public class ImportService {
    * room among its tasks, options, target table.
    */
   private TableName check(Request request) {
+    return check(request, true);
+  }
+
+  /** As above; {@code task}: whether a task would be created (counted against the quota). */
+  private TableName check(Request request, boolean task) {
     TableName table = TableName.parse(request.table(), config.schemas());
     rights.check(request.caller(), TableRights.Use.IMPORT, table);
+    checkTypes(request.options());
     transactions.inTransaction(
         c -> {
-          quota.admit(c, request.caller()); // counted again when the task is stored
+          if (task) {
+            quota.admit(c, request.caller()); // counted again when the task is stored
+          }
           return checkTarget(c, table, request.options().mode());
         });
     return table;
+  }
+
+  /** The types the client chose, asked of the database (400 for one it does not have). */
+  private void checkTypes(ImportOptions options) {
+    if (!options.types().isEmpty()) {
+      transactions.withConnection(
+          c -> {
+            ColumnChoices.checkTypes(c, options.types());
+            return null;
+          });
+    }
   }
 
   /** A request that passed its checks, and the disk space promised to its body. */
@@ -139,17 +158,155 @@ public class ImportService {
    * body is read.
    */
   public Uni<UUID> create(Request request, IncomingBody body) {
+    return admit(
+        body,
+        () -> check(request),
+        (id, admitted, slot, context) -> receive(request, body, id, admitted, slot, context));
+  }
+
+  /** What follows the admission of a body, given its id, space, upload slot and context. */
+  private interface Admission<T> {
+    Uni<T> then(UUID id, Admitted admitted, UploadSlots.Slot slot, Context context);
+  }
+
+  /**
+   * Takes an upload slot (or throws the 503 at once), then runs {@code checks} and reserves the
+   * body's space on a worker, the body paused meanwhile; the slot is given back if they fail.
+   */
+  private <T> Uni<T> admit(
+      IncomingBody body, java.util.function.Supplier<TableName> checks, Admission<T> next) {
     Context context = Vertx.currentContext();
     UUID id = UUID.randomUUID();
     UploadSlots.Slot slot = slots.take();
     body.bytes().pause();
     return detached(
         Uni.createFrom()
-            .item(() -> new Admitted(check(request), space.reserve(id, body.declaredLength())))
+            .item(() -> new Admitted(checks.get(), space.reserve(id, body.declaredLength())))
             .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
             .onFailure()
             .invoke(slot::release)
-            .flatMap(admitted -> receive(request, body, id, admitted, slot, context)));
+            .flatMap(admitted -> next.then(id, admitted, slot, context)));
+  }
+
+  // ---- Preview: what an import would do, nothing written ------------------------------------
+
+  /** Rows of a preview shown with it. */
+  private static final int PREVIEW_ROWS = 20;
+
+  /**
+   * Previews the import of a body: staged to a temporary file under the same limits as an import's
+   * (upload slots, size, silence, disk space), sampled as an import samples it, then deleted. With
+   * a table, checked as an import into it is (rights, mode, target, columns) and its columns typed
+   * as they would be; without, as a new table. No table, task or file remains.
+   */
+  public Uni<ImportPreview> preview(Request request, IncomingBody body) {
+    return admit(
+        body,
+        () -> previewCheck(request),
+        (id, admitted, slot, context) -> {
+          Receiver.Receiving receiving = receiver.receive(id, body, admitted.space(), context);
+          return receiving
+              .done()
+              .onTermination()
+              .invoke(slot::release)
+              .emitOn(Infrastructure.getDefaultWorkerPool())
+              .map(staged -> previewOf(request, admitted.table(), staged))
+              .onTermination()
+              .invoke(() -> files.delete(receiving.path()));
+        });
+  }
+
+  /** The checks of an import, but for the quota (no task is made); none of a table not named. */
+  private TableName previewCheck(Request request) {
+    if (request.table() == null || request.table().isBlank()) {
+      checkTypes(request.options());
+      return null;
+    }
+    return check(request, false);
+  }
+
+  private ImportPreview previewOf(Request request, TableName table, Receiver.Staged staged) {
+    if (staged.size() == 0) {
+      throw Refusal.invalid("the request body is empty: send a CSV file");
+    }
+    ImportOptions options = request.options();
+    FileSample sample =
+        sample(options, staged.path(), Growth.WHOLE, config.importing().sampleRows());
+    return transactions.inTransaction(
+        c -> {
+          ImportPlan plan =
+              table == null ? created(options, sample) : plan(c, table, options, sample, null);
+          List<ImportPreview.Problem> problems = new ArrayList<>(sample.problems());
+          List<ImportPreview.Column> columns = new ArrayList<>();
+          for (int i = 0; i < plan.columns().size(); i++) {
+            ImportPlan.Column column = plan.columns().get(i);
+            ColumnProfile profile = sample.profiles().get(i);
+            String inferred = profile.type().sql();
+            String reason = profile.reason();
+            if (!column.type().equals(inferred)) {
+              reason =
+                  column.type()
+                      + (options.mode() == ImportOptions.Mode.CREATE
+                          ? ": chosen (types=)"
+                          : ": the column's type in table " + table)
+                      + "; the sample suggests "
+                      + reason;
+              misfits(c, sample, i, column, problems);
+            }
+            columns.add(
+                new ImportPreview.Column(
+                    column.name(),
+                    options.header() ? sample.header().get(i) : null,
+                    column.type(),
+                    inferred,
+                    reason,
+                    profile.values(),
+                    profile.nulls()));
+          }
+          c.rollback(); // the casts wrote nothing; nothing is kept either way
+          problems.sort(java.util.Comparator.comparingLong(ImportPreview.Problem::line));
+          return new ImportPreview(
+              sample.header(),
+              columns,
+              sample.rows().subList(0, Math.min(PREVIEW_ROWS, sample.rows().size())),
+              problems.subList(0, Math.min(FileSample.SHOWN_PROBLEMS, problems.size())),
+              sample.sampledRows(),
+              sample.dataOffset());
+        });
+  }
+
+  /** The sampled values of column {@code i} its type does not take, as problems. */
+  private static void misfits(
+      Connection c,
+      FileSample sample,
+      int i,
+      ImportPlan.Column column,
+      List<ImportPreview.Problem> problems)
+      throws SQLException {
+    List<String> values = new ArrayList<>();
+    List<Long> lines = new ArrayList<>();
+    for (int r = 0; r < sample.rows().size(); r++) {
+      String value = sample.rows().get(r).get(i);
+      if (value != null) {
+        values.add(value);
+        lines.add(sample.rowLines().get(r));
+      }
+    }
+    ColumnChoices.misfits(c, column.type(), values, FileSample.SHOWN_PROBLEMS)
+        .forEach(
+            (index, why) ->
+                problems.add(
+                    new ImportPreview.Problem(
+                        lines.get(index),
+                        "column "
+                            + column.name()
+                            + ": '"
+                            + ColumnChoices.cut(values.get(index))
+                            + "' does not fit "
+                            + column.type()
+                            + " ("
+                            + why
+                            + ")")));
   }
 
   /** Receives an admitted body; the upload slot is given back once the body ended. */
@@ -221,7 +378,7 @@ public class ImportService {
       if (staged.size() == 0) {
         throw Refusal.invalid("the request body is empty: send a CSV file");
       }
-      FileSample sample = sample(request, staged.path(), Growth.WHOLE);
+      FileSample sample = sample(request.options(), staged.path(), Growth.WHOLE, 0);
       store(
           id,
           table,
@@ -257,7 +414,7 @@ public class ImportService {
       long expected,
       AtomicBoolean created) {
     long begun = System.nanoTime();
-    FileSample sample = sample(request, receiving.path(), receiving.upload());
+    FileSample sample = sample(request.options(), receiving.path(), receiving.upload(), 0);
     String instance = runner.instanceId();
     uploads.add(id, receiving.upload(), instance);
     // From here a failed body stops the task before its readers hear of it (see arrived).
@@ -353,14 +510,16 @@ public class ImportService {
         .replaceWith(id);
   }
 
-  private FileSample sample(Request request, Path file, Growth growth) {
+  /** The sample of a file read as {@code options} say, keeping its first {@code kept} rows. */
+  private FileSample sample(ImportOptions options, Path file, Growth growth, int kept) {
     return FileSample.read(
         file,
         growth,
-        request.options().dialect(),
+        options.dialect(),
         ImportJob.limits(config),
         config.importing().sampleRows(),
-        config.importing().sampleBytes().asLongValue());
+        config.importing().sampleBytes().asLongValue(),
+        kept);
   }
 
   /** The file of a new task: complete ({@code upload} null) or still arriving. */
@@ -492,14 +651,7 @@ public class ImportService {
     }
     ImportOptions options = ImportOptions.fromJson(task.options());
     TableName table = new TableName(task.schema(), task.table());
-    FileSample sample =
-        FileSample.read(
-            file,
-            FileSample.firstBytes(usable),
-            options.dialect(),
-            ImportJob.limits(config),
-            config.importing().sampleRows(),
-            config.importing().sampleBytes().asLongValue());
+    FileSample sample = sample(options, file, FileSample.firstBytes(usable), 0);
     return transactions.inTransaction(
         c -> {
           try (var ps =
@@ -546,12 +698,7 @@ public class ImportService {
       throws SQLException {
     checkTarget(c, table, options.mode(), self);
     if (options.mode() == ImportOptions.Mode.CREATE) {
-      List<ImportPlan.Column> columns = new ArrayList<>();
-      ColumnNames.checkNotSystem(sample.names());
-      for (int i = 0; i < sample.names().size(); i++) {
-        columns.add(new ImportPlan.Column(sample.names().get(i), sample.types().get(i).sql()));
-      }
-      return new ImportPlan(columns);
+      return created(options, sample);
     }
     ImportPlan plan = matched(c, table, options, sample);
     if (options.mode() == ImportOptions.Mode.UPSERT) {
@@ -560,13 +707,30 @@ public class ImportService {
     return plan;
   }
 
+  /**
+   * The columns of a new table: the sampled names and types, as renamed and typed by the client.
+   */
+  private static ImportPlan created(ImportOptions options, FileSample sample) {
+    List<String> names = ColumnChoices.renamed(sample.names(), options.rename());
+    ColumnNames.checkNotSystem(names);
+    List<String> chosen = ColumnChoices.chosenTypes(sample.names(), names, options.types());
+    List<ImportPlan.Column> columns = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      String type = chosen.get(i);
+      columns.add(
+          new ImportPlan.Column(names.get(i), type != null ? type : sample.types().get(i).sql()));
+    }
+    return new ImportPlan(columns);
+  }
+
   /** The file's columns matched to an existing table's: by header name, else by position. */
   private static ImportPlan matched(
       Connection c, TableName table, ImportOptions options, FileSample sample) throws SQLException {
     List<ImportPlan.Column> columns = new ArrayList<>();
     List<Sql.Column> existing = Sql.columns(c, table);
-    if (!options.header()) {
-      if (sample.names().size() > existing.size()) {
+    List<String> names = ColumnChoices.renamed(sample.names(), options.rename());
+    if (!options.header() && options.rename().isEmpty()) {
+      if (names.size() > existing.size()) {
         throw Refusal.invalid(
             "the file has "
                 + sample.names().size()
@@ -583,7 +747,7 @@ public class ImportService {
     Map<String, Sql.Column> byName = new HashMap<>();
     existing.forEach(col -> byName.put(col.name(), col));
     List<String> unknown = new ArrayList<>();
-    for (String name : sample.names()) {
+    for (String name : names) {
       Sql.Column col = byName.get(name);
       if (col == null) {
         col = matchIgnoringCase(existing, name);

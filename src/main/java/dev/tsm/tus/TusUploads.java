@@ -131,7 +131,9 @@ public class TusUploads {
                 meta.get("header"),
                 meta.get("onError"),
                 meta.get("maxErrors"),
-                meta.get("key")),
+                meta.get("key"),
+                meta.get("types"),
+                meta.get("rename")),
             CallbackUrl.check(meta.get("callback")));
     TableName target = imports.admit(request);
     UUID taskId = UUID.randomUUID();

@@ -56,12 +56,30 @@ public class ImportParams {
   @QueryParam("callback")
   public String callback;
 
+  @Parameter(
+      description =
+          "With mode=create: column:type pairs, comma-separated, giving columns PostgreSQL types"
+              + " instead of the inferred ones (a base, domain or enum type; a comma inside"
+              + " parentheses belongs to the type). A column is named as after renaming, or as in"
+              + " the header. A value that does not fit its type is a bad row",
+      example = "zip:text,amount:numeric(12,2)")
+  @QueryParam("types")
+  public String types;
+
+  @Parameter(
+      description =
+          "header:column pairs, comma-separated: the header's names renamed (with any mode; into"
+              + " an existing table the new names are matched to its columns)",
+      example = "Zip Code:zip")
+  @QueryParam("rename")
+  public String rename;
+
   /** The request they make for {@code caller}, checked (400 for a bad value). */
   ImportService.Request request(Caller caller) {
     return new ImportService.Request(
         caller,
         table,
-        ImportOptions.parse(mode, delimiter, header, onError, maxErrors, key),
+        ImportOptions.parse(mode, delimiter, header, onError, maxErrors, key, types, rename),
         CallbackUrl.check(callback));
   }
 }

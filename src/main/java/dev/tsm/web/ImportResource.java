@@ -2,6 +2,7 @@ package dev.tsm.web;
 
 import dev.tsm.Config;
 import dev.tsm.access.Caller;
+import dev.tsm.importing.ImportPreview;
 import dev.tsm.importing.ImportService;
 import dev.tsm.task.TaskService;
 import dev.tsm.upload.Receiver;
@@ -177,20 +178,26 @@ public class ImportResource {
     Caller caller = callers.current();
     String key = Idempotency.key(http);
     ImportService.Request request = params.request(caller);
-    boolean gzip = ContentEncoding.gzip(contentEncoding);
-    long max = config.importing().maxBodySize().asLongValue();
-    if (contentLength != null && contentLength > max) {
-      throw Receiver.tooLarge(max);
-    }
+    RawBody body = rawBody(http, contentLength, contentEncoding);
     return start(
         caller,
         key,
         http,
         routing,
-        () -> imports.create(request, new RawBody(http, contentLength, gzip)),
+        () -> imports.create(request, body),
         "Content-Type",
         "Content-Length",
         "Content-Encoding");
+  }
+
+  /** A raw body; one declaring a length over the limit is refused before it is read. */
+  private RawBody rawBody(HttpServerRequest http, Long contentLength, String contentEncoding) {
+    boolean gzip = ContentEncoding.gzip(contentEncoding);
+    long max = config.importing().maxBodySize().asLongValue();
+    if (contentLength != null && contentLength > max) {
+      throw Receiver.tooLarge(max);
+    }
+    return new RawBody(http, contentLength, gzip);
   }
 
   /**
@@ -238,6 +245,101 @@ public class ImportResource {
         routing,
         () -> imports.create(request, new MultipartFile(http, contentLength)),
         "Content-Type");
+  }
+
+  private static final String PREVIEW_DESCRIPTION =
+      "What POST /imports would do with the same parameters and body, with nothing written to any"
+          + " table and no task made: the header, each column's name and type with the reason"
+          + " (inferred from the sample, chosen by types=, or an existing table's), the first"
+          + " rows as they would be loaded (NULL as null), and the bad rows of the sample, each"
+          + " with its line and reason (a record that cannot be read, or a value its column's"
+          + " type does not take). The body is staged under the same limits as an import's and"
+          + " deleted once sampled; a prefix of a file (cut after a newline) previews its start."
+          + " The table is optional here: without it the columns are those of a new table; with"
+          + " it the import is checked as POST /imports checks it (rights, mode, target,"
+          + " columns).";
+  private static final String PREVIEW_EXAMPLE =
+      "{\"header\":[\"Zip Code\",\"amount\",\"day\"],\"columns\":[{\"name\":\"zip\","
+          + "\"header\":\"Zip Code\",\"type\":\"text\",\"inferred\":\"text\",\"reason\":"
+          + "\"text: leading zeros in 31 of 1,000 sampled values (e.g. '01001' on line 2): codes,"
+          + " not numbers\",\"sampled\":1000,\"nulls\":0},{\"name\":\"amount\",\"header\":"
+          + "\"amount\",\"type\":\"numeric\",\"inferred\":\"numeric\",\"reason\":\"numeric:"
+          + " all 998 sampled values are numbers, 640 with a fraction, an exponent or beyond bigint"
+          + " range (e.g. '12.50' on line 2)\",\"sampled\":998,\"nulls\":2},{\"name\":\"day\","
+          + "\"header\":\"day\",\"type\":\"date\",\"inferred\":\"date\",\"reason\":\"date:"
+          + " all 1,000 sampled values are dates (YYYY-MM-DD)\",\"sampled\":1000,\"nulls\":0}],"
+          + "\"rows\":[[\"01001\",\"12.50\",\"2024-03-01\"],[\"94103\",null,\"2024-03-02\"]],"
+          + "\"problems\":[{\"line\":17,\"reason\":\"expected 3 fields, found 2\"}],"
+          + "\"sampledRows\":1001,\"dataOffset\":20}";
+
+  @POST
+  @Path("/preview")
+  @Consumes({"text/csv", MediaType.TEXT_PLAIN, MediaType.APPLICATION_OCTET_STREAM})
+  @Operation(
+      operationId = "previewImport",
+      summary = "Preview the import of a CSV body: columns, types and why, first rows, problems",
+      description = PREVIEW_DESCRIPTION)
+  @RequestBody(
+      description = "The CSV file, or its first part, or either gzip-compressed",
+      content =
+          @Content(
+              mediaType = "text/csv",
+              examples = @ExampleObject(name = "csv", value = CSV_EXAMPLE)))
+  @APIResponse(
+      responseCode = "200",
+      description = "The preview; nothing was written",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = ImportPreview.class),
+              examples = @ExampleObject(name = "preview", value = PREVIEW_EXAMPLE)))
+  @APIResponse(
+      responseCode = "400",
+      description =
+          "Bad option (an unknown type, types= or rename= naming a column not in the file),"
+              + " empty body, header only, bad header")
+  @APIResponse(responseCode = "404", description = "A table named, mode=append, and it is missing")
+  @APIResponse(responseCode = "409", description = "A table named, mode=create, and it exists")
+  @APIResponse(responseCode = "408", description = IDLE)
+  @APIResponse(responseCode = "413", description = TOO_LARGE)
+  @APIResponse(responseCode = "503", description = BUSY)
+  @APIResponse(responseCode = "507", description = NO_SPACE)
+  public Uni<ImportPreview> previewRaw(
+      @BeanParam ImportParams params,
+      @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
+      @Parameter(description = "gzip (or x-gzip): the body is gzip-compressed")
+          @HeaderParam("Content-Encoding")
+          String contentEncoding,
+      @Context HttpServerRequest http) {
+    ImportService.Request request = params.request(callers.current());
+    return imports.preview(request, rawBody(http, contentLength, contentEncoding));
+  }
+
+  /** The preview of a multipart body: the file in a part named 'file'. */
+  @POST
+  @Path("/preview")
+  @Consumes(MediaType.MULTIPART_FORM_DATA)
+  @APIResponse(
+      responseCode = "200",
+      description = "The preview; nothing was written",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = ImportPreview.class)))
+  @RequestBody(
+      description = "multipart/form-data with a part named 'file' holding the CSV",
+      content =
+          @Content(
+              mediaType = MediaType.MULTIPART_FORM_DATA,
+              schema = @Schema(implementation = MultipartBody.class)))
+  public Uni<ImportPreview> previewMultipart(
+      @BeanParam ImportParams params,
+      @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
+      @Parameter(hidden = true) @HeaderParam("Content-Encoding") String contentEncoding,
+      @Context HttpServerRequest http) {
+    ImportService.Request request = params.request(callers.current());
+    ContentEncoding.checkMultipart(contentEncoding);
+    return imports.preview(request, new MultipartFile(http, contentLength));
   }
 
   /** The shape of the multipart body, for the API description. */

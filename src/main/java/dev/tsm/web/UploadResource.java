@@ -107,7 +107,8 @@ public class UploadResource {
       summary = "Create a resumable upload and the import it feeds",
       description =
           "Upload-Length (or Upload-Defer-Length: 1) and Upload-Metadata, whose Base64 values name"
-              + " the import: table (required), mode, delimiter, header, onError, maxErrors, and"
+              + " the import: table (required), mode, key, delimiter, header, onError, maxErrors,"
+              + " types, rename (as the parameters of POST /imports), and"
               + " filename (a name ending .gz, or compression gzip, marks a gzip-compressed file;"
               + " its first bytes also tell). A body of type application/offset+octet-stream is"
               + " the file's first bytes (creation-with-upload).")

@@ -96,6 +96,38 @@ public final class TaskPage {
     driver.findElement(By.cssSelector("input[name='mode'][value='" + mode + "']")).click();
   }
 
+  /** Waits for the preview of the chosen file; returns its column rows (name, type, reason). */
+  public List<List<String>> awaitPreview() {
+    await("the preview", d -> !byId("preview").isDisplayed() ? null : previewRows().size() > 0);
+    return previewRows();
+  }
+
+  private List<List<String>> previewRows() {
+    return driver.findElements(By.cssSelector("#preview-columns tbody tr")).stream()
+        .map(
+            tr ->
+                List.of(
+                    tr.findElement(By.cssSelector(".preview-name")).getDomProperty("value"),
+                    tr.findElement(By.cssSelector(".preview-type")).getDomProperty("value"),
+                    tr.findElements(By.tagName("td")).get(3).getText()))
+        .toList();
+  }
+
+  /** Types into the preview's name ({@code field} "name") or type ("type") of a column. */
+  public void previewChange(int column, String field, String value) {
+    WebElement input =
+        driver.findElement(By.cssSelector(".preview-" + field + "[data-column='" + column + "']"));
+    input.clear();
+    input.sendKeys(value);
+  }
+
+  /** The preview's problems, as shown. */
+  public List<String> previewProblems() {
+    return driver.findElements(By.cssSelector("#preview-problems li")).stream()
+        .map(WebElement::getText)
+        .toList();
+  }
+
   public void submitImport() {
     byId("import-submit").click();
   }
