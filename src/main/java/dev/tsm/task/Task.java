@@ -5,7 +5,10 @@ import io.vertx.core.json.JsonObject;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
-/** A task as stored in {@code tsm.task}. */
+/**
+ * A task as stored in {@code tsm.task}. {@code version} counts its visible changes: one more with
+ * each UPDATE that changes what a client sees, the same number on every replica.
+ */
 public record Task(
     UUID id,
     TaskKind kind,
@@ -34,7 +37,8 @@ public record Task(
     OffsetDateTime fileExpiredAt,
     String createdBy,
     Command lastCommand,
-    Upload upload) {
+    Upload upload,
+    long version) {
 
   /** The last pause, resume or terminate a caller gave the task: which, by whom, when. */
   public record Command(String name, String by, OffsetDateTime at) {}

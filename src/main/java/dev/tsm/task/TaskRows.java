@@ -50,7 +50,8 @@ final class TaskRows {
                 row.getString("last_command"),
                 row.getString("last_command_by"),
                 row.getOffsetDateTime("last_command_at")),
-        upload(row));
+        upload(row),
+        row.getLong("version"));
   }
 
   private static Task.Upload upload(Row row) {

@@ -55,7 +55,8 @@ public final class Tasks {
         null,
         "alice",
         null,
-        null);
+        null,
+        1);
   }
 
   /** A RUNNING import at its start, with {@code requested} pending (or null). */
