@@ -6,7 +6,10 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.UUID;
 
-/** A task as stored in {@code tsm.task}. */
+/**
+ * A task as stored in {@code tsm.task}. {@code version} counts its visible changes: one more with
+ * each UPDATE that changes what a client sees, the same number on every replica.
+ */
 public record Task(
     UUID id,
     TaskKind kind,
@@ -36,7 +39,8 @@ public record Task(
     String createdBy,
     Command lastCommand,
     Upload upload,
-    Callback callback) {
+    Callback callback,
+    long version) {
 
   /** The last pause, resume or terminate a caller gave the task: which, by whom, when. */
   public record Command(String name, String by, OffsetDateTime at) {}

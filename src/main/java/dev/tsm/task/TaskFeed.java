@@ -21,7 +21,7 @@ public final class TaskFeed {
   public static final Task HEARTBEAT =
       new Task(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, 0);
 
   private final Predicate<Task> filter;
   private final Consumer<TaskFeed> onClose;

@@ -59,7 +59,8 @@ public final class TaskRows {
                 row.getString("last_command_by"),
                 row.getOffsetDateTime("last_command_at")),
         upload(row),
-        callback(row));
+        callback(row),
+        row.getLong("version"));
   }
 
   private static Task.Callback callback(Row row) {

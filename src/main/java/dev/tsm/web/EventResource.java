@@ -17,33 +17,56 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
- * Live progress over Server-Sent Events. Each event has an {@code id:}, a name ({@code state} when
- * the task's state changed since the subscriber's last event of it, else {@code progress}) and the
- * task as JSON. The first events are the current snapshot; a reconnecting client (Last-Event-ID)
- * gets the snapshot again at once.
+ * Live progress over Server-Sent Events, as {@code EventSource} uses them. Each event has an {@code
+ * id:} made of the task's version (see {@link Task#version()}: the same number on every replica), a
+ * name ({@code state} when the task's state changed since the subscriber's last event of it, else
+ * {@code progress}) and the task as JSON. The first event says how long to wait before reconnecting
+ * ({@code retry:}). A client reconnecting with {@code Last-Event-ID} is sent only what is newer
+ * than it; a task that is over (COMPLETED or TERMINATED) answers 204, which stops {@code
+ * EventSource}.
  */
 @Path("/tasks")
 @Tag(name = "Tasks")
 public class EventResource {
   private static final Duration THROTTLE = Duration.ofMillis(250);
   private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+  /** How long a client waits before reconnecting ({@code retry:} on the first event). */
+  static final long RETRY_MILLIS = 2000;
+
   // Per stream: hundreds of streams opening at once each hold their snapshot until it is sent.
   private static final int SNAPSHOT_LIMIT = 100;
+
+  private static final String EVENT =
+      " Each event: 'event:' state (the first event of a task on this connection, or its state"
+          + " changed) or progress (same state, new numbers); 'data:' the task as JSON, as GET"
+          + " /tasks/{id} answers it (schema Task); 'id:' ";
+  private static final String EVENT_END =
+      ". The first event (or comment) also carries 'retry:' "
+          + RETRY_MILLIS
+          + " (milliseconds before reconnecting). Changes are coalesced (at most four events a"
+          + " second per task, latest wins), so versions may skip numbers; none is sent twice and"
+          + " none goes back. A comment line (': keep-alive') after 15 s of silence keeps proxies"
+          + " from closing the stream.";
 
   private final TaskEvents events;
   private final TaskService tasks;
@@ -66,29 +89,45 @@ public class EventResource {
       summary = "Live changes of every task (Server-Sent Events)",
       description =
           "First the current snapshot (one 'state' event per task, oldest first: the unfinished"
-              + " tasks, then the newest finished ones, at most 100),"
-              + " then each change, at most four events a second per task, latest wins. A comment"
-              + " line every 15 s of silence keeps proxies from closing the stream.")
-  @APIResponse(responseCode = "200", description = "text/event-stream of task events")
+              + " tasks, then the newest finished ones, at most 100), then each change. A"
+              + " reconnecting client gets the snapshot again (its view is rebuilt from it), less"
+              + " the task state its Last-Event-ID names when that is still current."
+              + EVENT
+              + "<task id>:<version>, the task's version counting its changes (the same on every"
+              + " replica)"
+              + EVENT_END)
+  @APIResponse(
+      responseCode = "200",
+      description = "text/event-stream of task events",
+      content =
+          @Content(
+              mediaType = MediaType.SERVER_SENT_EVENTS,
+              schema = @Schema(type = SchemaType.STRING)))
   public Multi<OutboundSseEvent> all(
       @Context Sse sse,
-      @Parameter(description = "Ignored: a reconnecting client gets the snapshot again")
+      @Parameter(
+              description =
+                  "The id of the last event received (<task id>:<version>): that task is left out"
+                      + " of the snapshot unless it changed since")
           @HeaderParam("Last-Event-ID")
           String lastEventId) {
     Caller caller = callers.current();
-    Stream stream = new Stream(sse, rendered);
+    Stream stream = new Stream(sse, rendered, true);
+    stream.seen(lastEventId);
     TaskFeed feed = events.open(task -> caller.owns(task.createdBy()));
-    Multi<OutboundSseEvent> snapshot =
+    Multi<Task> snapshot =
         tasks
             .snapshot(caller, SNAPSHOT_LIMIT)
             .onItem()
-            .transformToMulti(list -> Multi.createFrom().iterable(list))
-            .map(stream::event);
+            .transformToMulti(list -> Multi.createFrom().iterable(list));
+    Multi<Task> changes =
+        feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(batch -> batch);
     return Multi.createBy()
         .concatenating()
-        .streams(
-            snapshot,
-            feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(stream::events));
+        .streams(Multi.createFrom().item(TaskFeed.HEARTBEAT), snapshot, changes)
+        .select()
+        .where(stream::newer)
+        .map(stream::event);
   }
 
   @GET
@@ -99,14 +138,32 @@ public class EventResource {
       operationId = "streamTask",
       summary = "Live changes of one task (Server-Sent Events)",
       description =
-          "First the current snapshot, then each change (at most four a second, latest wins); the"
-              + " stream ends after the task is COMPLETED or TERMINATED.")
-  @APIResponse(responseCode = "200", description = "text/event-stream of the task's events")
+          "First the current state (unless Last-Event-ID names it already), then each change;"
+              + " after a COMPLETED or TERMINATED event the stream ends, and reconnecting to a"
+              + " task that is over answers 204, which stops EventSource."
+              + EVENT
+              + "the task's version, counting its changes (the same on every replica): a client"
+              + " reconnecting with Last-Event-ID is sent the task's current state next when it"
+              + " changed since, nothing otherwise, so no change is missed"
+              + EVENT_END)
+  @APIResponse(
+      responseCode = "200",
+      description = "text/event-stream of the task's events",
+      content =
+          @Content(
+              mediaType = MediaType.SERVER_SENT_EVENTS,
+              schema = @Schema(type = SchemaType.STRING)))
+  @APIResponse(
+      responseCode = "204",
+      description = "The task is over (COMPLETED or TERMINATED): nothing more will come")
   @APIResponse(responseCode = "404", description = "No such task")
   public Multi<OutboundSseEvent> one(
       @Context Sse sse,
       @Parameter(description = "Task id (UUID)") @PathParam("id") String id,
-      @Parameter(description = "Ignored: a reconnecting client gets the snapshot again")
+      @Parameter(
+              description =
+                  "The id of the last event received (the task's version): only newer states"
+                      + " are sent")
           @HeaderParam("Last-Event-ID")
           String lastEventId) {
     UUID taskId = Ids.parse(id);
@@ -120,11 +177,23 @@ public class EventResource {
             .invoke(e -> feed.close())
             .await()
             .atMost(Duration.ofSeconds(30));
-    Stream stream = new Stream(sse, rendered);
+    if (current.state().isFinal()) {
+      feed.close();
+      throw new Over();
+    }
+    Stream stream = new Stream(sse, rendered, false);
+    if (lastEventId != null) {
+      stream.seen(taskId, lastEventId);
+    }
     Multi<Task> changes =
         feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(batch -> batch);
+    // The current state, or a comment in its place when the client has it: either way the stream
+    // opens (and says retry:) at once.
+    Task first = stream.newer(current) ? current : TaskFeed.HEARTBEAT;
     Multi<Task> all =
-        Multi.createBy().concatenating().streams(Multi.createFrom().item(current), changes);
+        Multi.createBy()
+            .concatenating()
+            .streams(Multi.createFrom().item(first), changes.select().where(stream::newer));
     // Through the first final state, then end the stream at once: an empty marker follows the
     // final task, so the stream does not wait for a next tick (up to a heartbeat) to end.
     return all.onItem()
@@ -136,6 +205,18 @@ public class EventResource {
         .select()
         .first(Optional::isPresent)
         .map(task -> stream.event(task.get()));
+  }
+
+  /** A task that is over has no stream: 204 tells {@code EventSource} not to reconnect. */
+  static final class Over extends RuntimeException {
+    Over() {
+      super("the task is over", null, false, false);
+    }
+  }
+
+  @ServerExceptionMapper
+  public Response over(Over e) {
+    return Response.noContent().build();
   }
 
   /**
@@ -168,31 +249,72 @@ public class EventResource {
     }
   }
 
-  /** Numbers the events of one stream and names them against what the subscriber saw. */
+  /**
+   * One connection's events: only states newer than the client has (per task, by version), named
+   * against what it was sent, the first with {@code retry:}.
+   */
   private static final class Stream {
     private final Sse sse;
     private final Rendered rendered;
-    private final AtomicLong sequence = new AtomicLong();
+    private final boolean taskInId;
+    private final Map<UUID, Long> lastVersion = new ConcurrentHashMap<>();
     private final Map<UUID, TaskState> lastState = new ConcurrentHashMap<>();
+    private final AtomicBoolean started = new AtomicBoolean();
 
-    Stream(Sse sse, Rendered rendered) {
+    Stream(Sse sse, Rendered rendered, boolean taskInId) {
       this.sse = sse;
       this.rendered = rendered;
+      this.taskInId = taskInId;
     }
 
-    List<OutboundSseEvent> events(List<Task> batch) {
-      return batch.stream().map(this::event).toList();
+    /** Records the version of a task the client has; a version that is not a number is ignored. */
+    void seen(UUID task, String version) {
+      try {
+        lastVersion.put(task, Long.parseLong(version.trim()));
+      } catch (NumberFormatException e) {
+        // Not an id of this stream: the client gets everything.
+      }
+    }
+
+    /** Records a {@code <task id>:<version>} the client has; anything else is ignored. */
+    void seen(String lastEventId) {
+      int colon = lastEventId == null ? -1 : lastEventId.indexOf(':');
+      try {
+        if (colon > 0) {
+          seen(UUID.fromString(lastEventId.substring(0, colon)), lastEventId.substring(colon + 1));
+        }
+      } catch (IllegalArgumentException e) {
+        // Not an id of this stream: the client gets everything.
+      }
+    }
+
+    /** Whether the task is newer than what this client has; a heartbeat always passes. */
+    boolean newer(Task task) {
+      if (task == TaskFeed.HEARTBEAT) {
+        return true;
+      }
+      long before = lastVersion.getOrDefault(task.id(), Long.MIN_VALUE);
+      if (task.version() <= before) {
+        return false;
+      }
+      lastVersion.put(task.id(), task.version());
+      return true;
     }
 
     OutboundSseEvent event(Task task) {
+      OutboundSseEvent.Builder event = sse.newEventBuilder();
+      if (!started.getAndSet(true)) {
+        event.reconnectDelay(RETRY_MILLIS);
+      }
       if (task == TaskFeed.HEARTBEAT) {
-        return sse.newEventBuilder().comment("keep-alive").build();
+        return event.comment("keep-alive").build();
       }
       TaskState before = lastState.put(task.id(), task.state());
-      return sse.newEventBuilder()
-          .id(Long.toString(sequence.incrementAndGet()))
+      String version = Long.toString(task.version());
+      // No media type on the event: it would be written into the stream as a "content-type:" line.
+      return event
+          .id(taskInId ? task.id() + ":" + version : version)
           .name(before == task.state() ? "progress" : "state")
-          .mediaType(MediaType.APPLICATION_JSON_TYPE)
           .data(String.class, rendered.json(task))
           .build();
     }

@@ -22,6 +22,12 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 public class ProblemMapper {
   private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
 
+  private final AllowedMethods allowed;
+
+  ProblemMapper(AllowedMethods allowed) {
+    this.allowed = allowed;
+  }
+
   @ServerExceptionMapper
   public Response problem(Refusal e, RoutingContext routing) {
     HttpServerRequest request = routing.request();
@@ -126,7 +132,18 @@ public class ProblemMapper {
               "this resource does not take a body of type " + request.getHeader("Content-Type");
           default -> e.getMessage();
         };
-    return answered(Problem.response(status, detail, request.path(), null), routing);
+    Response response = Problem.response(status, detail, request.path(), null);
+    if (status == 405) {
+      // RFC 9110: a 405 names the methods the resource takes.
+      String allow = e.getResponse().getHeaderString("Allow");
+      if (allow == null || allow.isBlank()) {
+        allow = String.join(", ", allowed.of(request.path()));
+      }
+      if (!allow.isBlank()) {
+        response.getHeaders().putSingle("Allow", allow);
+      }
+    }
+    return answered(response, routing);
   }
 
   /**

@@ -56,7 +56,8 @@ public final class Tasks {
         "alice",
         null,
         null,
-        null);
+        null,
+        1);
   }
 
   /** A RUNNING import at its start, with {@code requested} pending (or null). */

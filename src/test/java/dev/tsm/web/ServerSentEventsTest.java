@@ -14,6 +14,8 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.URL;
@@ -81,11 +83,11 @@ class ServerSentEventsTest {
     assertNotNull(mine, "the snapshot holds every task");
     assertEquals("COMPLETED", mine.task().getString("state"));
 
-    // A client coming back with Last-Event-ID gets the current state at once.
-    BlockingQueue<Event> again = open("tasks/" + id + "/events", "42");
-    Event snapshot = next(again);
-    assertEquals("COMPLETED", snapshot.task().getString("state"));
-    assertEquals(null, next(again).name(), "a final task's stream ends after its snapshot");
+    // A task that is over has no stream: 204, which stops EventSource reconnecting.
+    assertEquals(204, status("tasks/" + id + "/events", "42"));
+    assertEquals(204, status("tasks/" + id + "/events", null));
+    // The all-tasks stream names each event <task id>:<version>.
+    assertTrue(mine.id().startsWith(id + ":"), mine.id());
 
     // Another task started now shows up live on the open stream.
     String other = Api.startImport("sse_all_2", CsvFiles.mixed("sse-all-2.csv", 5_000, 10));
@@ -121,6 +123,70 @@ class ServerSentEventsTest {
     }
     assertTrue(snapshot.size() <= 100, "the snapshot holds at most 100 tasks: " + snapshot.size());
     assertTrue(snapshot.contains(failed), "the unfinished task is in the snapshot");
+  }
+
+  /**
+   * An EventSource-style client: it drops the connection mid-import and comes back with the last id
+   * it had, again and again. Ids count the task's versions: no id comes twice, none goes back, and
+   * no change made while the client was away is lost (the first event after a reconnect is the
+   * task's state as it is now; ids may skip what was coalesced). The stream ends after COMPLETED,
+   * and the reconnect after that is 204.
+   */
+  @Test
+  void aClientReconnectingWithLastEventIdMissesNothingAndGetsNothingTwice() throws Exception {
+    String id = Api.startImport("sse_resume", CsvFiles.mixed("sse-resume.csv", 40_000, 11));
+    List<Long> ids = new ArrayList<>();
+    String last;
+    try (Connection c = connect("tasks/" + id + "/events", null)) {
+      Event first = next(c.events);
+      ids.add(Long.parseLong(first.id()));
+      Event more = next(c.events);
+      ids.add(Long.parseLong(more.id()));
+      last = more.id();
+      assertTrue(c.raw().contains("\nretry:" + EventResource.RETRY_MILLIS + "\n"), c.raw());
+      assertFalse(c.raw().toLowerCase().contains("content-type"), c.raw());
+    }
+    // Away: the task is paused. Back: its paused state comes first, newer than the last id.
+    Api.command(id, "pause").then().statusCode(202);
+    JsonPath paused = Api.awaitState(id, "PAUSED");
+    try (Connection c = connect("tasks/" + id + "/events", last)) {
+      Event now = next(c.events);
+      assertEquals("PAUSED", now.task().getString("state"), "the state as it is now");
+      assertEquals(paused.getLong("rowsDone"), now.task().getLong("rowsDone"));
+      assertEquals("state", now.name());
+      ids.add(Long.parseLong(now.id()));
+      last = now.id();
+    }
+    // Back with the current id: nothing is sent again, the stream stays open and quiet.
+    try (Connection c = connect("tasks/" + id + "/events", last)) {
+      assertEquals(null, c.events.poll(2, TimeUnit.SECONDS), "nothing new, nothing twice");
+      assertTrue(c.raw().contains("keep-alive"), c.raw());
+      assertTrue(c.raw().contains("\nretry:"), "the comment says when to reconnect");
+    }
+    Api.command(id, "resume").then().statusCode(202);
+    // Reconnect after every few events until the stream ends after COMPLETED.
+    Event end = null;
+    while (end == null) {
+      try (Connection c = connect("tasks/" + id + "/events", last)) {
+        for (int i = 0; i < 3 && end == null; i++) {
+          Event e = next(c.events);
+          if (e.name() == null) {
+            throw new AssertionError("the stream ended before COMPLETED; ids " + ids);
+          }
+          ids.add(Long.parseLong(e.id()));
+          last = e.id();
+          if ("COMPLETED".equals(e.task().getString("state"))) {
+            end = e;
+            assertEquals(null, next(c.events).name(), "the stream ends after the final state");
+          }
+        }
+      }
+    }
+    assertEquals(40_000, end.task().getLong("rowsDone"));
+    for (int i = 1; i < ids.size(); i++) {
+      assertTrue(ids.get(i) > ids.get(i - 1), "ids only go up, none twice: " + ids);
+    }
+    assertEquals(204, status("tasks/" + id + "/events", last), "over: EventSource stops");
   }
 
   @Test
@@ -181,53 +247,88 @@ class ServerSentEventsTest {
 
   /** Reads a text/event-stream on a thread of its own; an event with no name marks its end. */
   private BlockingQueue<Event> open(String path, String lastEventId) throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
-            .header("Authorization", Auth.bearer(Auth.ALICE))
-            .header("Accept", "text/event-stream")
-            .timeout(Duration.ofMinutes(2));
-    if (lastEventId != null) {
-      request.header("Last-Event-ID", lastEventId);
+    return connect(path, lastEventId).events;
+  }
+
+  /** The status a GET of the stream answers (a stream's body is left unread). */
+  private int status(String path, String lastEventId) throws Exception {
+    try (Connection c = new Connection(path, lastEventId)) {
+      return c.response.statusCode();
     }
-    HttpResponse<java.io.InputStream> response =
-        HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-    assertEquals(200, response.statusCode());
+  }
+
+  private Connection connect(String path, String lastEventId) throws Exception {
+    Connection c = new Connection(path, lastEventId);
+    assertEquals(200, c.response.statusCode());
     assertTrue(
-        response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
-    BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(
-                      new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-                String id = null;
-                String name = null;
-                List<String> data = new ArrayList<>();
-                String line;
-                while ((line = in.readLine()) != null) {
-                  if (line.isEmpty()) {
-                    if (!data.isEmpty()) {
-                      queue.add(new Event(id, name, new JsonPath(String.join("\n", data))));
-                    }
-                    id = null;
-                    name = null;
-                    data.clear();
-                  } else if (line.startsWith("id:")) {
-                    id = line.substring(3).trim();
-                  } else if (line.startsWith("event:")) {
-                    name = line.substring(6).trim();
-                  } else if (line.startsWith("data:")) {
-                    data.add(line.substring(5));
-                  }
-                }
-              } catch (Exception ignored) {
-                // the stream was closed
-              }
-              queue.add(new Event(null, null, null));
-            });
-    reader.setDaemon(true);
-    reader.start();
-    return queue;
+        c.response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+    c.start();
+    return c;
+  }
+
+  /** One connection to a stream, as EventSource makes it: the events, and the raw text read. */
+  private final class Connection implements AutoCloseable {
+    final HttpResponse<InputStream> response;
+    final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final StringBuffer raw = new StringBuffer();
+
+    Connection(String path, String lastEventId) throws Exception {
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
+              .header("Authorization", Auth.bearer(Auth.ALICE))
+              .header("Accept", "text/event-stream")
+              .timeout(Duration.ofMinutes(2));
+      if (lastEventId != null) {
+        request.header("Last-Event-ID", lastEventId);
+      }
+      response =
+          HttpClient.newHttpClient()
+              .send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
+    String raw() {
+      return raw.toString();
+    }
+
+    void start() {
+      Thread reader = new Thread(this::read);
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    private void read() {
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        String id = null;
+        String name = null;
+        List<String> data = new ArrayList<>();
+        String line;
+        while ((line = in.readLine()) != null) {
+          raw.append(line).append('\n');
+          if (line.isEmpty()) {
+            if (!data.isEmpty()) {
+              events.add(new Event(id, name, new JsonPath(String.join("\n", data))));
+            }
+            id = null;
+            name = null;
+            data.clear();
+          } else if (line.startsWith("id:")) {
+            id = line.substring(3).trim();
+          } else if (line.startsWith("event:")) {
+            name = line.substring(6).trim();
+          } else if (line.startsWith("data:")) {
+            data.add(line.substring(5));
+          }
+        }
+      } catch (Exception ignored) {
+        // the stream was closed
+      }
+      events.add(new Event(null, null, null));
+    }
+
+    @Override
+    public void close() throws IOException {
+      response.body().close();
+    }
   }
 }
