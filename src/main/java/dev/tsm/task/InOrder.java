@@ -86,8 +86,10 @@ public final class InOrder {
                           mine.completeExceptionally(e);
                           return;
                         }
-                        mine.complete(committed.checkpoint());
+                        // Emitted before the next batch may commit: the run hears of the
+                        // commits in their order, whichever thread ends first.
                         emitter.complete(committed);
+                        mine.complete(committed.checkpoint());
                       });
             });
   }

@@ -177,13 +177,14 @@ public class EventResource {
             .invoke(e -> feed.close())
             .await()
             .atMost(Duration.ofSeconds(30));
-    if (current.state().isFinal()) {
-      feed.close();
-      throw new Over();
-    }
     Stream stream = new Stream(sse, rendered, false);
     if (lastEventId != null) {
       stream.seen(taskId, lastEventId);
+    }
+    // Over: 204, unless a client reconnecting missed how it ended (it gets the final state first).
+    if (current.state().isFinal() && (lastEventId == null || !stream.newer(current))) {
+      feed.close();
+      throw new Over();
     }
     Multi<Task> changes =
         feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(batch -> batch);
