@@ -181,8 +181,9 @@ public class EventResource {
     if (lastEventId != null) {
       stream.seen(taskId, lastEventId);
     }
+    boolean news = stream.newer(current); // once: it records what the client has
     // Over: 204, unless a client reconnecting missed how it ended (it gets the final state first).
-    if (current.state().isFinal() && (lastEventId == null || !stream.newer(current))) {
+    if (current.state().isFinal() && (lastEventId == null || !news)) {
       feed.close();
       throw new Over();
     }
@@ -190,7 +191,7 @@ public class EventResource {
         feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(batch -> batch);
     // The current state, or a comment in its place when the client has it: either way the stream
     // opens (and says retry:) at once.
-    Task first = stream.newer(current) ? current : TaskFeed.HEARTBEAT;
+    Task first = news ? current : TaskFeed.HEARTBEAT;
     Multi<Task> all =
         Multi.createBy()
             .concatenating()
