@@ -96,15 +96,17 @@ public class ImportJob implements Job {
   /** Batches pulled from the file on demand: the next one is read only when asked for. */
   private Multi<Batch> batches(Task task, ImportSpec spec) {
     AtomicReference<BatchReader> opened = new AtomicReference<>();
-    Growth growth = growth(task);
+    AtomicReference<Growth> growth = new AtomicReference<>();
     long waitNanos = config.upload().waitInRun().toNanos();
     return Multi.createFrom()
         .resource(
             () -> {
-              opened.set(open(task, spec, growth));
+              // Here, not before: a file that can never be read whole fails the stream (FAILED).
+              growth.set(growth(task));
+              opened.set(open(task, spec, growth.get()));
               return opened.get();
             },
-            reader -> generate(reader, growth, waitNanos))
+            reader -> generate(reader, growth.get(), waitNanos))
         .withFinalizer(ImportJob::close)
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
         .onCancellation()
