@@ -44,6 +44,9 @@ public interface Config {
   /** Idempotency-Key on the requests that create tasks. */
   Idempotency idempotency();
 
+  /** Server-Sent Events streams of task changes. */
+  Events events();
+
   /** Schemas whose tables clients may import into and export from. */
   @WithDefault("public")
   List<String> schemas();
@@ -251,6 +254,20 @@ public interface Config {
      */
     @WithDefault("24h")
     Duration keyTtl();
+  }
+
+  interface Events {
+    /** Streams open at once on this instance; one more is refused (503, Retry-After). */
+    @WithDefault("2000")
+    int maxStreams();
+
+    /**
+     * Events a second this instance writes over all its streams: with many streams open, each
+     * stream's events are spaced further apart (never closer than 250 ms, latest state wins), so
+     * watchers cost a bounded share of the machine whatever their number.
+     */
+    @WithDefault("400")
+    int maxPerSecond();
   }
 
   interface Http {

@@ -1,5 +1,7 @@
 package dev.tsm.task;
 
+import dev.tsm.Config;
+import dev.tsm.Refusal;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -33,6 +35,7 @@ public class TaskEvents {
   private final Set<UUID> changed = ConcurrentHashMap.newKeySet();
   private final List<BiConsumer<UUID, TaskState>> stopListeners = new CopyOnWriteArrayList<>();
   private final TaskStore store;
+  private final Config config;
   private final Vertx vertx;
   private final String url;
   private final String user;
@@ -43,11 +46,13 @@ public class TaskEvents {
   TaskEvents(
       TaskStore store,
       TaskMetrics metrics,
+      Config config,
       Vertx vertx,
       @ConfigProperty(name = "quarkus.datasource.reactive.url") String url,
       @ConfigProperty(name = "quarkus.datasource.username") java.util.Optional<String> user,
       @ConfigProperty(name = "quarkus.datasource.password") java.util.Optional<String> password) {
     this.store = store;
+    this.config = config;
     this.vertx = vertx;
     metrics.subscribers(feeds::size);
     this.url = url;
@@ -107,11 +112,30 @@ public class TaskEvents {
     }
   }
 
-  /** A feed of the changes of the tasks that pass {@code filter}; closed when its stream ends. */
+  /**
+   * A feed of the changes of the tasks that pass {@code filter}; closed when its stream ends.
+   *
+   * @throws Refusal (busy) when this instance has as many feeds open as it may
+   */
   public TaskFeed open(Predicate<Task> filter) {
-    TaskFeed feed = new TaskFeed(filter, feeds::remove);
-    feeds.add(feed);
-    return feed;
+    synchronized (feeds) {
+      if (feeds.size() >= config.events().maxStreams()) {
+        throw Refusal.busy(
+            "this instance has "
+                + feeds.size()
+                + " event streams open, as many as it may (tsm.events.max-streams): try again"
+                + " later or on another instance",
+            5);
+      }
+      TaskFeed feed = new TaskFeed(filter, feeds::remove, this::minGapNanos);
+      feeds.add(feed);
+      return feed;
+    }
+  }
+
+  /** The budget of events a second shared by the open feeds: each feed's least spacing. */
+  private long minGapNanos() {
+    return feeds.size() * 1_000_000_000L / Math.max(1, config.events().maxPerSecond());
   }
 
   private void flush() {

@@ -8,12 +8,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
  * One subscriber's view of task changes. Latest wins per task: a slow subscriber holds at most one
  * pending state per task, never a queue, and never slows a task. Changes go out at most once per
- * {@code throttle}; after {@code heartbeat} of silence a {@link #HEARTBEAT} keeps proxies from
+ * {@code throttle}, or further apart when the instance's event budget is shared by many feeds
+ * ({@code minGapNanos}); after {@code heartbeat} of silence a {@link #HEARTBEAT} keeps proxies from
  * closing the stream.
  */
 public final class TaskFeed {
@@ -25,12 +27,14 @@ public final class TaskFeed {
 
   private final Predicate<Task> filter;
   private final Consumer<TaskFeed> onClose;
+  private final LongSupplier minGapNanos;
   private final Map<UUID, Task> pending = new LinkedHashMap<>();
-  private long lastSent = System.nanoTime();
+  private long lastSent = System.nanoTime(); // the stream opens with the current state
 
-  TaskFeed(Predicate<Task> filter, Consumer<TaskFeed> onClose) {
+  TaskFeed(Predicate<Task> filter, Consumer<TaskFeed> onClose, LongSupplier minGapNanos) {
     this.filter = filter;
     this.onClose = onClose;
+    this.minGapNanos = minGapNanos;
   }
 
   /** Stops the feed before its stream was ever subscribed. */
@@ -63,13 +67,18 @@ public final class TaskFeed {
         .invoke(() -> onClose.accept(this));
   }
 
-  private List<Task> drain(Duration heartbeat) {
+  List<Task> drain(Duration heartbeat) {
+    long now = System.nanoTime();
     List<Task> out;
     synchronized (pending) {
-      out = new ArrayList<>(pending.values());
-      pending.clear();
+      if (pending.isEmpty() || now - lastSent < minGapNanos.getAsLong()) {
+        // Too soon after the last send: what changed waits (latest wins) for a later tick.
+        out = new ArrayList<>(1);
+      } else {
+        out = new ArrayList<>(pending.values());
+        pending.clear();
+      }
     }
-    long now = System.nanoTime();
     if (out.isEmpty() && now - lastSent >= heartbeat.toNanos()) {
       out.add(HEARTBEAT);
     }

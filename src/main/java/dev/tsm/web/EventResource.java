@@ -64,8 +64,8 @@ public class EventResource {
       ". The first event (or comment) also carries 'retry:' "
           + RETRY_MILLIS
           + " (milliseconds before reconnecting). Changes are coalesced (at most four events a"
-          + " second per task, latest wins), so versions may skip numbers; none is sent twice and"
-          + " none goes back. A comment line (': keep-alive') after 15 s of silence keeps proxies"
+          + " second, fewer while many streams are open: tsm.events.max-per-second; latest wins),"
+          + " so versions may skip numbers; none is sent twice and none goes back. A comment line (': keep-alive') after 15 s of silence keeps proxies"
           + " from closing the stream.";
 
   private final TaskEvents events;
@@ -103,6 +103,11 @@ public class EventResource {
           @Content(
               mediaType = MediaType.SERVER_SENT_EVENTS,
               schema = @Schema(type = SchemaType.STRING)))
+  @APIResponse(
+      responseCode = "503",
+      description =
+          "This instance has as many event streams open as it may (tsm.events.max-streams), or"
+              + " the database is away: try again after Retry-After seconds")
   public Multi<OutboundSseEvent> all(
       @Context Sse sse,
       @Parameter(
@@ -157,6 +162,11 @@ public class EventResource {
       responseCode = "204",
       description = "The task is over (COMPLETED or TERMINATED): nothing more will come")
   @APIResponse(responseCode = "404", description = "No such task")
+  @APIResponse(
+      responseCode = "503",
+      description =
+          "This instance has as many event streams open as it may (tsm.events.max-streams), or"
+              + " the database is away: try again after Retry-After seconds")
   public Multi<OutboundSseEvent> one(
       @Context Sse sse,
       @Parameter(description = "Task id (UUID)") @PathParam("id") String id,
