@@ -216,7 +216,7 @@ public class UploadResource {
   public Uni<Response> head(@PathParam("id") String id, @Context HttpServerRequest http) {
     checkVersion(http);
     Caller caller = callers.current();
-    UUID upload = Ids.parse(id);
+    UUID upload = Ids.parse(id, "upload");
     return blocking(
         () -> {
           TusUploads.State state = uploads.get(caller, upload);
@@ -284,7 +284,7 @@ public class UploadResource {
       throw Refusal.invalid("Upload-Offset is missing: say where these bytes start");
     }
     Caller caller = callers.current();
-    UUID upload = Ids.parse(id);
+    UUID upload = Ids.parse(id, "upload");
     io.vertx.core.Context context = Vertx.currentContext();
     return blocking(
         () ->
@@ -337,7 +337,7 @@ public class UploadResource {
   public Uni<Response> terminate(@PathParam("id") String id, @Context HttpServerRequest http) {
     checkVersion(http);
     Caller caller = callers.current();
-    UUID upload = Ids.parse(id);
+    UUID upload = Ids.parse(id, "upload");
     return blocking(
         () -> {
           uploads.terminate(caller, upload);

@@ -31,9 +31,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -82,6 +84,7 @@ class ResumableUploadTest {
     upload.setFingerprint(table + "-" + seed);
     upload.setMetadata(Map.of("filename", file.getFileName().toString(), "table", table));
     boolean paused = false;
+    List<String> cuts = new ArrayList<>();
     for (int attempt = 0; attempt < 60; attempt++) {
       try {
         TusUploader uploader = client.resumeOrCreateUpload(upload);
@@ -101,10 +104,11 @@ class ResumableUploadTest {
         return;
       } catch (IOException | ProtocolException e) {
         // A cut: the next attempt asks the offset (HEAD) and continues from there.
-        System.err.println("attempt " + attempt + ": " + e);
+        cuts.add("attempt " + attempt + ": " + e);
       }
     }
-    throw new AssertionError("the upload did not finish in 60 attempts");
+    throw new AssertionError(
+        "the upload did not finish in 60 attempts:\n" + String.join("\n", cuts));
   }
 
   @Test
@@ -257,8 +261,14 @@ class ResumableUploadTest {
         .statusCode(413)
         .contentType("application/problem+json");
     assertOffset(up.location, 4);
-    // Unknown upload, and another caller's: 404.
+    // Unknown upload, and another caller's: 404; an id that is not one: 400 that says so.
     tus().head("/uploads/7d1e3a58-0000-4000-8000-000000000000").then().statusCode(404);
+    tus()
+        .delete("/uploads/not-an-id")
+        .then()
+        .statusCode(400)
+        .contentType("application/problem+json")
+        .body("detail", org.hamcrest.Matchers.containsString("'not-an-id' is not an upload id"));
     RestAssured.given()
         .header("Authorization", Auth.bearer(Auth.BOB))
         .header("Tus-Resumable", "1.0.0")
