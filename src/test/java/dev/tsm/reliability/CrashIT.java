@@ -189,74 +189,51 @@ class CrashIT {
           + " at timestamp, name text)";
   private static final int MODE_ROWS = 250_000;
   private static final int MODE_KILLS = 3;
+  private static final Duration WAIT_READS = Duration.ofSeconds(30);
 
-  /** A table of the mixed shape keyed on id, holding {@code file} as psql loads it. */
-  private static void existing(String table, Path file) {
+  /**
+   * {@code crash_<mode>}, a table of the mixed shape keyed on id holding 100,000 rows as psql loads
+   * them; returns a file of {@value #MODE_ROWS} rows to import into it (ids 1 to 250,000).
+   */
+  private static Path existing(String mode, long seed) {
+    String table = "crash_" + mode;
+    Path before = ItDatabase.csv("crash-" + mode + "-before.csv", 100_000, seed);
     Db.execute("CREATE TABLE " + table + " " + MIXED_COLUMNS);
-    Db.psql("\\copy " + table + " FROM '" + file.toAbsolutePath() + "' WITH (FORMAT csv, HEADER)");
+    Db.psql(
+        "\\copy " + table + " FROM '" + before.toAbsolutePath() + "' WITH (FORMAT csv, HEADER)");
     Db.execute("ANALYZE " + table);
+    return ItDatabase.csv("crash-" + mode + "-250k.csv", MODE_ROWS, seed + 1);
   }
 
   /**
    * mode=replace killed three times while it loads, then once more inside the publishing
-   * transaction (its DELETE half done, held there by a row lock the test takes); restarted, it
-   * completes with the new file's rows only. A reader polling all along sees the old rows or the
-   * new ones, never a mix, an empty table or both.
+   * transaction (its DELETE half done, held there by a row lock the test takes on the last row it
+   * scans); restarted, it completes with the new file's rows only. A reader polling all along sees
+   * the old rows or the new ones, never a mix, an empty table or both.
    */
   @Test
   @Order(4)
   void replaceSurvivesKillsWhileLoadingAndPublishingAndReadersSeeOldOrNew() throws Exception {
-    Path before = ItDatabase.csv("crash-replace-before.csv", 100_000, 7);
-    Path file = ItDatabase.csv("crash-replace-250k.csv", MODE_ROWS, 8);
-    existing("crash_replace", before);
+    Path file = existing("replace", 7);
     Db.copyReference("crash_replace_ref", "public.crash_replace", file, ", HEADER true");
-    Snapshot old = Snapshot.of("crash_replace");
-    Snapshot fresh = Snapshot.of("crash_replace_ref");
-    List<Kill> kills = new ArrayList<>();
-    List<Snapshot> seen;
-    try (Reader reader = new Reader("crash_replace")) {
-      ServiceProcess first = ServiceProcess.startReady("crash-replace", slowImport());
-      String id = first.startImport("crash_replace", file, Map.of("mode", "replace"));
-      ServiceProcess current =
-          crash("crash-replace", id, first, slowImport(), slowImport(), kills, MODE_KILLS);
-      try {
-        current = killMidPublish("crash-replace", id, current, "crash_replace", old);
-        tasks.awaitState(id, Duration.ofMinutes(5), "COMPLETED");
-        assertEquals(MODE_ROWS, tasks.row(id).rowsDone(), "rows done");
-        assertEquals(0, Db.stagingTables().size(), "staging tables left: " + Db.stagingTables());
-      } catch (RuntimeException | Error e) {
-        closeAfter(current);
-        throw e;
-      }
-      current.close();
-      seen = reader.stop();
-    }
-    report("replace", kills);
-    Db.assertSameRows("crash_replace_ref", "public.crash_replace");
-    System.out.printf(
-        "[CrashIT] replace: the reader read the table %d times: %d the old rows, %d the new%n",
-        seen.size(),
-        seen.stream().filter(old::equals).count(),
-        seen.stream().filter(fresh::equals).count());
-    for (Snapshot s : seen) {
-      assertTrue(
-          s.equals(old) || s.equals(fresh),
-          "a reader saw " + s + ", neither " + old + " nor " + fresh);
-    }
-    assertEquals(old, seen.get(0), "readers saw the old rows first");
-    assertEquals(fresh, Snapshot.of("crash_replace"), "then the new ones");
+    loadModeSurvivesKills(
+        "replace",
+        file,
+        Map.of("mode", "replace"),
+        new Held("ORDER BY ctid DESC LIMIT 1", "DELETE FROM"));
   }
 
   /**
-   * mode=upsert&key=id killed three times while it loads, restarted: the table equals psql's merge
-   * of the same file (\copy into a table, then INSERT ... ON CONFLICT DO UPDATE).
+   * mode=upsert&key=id killed three times while it loads, then once inside the publishing
+   * transaction (its INSERT ... ON CONFLICT half done, held by a row lock on a key the file
+   * updates); restarted: the table equals psql's merge of the same file (\copy into a table, then
+   * INSERT ... ON CONFLICT DO UPDATE), and a reader saw the rows before or after the merge, nothing
+   * between.
    */
   @Test
   @Order(5)
-  void upsertSurvivesKillsWhileLoading() {
-    Path before = ItDatabase.csv("crash-upsert-before.csv", 100_000, 9);
-    Path file = ItDatabase.csv("crash-upsert-250k.csv", MODE_ROWS, 10);
-    existing("crash_upsert", before);
+  void upsertSurvivesKillsWhileLoadingAndPublishing() throws Exception {
+    Path file = existing("upsert", 9);
     Db.execute("CREATE TABLE crash_upsert_ref " + MIXED_COLUMNS);
     Db.execute("INSERT INTO crash_upsert_ref SELECT * FROM crash_upsert");
     Db.copyReference("crash_upsert_in", "public.crash_upsert", file, ", HEADER true");
@@ -265,37 +242,84 @@ class CrashIT {
             + " code = EXCLUDED.code, amount = EXCLUDED.amount, big = EXCLUDED.big,"
             + " active = EXCLUDED.active, day = EXCLUDED.day, at = EXCLUDED.at,"
             + " name = EXCLUDED.name");
-    ServiceProcess first = ServiceProcess.startReady("crash-upsert", slowImport());
-    String id = first.startImport("crash_upsert", file, Map.of("mode", "upsert", "key", "id"));
-    List<Kill> kills = new ArrayList<>();
-    ServiceProcess current =
-        crash("crash-upsert", id, first, slowImport(), fullSpeed(), kills, MODE_KILLS);
-    try (current) {
-      tasks.awaitState(id, Duration.ofMinutes(5), "COMPLETED");
-      assertEquals(MODE_ROWS, tasks.row(id).rowsDone(), "rows done");
-      assertEquals(0, Db.stagingTables().size(), "staging tables left: " + Db.stagingTables());
-    }
-    report("upsert", kills);
-    Db.assertSameRows("crash_upsert_ref", "public.crash_upsert");
+    loadModeSurvivesKills(
+        "upsert",
+        file,
+        Map.of("mode", "upsert", "key", "id"),
+        new Held("WHERE id = 90000", "INSERT INTO"));
   }
 
   /**
-   * Lets the task load to its end while a test transaction holds a row lock on the last row of
-   * {@code target}; the publish's DELETE of the old rows waits on it, half done. Then kill -9 the
-   * instance in that transaction, release the row, and restart at full speed. Returns the new
-   * instance.
+   * Where the test holds a publish: a row lock on the target's rows {@code rows} selects, which the
+   * publish's statement starting with {@code statement} waits on.
+   */
+  private record Held(String rows, String statement) {}
+
+  /**
+   * Imports {@code file} into {@code crash_<mode>} with {@code params}, killing the instance
+   * {@value #MODE_KILLS} times while it loads and once while its publish is {@code held}; then
+   * compares the table with {@code crash_<mode>_ref} and what a reader saw all along with the rows
+   * before and after.
+   */
+  private static void loadModeSurvivesKills(
+      String mode, Path file, Map<String, String> params, Held held) throws Exception {
+    String table = "crash_" + mode;
+    String name = "crash-" + mode;
+    Snapshot old = Snapshot.of(table);
+    Snapshot fresh = Snapshot.of(table + "_ref");
+    List<Kill> kills = new ArrayList<>();
+    List<Snapshot> seen;
+    try (Reader reader = new Reader(table)) {
+      ServiceProcess first = ServiceProcess.startReady(name, slowImport());
+      String id = first.startImport(table, file, params);
+      ServiceProcess current =
+          crash(name, id, first, slowImport(), slowImport(), kills, MODE_KILLS);
+      try {
+        current = killMidPublish(name, id, current, table, held, old);
+        tasks.awaitState(id, Duration.ofMinutes(5), "COMPLETED");
+        assertEquals(MODE_ROWS, tasks.row(id).rowsDone(), "rows done");
+        assertEquals(0, Db.stagingTables().size(), "staging tables left: " + Db.stagingTables());
+      } catch (RuntimeException | Error e) {
+        closeAfter(current);
+        throw e;
+      }
+      current.close();
+      Waits.until(WAIT_READS, "the reader reading the new rows", () -> reader.saw(fresh) >= 3);
+      seen = reader.stop();
+    }
+    report(mode, kills);
+    Db.assertSameRows(table + "_ref", "public." + table);
+    System.out.printf(
+        "[CrashIT] %s: the reader read the table %d times: %d the rows before, %d after%n",
+        mode,
+        seen.size(),
+        seen.stream().filter(old::equals).count(),
+        seen.stream().filter(fresh::equals).count());
+    for (Snapshot s : seen) {
+      assertTrue(
+          s.equals(old) || s.equals(fresh),
+          "a reader saw " + s + ", neither " + old + " nor " + fresh);
+    }
+    assertEquals(old, seen.get(0), "readers saw the rows before first");
+    assertEquals(fresh, Snapshot.of(table), "then the rows after");
+  }
+
+  /**
+   * Lets the task load to its end while a test transaction holds a row lock on {@code target}'s
+   * rows {@code held} names; the publish waits on it, half done. Then kill -9 the instance in that
+   * transaction, release the rows, and restart at full speed. Returns the new instance.
    */
   private static ServiceProcess killMidPublish(
-      String name, String id, ServiceProcess current, String target, Snapshot old)
+      String name, String id, ServiceProcess current, String target, Held held, Snapshot old)
       throws java.sql.SQLException {
     try (java.sql.Connection lock = it.db().pg().connect()) {
       lock.setAutoCommit(false);
       try (var s = lock.createStatement()) {
-        s.execute("SELECT 1 FROM " + target + " ORDER BY ctid DESC LIMIT 1 FOR SHARE");
+        s.execute("SELECT 1 FROM " + target + " " + held.rows() + " FOR SHARE");
       }
       Waits.until(
           Duration.ofMinutes(3),
-          "the publish of " + id + " waiting in its DELETE",
+          "the publish of " + id + " waiting in " + held.statement(),
           () -> {
             TaskTable.Row r = tasks.row(id);
             if (r.isFinal() || r.is("FAILED")) {
@@ -303,19 +327,21 @@ class CrashIT {
             }
             return Db.count(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        + " AND query LIKE 'DELETE FROM %"
+                        + " AND query LIKE '"
+                        + held.statement()
+                        + " %"
                         + target
                         + "%'")
                 == 1;
           });
-      assertEquals(old, Snapshot.of(target), "readers see the old rows while the DELETE waits");
+      assertEquals(old, Snapshot.of(target), "readers see the rows before while the publish waits");
       current.kill();
       TaskTable.Row killed = tasks.row(id);
       System.out.printf(
-          "[CrashIT] %s killed -9 in its publishing transaction (the DELETE half done): %s%n",
-          name, killed);
+          "[CrashIT] %s killed -9 in its publishing transaction (%s half done): %s%n",
+          name, held.statement(), killed);
       assertEquals("RUNNING", killed.state(), "nothing was published by the killed run");
-      assertEquals(old, Snapshot.of(target), "readers see the old rows after the kill");
+      assertEquals(old, Snapshot.of(target), "readers see the rows before after the kill");
       lock.rollback(); // the dead run's session goes on to its end, and cannot commit
     }
     return ServiceProcess.startReady(name, fullSpeed());
@@ -360,6 +386,10 @@ class CrashIT {
               },
               "reader-" + table);
       thread.start();
+    }
+
+    long saw(Snapshot s) {
+      return seen.stream().filter(s::equals).count();
     }
 
     List<Snapshot> stop() throws InterruptedException {
