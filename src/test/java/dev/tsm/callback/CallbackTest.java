@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.tsm.support.Api;
+import dev.tsm.support.CallbackReceiver;
+import dev.tsm.support.CallbackReceiver.Received;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Exports;
 import dev.tsm.support.TestDatabase;
@@ -18,20 +18,9 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,16 +33,15 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
 class CallbackTest {
-  /** %test.tsm.callback.secret */
-  private static final String SECRET = "test-callback-secret";
+  private static final String SECRET = CallbackReceiver.TEST_SECRET;
 
   private static final Duration WAIT = Duration.ofSeconds(60);
 
-  private Receiver receiver;
+  private CallbackReceiver receiver;
 
   @BeforeEach
-  void startReceiver() throws IOException {
-    receiver = new Receiver(0);
+  void startReceiver() {
+    receiver = new CallbackReceiver(0, SECRET);
   }
 
   @AfterEach
@@ -79,7 +67,7 @@ class CallbackTest {
     List<Received> got = receiver.of(id);
     assertEquals(1, got.size(), "one delivery: " + got);
     Received r = got.get(0);
-    assertTrue(r.signedCorrectly(), "signature " + r.signature());
+    assertTrue(r.signedWith(SECRET), "signature " + r.signature());
     assertEquals("task.COMPLETED", r.event());
     assertNotNull(r.delivery());
     JsonObject body = new JsonObject(r.body());
@@ -97,7 +85,7 @@ class CallbackTest {
     Api.awaitState(id, "COMPLETED");
     awaitDelivery(id, "delivered");
     Received r = receiver.of(id).get(0);
-    assertTrue(r.signedCorrectly());
+    assertTrue(r.signedWith(SECRET));
     JsonObject body = new JsonObject(r.body());
     assertEquals("EXPORT", body.getString("kind"));
     assertEquals("COMPLETED", body.getString("state"));
@@ -118,11 +106,11 @@ class CallbackTest {
     assertEquals(List.of(500, 500, 200), got.stream().map(Received::answered).toList());
     assertEquals(1, got.stream().map(Received::delivery).distinct().count(), "one delivery id");
     assertEquals(1, got.stream().map(Received::body).distinct().count(), "the same bytes");
-    assertTrue(got.stream().allMatch(Received::signedCorrectly));
+    assertTrue(got.stream().allMatch(r -> r.signedWith(SECRET)));
   }
 
   @Test
-  void nothingIsLostWhileTheReceiverIsDown() throws IOException {
+  void nothingIsLostWhileTheReceiverIsDown() {
     receiver.dieOnNextRequest.set(true);
     List<String> ids =
         List.of(1, 2, 3).stream()
@@ -147,7 +135,7 @@ class CallbackTest {
     }
     assertTrue(receiver.killed.get(), "the receiver died mid-delivery");
 
-    receiver = new Receiver(receiver.port);
+    receiver = new CallbackReceiver(receiver.port, SECRET);
     for (String id : ids) {
       JsonPath task = awaitDelivery(id, "delivered");
       assertTrue(task.getInt("callback.deliveries[0].attempts") >= 2);
@@ -207,74 +195,5 @@ class CallbackTest {
           JsonPath t = Api.task(id);
           return status.equals(t.getString("callback.deliveries[0].status")) ? t : null;
         });
-  }
-
-  /** A request the receiver answered (0: it died instead). */
-  record Received(String delivery, String event, String signature, String body, int answered) {
-    boolean signedCorrectly() {
-      return expectedSignature(body).equals(signature);
-    }
-  }
-
-  private static String expectedSignature(String body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return "sha256="
-          + HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
-    } catch (GeneralSecurityException e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  /** An HTTP server taking POST /hook: answers the queued statuses, then 200. */
-  static final class Receiver {
-    final int port;
-    final HttpServer server;
-    final List<Received> received = new CopyOnWriteArrayList<>();
-    final Queue<Integer> answers = new ConcurrentLinkedQueue<>();
-    final AtomicBoolean dieOnNextRequest = new AtomicBoolean();
-    final AtomicBoolean killed = new AtomicBoolean();
-
-    Receiver(int port) throws IOException {
-      server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
-      server.createContext("/hook", this::handle);
-      server.start();
-      this.port = server.getAddress().getPort();
-    }
-
-    String url() {
-      return "http://127.0.0.1:" + port + "/hook";
-    }
-
-    List<Received> of(String taskId) {
-      return received.stream()
-          .filter(r -> taskId.equals(new JsonObject(r.body()).getString("id")))
-          .toList();
-    }
-
-    private void handle(HttpExchange exchange) throws IOException {
-      String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      String delivery = exchange.getRequestHeaders().getFirst("X-TSM-Delivery");
-      String event = exchange.getRequestHeaders().getFirst("X-TSM-Event");
-      String signature = exchange.getRequestHeaders().getFirst("X-TSM-Signature");
-      if (killed.get() || dieOnNextRequest.getAndSet(false)) {
-        // Killed mid-delivery: the request read, never answered, the server gone.
-        killed.set(true);
-        received.add(new Received(delivery, event, signature, body, 0));
-        exchange.close();
-        new Thread(this::stop).start();
-        return;
-      }
-      Integer queued = answers.poll();
-      int status = queued == null ? 200 : queued;
-      received.add(new Received(delivery, event, signature, body, status));
-      exchange.sendResponseHeaders(status, -1);
-      exchange.close();
-    }
-
-    void stop() {
-      server.stop(0);
-    }
   }
 }

@@ -1,6 +1,8 @@
 package dev.tsm.importing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Api;
@@ -13,6 +15,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -34,8 +37,16 @@ class LoadModesTest {
     Db.psql("\\copy " + table + " FROM '" + file.toAbsolutePath() + "' WITH (FORMAT csv, HEADER)");
   }
 
+  /** The row count and an md5 of every row in id order: what "as it was" compares. */
+  private static List<String> fingerprint(String table) {
+    return Db.rows(
+            "SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t.id)) FROM " + table + " t")
+        .get(0);
+  }
+
   /** Pauses the task twice while it runs, checking the target is untouched while paused. */
-  private static void interrupt(String id, String table, long rowsBefore) {
+  private static void interrupt(String id, String table) {
+    List<String> before = fingerprint(table);
     for (int i = 0; i < 2; i++) {
       Api.awaitRows(id, 1 + i * 5000L);
       Api.command(id, "pause").then().statusCode(org.hamcrest.Matchers.oneOf(202, 409));
@@ -43,8 +54,7 @@ class LoadModesTest {
       if ("COMPLETED".equals(t.getString("state"))) {
         return;
       }
-      assertEquals(
-          rowsBefore, Db.count("SELECT count(*) FROM " + table), "readers see the old rows");
+      assertEquals(before, fingerprint(table), "readers see the old rows");
       Api.command(id, "resume").then().statusCode(202);
     }
   }
@@ -61,7 +71,7 @@ class LoadModesTest {
     Db.assertSameRows("lm_replace_before", "lm_replace");
 
     String id = Api.startImport("lm_replace", file, Map.of("mode", "replace"));
-    interrupt(id, "lm_replace", 5_000);
+    interrupt(id, "lm_replace");
     Api.awaitState(id, Duration.ofSeconds(60), "COMPLETED");
     Db.copyReference("lm_replace_ref", "lm_replace", file, ", HEADER true");
     Db.assertSameRows("lm_replace_ref", "lm_replace");
@@ -81,10 +91,39 @@ class LoadModesTest {
             + " name = EXCLUDED.name");
 
     String id = Api.startImport("lm_upsert", file, Map.of("mode", "upsert", "key", "ID"));
-    interrupt(id, "lm_upsert", 20_000);
+    interrupt(id, "lm_upsert");
     JsonPath done = Api.awaitState(id, Duration.ofSeconds(60), "COMPLETED");
     assertEquals(30_000, done.getLong("rowsDone"));
     Db.assertSameRows("lm_upsert_ref", "lm_upsert");
+  }
+
+  @Test
+  void terminatingAReplaceOrAnUpsertRunningOrPausedLeavesTheTargetAsItWas() {
+    int n = 0;
+    for (Map<String, String> params :
+        List.of(Map.of("mode", "replace"), Map.of("mode", "upsert", "key", "id"))) {
+      for (boolean pausedFirst : List.of(false, true)) {
+        String table = "lm_term_" + n++;
+        existing(table, 5_000, 10 + n);
+        List<String> before = fingerprint(table);
+        Path file = CsvFiles.mixed(table + ".csv", 40_000, 20 + n);
+        String id = Api.startImport(table, file, params);
+        String how = params.get("mode") + (pausedFirst ? ", paused" : ", running");
+        if (pausedFirst) {
+          assertNotNull(Api.pauseAt(id, 5_000), how + ": paused mid-load");
+        } else {
+          assertEquals("RUNNING", Api.awaitRows(id, 5_000).getString("state"), how);
+        }
+        Api.command(id, "terminate").then().statusCode(202);
+        JsonPath ended = Api.awaitState(id, "TERMINATED", "COMPLETED", "FAILED");
+        assertEquals("TERMINATED", ended.getString("state"), how);
+        assertTrue(ended.getLong("rowsDone") >= 5_000, how + ": terminated mid-load");
+        assertEquals(before, fingerprint(table), how + ", then terminated: the table as it was");
+        String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
+        assertNotNull(staging, how + ": the task names its staging table");
+        assertFalse(Db.tableExists("tsm." + staging), how + ": staging table " + staging + " left");
+      }
+    }
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.tsm.web;
 
 import static dev.tsm.support.Auth.given;
 import static dev.tsm.support.Problems.assertProblem;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -142,6 +143,10 @@ class IdempotencyKeyTest {
     assertEquals(tasks, Db.count("SELECT count(*) FROM tsm.task"), "no second upload");
 
     assertProblem(tusCreation(key, metadata, 21), 422, "different");
+    String otherDelimiter =
+        metadata + ",delimiter " + Base64.getEncoder().encodeToString(";".getBytes(UTF_8));
+    assertProblem(tusCreation(key, otherDelimiter, 20), 422, "different");
+    assertEquals(tasks, Db.count("SELECT count(*) FROM tsm.task"), "nothing created");
   }
 
   @Test
