@@ -184,6 +184,7 @@ public class Receiver {
     private boolean failed;
     private boolean holding; // paused by this writer while the disk catches up
     private long idleTimer = -1;
+    private long lastWrite = System.nanoTime();
     private long lastReceived;
     private long quietSince;
 
@@ -234,6 +235,7 @@ public class Receiver {
      */
     private void watchForSilence() {
       long tick = Math.max(50, Math.min(1000, idleTimeout.toMillis() / 8));
+      long tickNanos = tick * 1_000_000L;
       lastReceived = body.received();
       quietSince = System.nanoTime();
       idleTimer =
@@ -242,6 +244,13 @@ public class Receiver {
               id -> {
                 long received = body.received();
                 long now = System.nanoTime();
+                if (!holding && !failed && pending.length() > 0 && now - lastWrite >= tickNanos) {
+                  // A slow client's bytes reach the file, and the import, within a tick or two,
+                  // not only once a whole write piece has gathered.
+                  if (write() == null) {
+                    return;
+                  }
+                }
                 if (holding) {
                   quietSince = now;
                 } else if (received != lastReceived) {
@@ -371,6 +380,7 @@ public class Receiver {
       long[] piece = {queued + pending.length(), 0};
       queued = piece[0];
       inFlight.add(piece);
+      lastWrite = System.nanoTime();
       Future<Void> written = file.write(pending);
       pending = Buffer.buffer(WRITE_CHUNK + (1 << 16));
       return written.onSuccess(

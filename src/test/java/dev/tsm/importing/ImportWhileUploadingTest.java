@@ -11,6 +11,7 @@ import dev.tsm.support.Db;
 import dev.tsm.support.SlowUpload;
 import dev.tsm.support.Staged;
 import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -66,6 +67,29 @@ class ImportWhileUploadingTest {
       assertEquals(null, Db.single("SELECT held_by FROM tsm.task WHERE id = '" + id + "'"), "held");
       Db.copyReference("ref_arriving", "public.arriving", file, ", HEADER true");
       Db.assertSameRows("ref_arriving", "public.arriving");
+    }
+  }
+
+  @Test
+  void aSlowClientsBytesAreLoadedSoonNotAMegabyteLater() throws IOException {
+    Path file = CsvFiles.mixed("trickle.csv", ROWS, 29);
+    byte[] body = Files.readAllBytes(file);
+    int first = (1 << 20) + (1 << 19); // one whole write piece and half of the next
+    try (SlowUpload upload = SlowUpload.start("table=trickle", body)) {
+      upload.send(first);
+      String id = Db.awaitTaskOf("trickle");
+      long half = (1 << 20) + (1 << 18);
+      Waits.until(
+          Duration.ofSeconds(20),
+          "the half piece that arrived loaded, though no more bytes come",
+          () -> Api.task(id).getLong("bytesDone") > half);
+      long done = Api.task(id).getLong("bytesDone");
+      assertTrue(done <= first, "only what arrived: " + done);
+      String response = upload.finish();
+      assertTrue(response.startsWith("HTTP/1.1 202"), response);
+      assertEquals(ROWS, Api.awaitState(id, "COMPLETED").getLong("rowsDone"));
+      Db.copyReference("ref_trickle", "public.trickle", file, ", HEADER true");
+      Db.assertSameRows("ref_trickle", "public.trickle");
     }
   }
 
