@@ -62,6 +62,8 @@ public final class Contract implements OrderedFilter {
   private final List<PathTemplate> paths = new ArrayList<>();
   private final Map<JsonNode, Schema> schemas = new ConcurrentHashMap<>();
   private final ObjectMapper json = new ObjectMapper();
+  private final java.util.concurrent.atomic.AtomicLong checked =
+      new java.util.concurrent.atomic.AtomicLong();
 
   Contract(File document) {
     try {
@@ -103,6 +105,11 @@ public final class Contract implements OrderedFilter {
     }
   }
 
+  /** How many answers this contract has checked. */
+  public long checked() {
+    return checked.get();
+  }
+
   /** Whether the contract is in front of every rest-assured request. */
   public static boolean installed() {
     return RestAssured.filters().stream().anyMatch(f -> f instanceof Contract);
@@ -126,6 +133,7 @@ public final class Contract implements OrderedFilter {
       return ctx.next(request, response);
     }
     Response answer = ctx.next(request, response);
+    checked.incrementAndGet();
     List<String> wrong =
         check(request.getMethod(), URI.create(request.getURI()).getRawPath(), answer);
     if (!wrong.isEmpty()) {

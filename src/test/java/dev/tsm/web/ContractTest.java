@@ -35,6 +35,10 @@ class ContractTest {
   @Test
   void everyRequestGoesThroughTheContract() {
     assertTrue(Contract.installed(), "Contract is a global rest-assured filter");
+    long before = Contract.get().checked();
+    given().get("/tables").then().statusCode(200);
+    io.restassured.RestAssured.given().get("/tasks").then().statusCode(401);
+    assertEquals(before + 2, Contract.get().checked(), "both answers were checked");
   }
 
   @Test
