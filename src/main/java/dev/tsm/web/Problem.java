@@ -8,6 +8,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @Schema(
     name = "Problem",
     description = "RFC 9457 problem details",
+    requiredProperties = {"type", "title", "status", "detail"},
     example =
         "{\"type\": \"about:blank\", \"title\": \"Conflict\", \"status\": 409, \"detail\":"
             + " \"task 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10 is COMPLETED and cannot be paused\","

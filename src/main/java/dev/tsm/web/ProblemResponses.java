@@ -39,6 +39,7 @@ public class ProblemResponses implements OASFilter {
                 .description(
                     "An OpenID Connect access token of the configured provider, or an API key"
                         + " (tsm_...): the one printed at start, or one of tsm.security.keys"));
+    SchemaRules.apply(openAPI);
   }
 
   @Override
