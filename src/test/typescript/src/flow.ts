@@ -51,6 +51,8 @@ function describe(t: Task): string {
     `actions [${t.actions.join(",")}]`,
     t.createdBy === null ? "" : `by ${t.createdBy.toLowerCase()}`,
     t.lastCommand === null ? "" : `last ${t.lastCommand.name} by ${t.lastCommand.by}`,
+    t.upload === null ? "" : `upload ${t.upload.received} bytes`,
+    t.callback === null ? "" : `callback ${t.callback.url}`,
     `created ${new Date(t.createdAt).toISOString()}`,
     `updated ${new Date(t.updatedAt).toISOString()}`,
     t.finishedAt === null ? "" : `finished ${new Date(t.finishedAt).toISOString()}`,
