@@ -51,7 +51,7 @@ function describe(t: Task): string {
     `actions [${t.actions.join(",")}]`,
     t.createdBy === null ? "" : `by ${t.createdBy.toLowerCase()}`,
     t.lastCommand === null ? "" : `last ${t.lastCommand.name} by ${t.lastCommand.by}`,
-    t.upload === null ? "" : `upload ${t.upload.received} bytes`,
+    t.upload === null ? "" : `upload ${t.upload.bytesReceived} bytes`,
     t.callback === null ? "" : `callback ${t.callback.url}`,
     `created ${new Date(t.createdAt).toISOString()}`,
     `updated ${new Date(t.updatedAt).toISOString()}`,
