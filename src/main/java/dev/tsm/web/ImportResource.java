@@ -108,7 +108,9 @@ public class ImportResource {
       description = DESCRIPTION)
   @RequestBody(
       description =
-          "The CSV file (UTF-8, with or without BOM; LF or CRLF), or the same file gzip-compressed",
+          "The CSV file (UTF-8, with or without BOM; LF or CRLF), or the same file gzip-compressed;"
+              + " as text/csv, text/plain, application/octet-stream or without Content-Type, all"
+              + " alike, or as multipart/form-data (the file in the part 'file')",
       content =
           @Content(
               mediaType = "text/csv",
@@ -280,7 +282,10 @@ public class ImportResource {
       summary = "Preview the import of a CSV body: columns, types and why, first rows, problems",
       description = PREVIEW_DESCRIPTION)
   @RequestBody(
-      description = "The CSV file, or its first part, or either gzip-compressed",
+      description =
+          "The CSV file, or its first part, or either gzip-compressed; as text/csv, text/plain,"
+              + " application/octet-stream or without Content-Type, all alike, or as"
+              + " multipart/form-data (the file in the part 'file')",
       content =
           @Content(
               mediaType = "text/csv",
@@ -343,7 +348,7 @@ public class ImportResource {
   }
 
   /** The shape of the multipart body, for the API description. */
-  @Schema(name = "ImportMultipartBody")
+  @Schema(name = "ImportMultipartBody", requiredProperties = "file")
   public static class MultipartBody {
     @Schema(
         type = SchemaType.STRING,

@@ -73,6 +73,16 @@ public class ProblemResponses implements OASFilter {
           "403",
           "A cross-site request (another Origin, or a session cookie without the page's Origin)");
     }
+    if (hasParameter(operation, "id") || hasParameter(operation, "taskId")) {
+      addIfMissing(
+          operation, "400", "The id is not a task id (a UUID such as" + " " + EXAMPLE_ID + ")");
+    }
+    if (operation.getRequestBody() != null) {
+      addIfMissing(operation, "415", "A Content-Type the operation does not take");
+    }
+    if (answersJson(operation)) {
+      addIfMissing(operation, "406", "An Accept that admits no application/json");
+    }
     if (!operation.getResponses().getAPIResponses().containsKey("503")) {
       // Everything here reads or writes PostgreSQL; while it is away the answer says so.
       operation
@@ -109,6 +119,22 @@ public class ProblemResponses implements OASFilter {
               }
             });
     return operation;
+  }
+
+  private static final String EXAMPLE_ID = "0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10";
+
+  private static boolean hasParameter(Operation operation, String name) {
+    return operation.getParameters() != null
+        && operation.getParameters().stream().anyMatch(p -> name.equals(p.getName()));
+  }
+
+  /** Whether the operation's success is JSON, which a request may refuse to accept (406). */
+  private static boolean answersJson(Operation operation) {
+    return operation.getResponses().getAPIResponses().entrySet().stream()
+        .filter(e -> e.getKey().startsWith("2"))
+        .map(e -> e.getValue().getContent())
+        .filter(c -> c != null && c.getMediaTypes() != null)
+        .anyMatch(c -> c.getMediaTypes().containsKey("application/json"));
   }
 
   private static boolean isPost(String id) {

@@ -2,6 +2,7 @@ package dev.tsm.web;
 
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -9,6 +10,7 @@ import java.util.function.Consumer;
 import org.eclipse.microprofile.openapi.OASFactory;
 import org.eclipse.microprofile.openapi.models.OpenAPI;
 import org.eclipse.microprofile.openapi.models.media.Content;
+import org.eclipse.microprofile.openapi.models.media.MediaType;
 import org.eclipse.microprofile.openapi.models.media.Schema;
 import org.eclipse.microprofile.openapi.models.media.Schema.SchemaType;
 
@@ -17,10 +19,16 @@ import org.eclipse.microprofile.openapi.models.media.Schema.SchemaType;
  * is an inline string (no schema named after a Java class), a reference never has siblings (its
  * description moves beside an allOf), a nullable value is {@code type: [x, "null"]} or {@code
  * anyOf: [x, null]} and nothing else, and every property of an answer's object is required (the
- * service writes them all, null or not) unless the object lists its own.
+ * service writes them all, null or not) unless the object lists its own. A body that may be a form
+ * lists multipart/form-data first, with its schema inline: openapi-generator's Java client builds
+ * its method from the first media type, and imports a form's model that it never writes when the
+ * form comes second or by reference. A body that is neither JSON, a form nor an event stream is a
+ * file, in or out: a binary string. A CSV body is also taken as text/plain or
+ * application/octet-stream (the uploads' {@code @Consumes}), declared beside text/csv.
  */
 final class SchemaRules {
   private static final String DATE_TIME = "#/components/schemas/OffsetDateTime";
+  private static final String FORM = "multipart/form-data";
 
   private SchemaRules() {}
 
@@ -29,8 +37,9 @@ final class SchemaRules {
       return;
     }
     api.getComponents().removeSchema("OffsetDateTime");
-    Map<String, Schema> components = api.getComponents().getSchemas();
+    Map<String, Schema> components = new java.util.HashMap<>(api.getComponents().getSchemas());
     Set<String> requests = new HashSet<>();
+    Set<String> forms = new HashSet<>();
     if (api.getPaths() != null) {
       api.getPaths()
           .getPathItems()
@@ -45,6 +54,7 @@ final class SchemaRules {
                               op.getParameters().forEach(p -> p.setSchema(shape(p.getSchema())));
                             }
                             if (op.getRequestBody() != null) {
+                              requestTypes(op.getRequestBody().getContent(), components, forms);
                               eachSchema(
                                   op.getRequestBody().getContent(),
                                   s -> {
@@ -63,6 +73,8 @@ final class SchemaRules {
                             }
                           }));
     }
+    forms.forEach(api.getComponents()::removeSchema);
+    forms.forEach(components::remove);
     components.values().forEach(SchemaRules::shape);
     components.forEach(
         (name, schema) -> {
@@ -79,10 +91,53 @@ final class SchemaRules {
     }
   }
 
+  /**
+   * Puts a form first, inline (adding the name of the component it referred to to {@code forms}),
+   * and declares the other types a CSV body is taken as.
+   */
+  private static void requestTypes(
+      Content content, Map<String, Schema> components, Set<String> forms) {
+    if (content == null || content.getMediaTypes() == null) {
+      return;
+    }
+    Map<String, MediaType> ordered = new LinkedHashMap<>();
+    MediaType form = content.getMediaTypes().get(FORM);
+    if (form != null) {
+      if (form.getSchema() != null && form.getSchema().getRef() != null) {
+        String name = name(form.getSchema().getRef());
+        form.setSchema(components.get(name));
+        forms.add(name);
+      }
+      ordered.put(FORM, form);
+    }
+    content.getMediaTypes().forEach(ordered::putIfAbsent);
+    if (ordered.containsKey("text/csv")) {
+      ordered.putIfAbsent("text/plain", OASFactory.createMediaType());
+      ordered.putIfAbsent("application/octet-stream", OASFactory.createMediaType());
+    }
+    content.setMediaTypes(ordered);
+  }
+
   private static void shapeAll(Content content) {
     if (content != null && content.getMediaTypes() != null) {
-      content.getMediaTypes().values().forEach(m -> m.setSchema(shape(m.getSchema())));
+      content
+          .getMediaTypes()
+          .forEach(
+              (type, m) -> {
+                if (m.getSchema() == null && isFile(type)) {
+                  m.setSchema(
+                      OASFactory.createSchema().addType(SchemaType.STRING).format("binary"));
+                }
+                m.setSchema(shape(m.getSchema()));
+              });
     }
+  }
+
+  private static boolean isFile(String type) {
+    return !type.equals("application/json")
+        && !type.endsWith("+json")
+        && !type.equals(FORM)
+        && !type.equals("text/event-stream");
   }
 
   private static void eachSchema(Content content, Consumer<Schema> action) {
