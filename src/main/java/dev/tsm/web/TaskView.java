@@ -103,7 +103,10 @@ public record TaskView(
   /** A command a caller gave the task. */
   @Schema(name = "TaskCommand")
   public record Command(
-      @Schema(example = "pause") String name,
+      @Schema(
+              example = "pause",
+              enumeration = {"pause", "resume", "terminate"})
+          String name,
       @Schema(example = "alice") String by,
       OffsetDateTime at) {}
 
