@@ -23,7 +23,7 @@ public record Problem(
         String detail,
     @Schema(example = "/tasks/0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10/pause") String instance,
     @Schema(
-            implementation = dev.tsm.task.TaskState.class,
+            enumeration = {"PENDING", "RUNNING", "PAUSED", "COMPLETED", "FAILED", "TERMINATED"},
             description = "The task's current state, where a transition was refused")
         String state) {
 
