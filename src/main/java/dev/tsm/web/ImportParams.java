@@ -6,6 +6,7 @@ import dev.tsm.importing.ImportService;
 import dev.tsm.task.CallbackUrl;
 import jakarta.ws.rs.QueryParam;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 
@@ -25,7 +26,18 @@ public class ImportParams {
           @Schema(
               type = SchemaType.STRING,
               enumeration = {"create", "append", "replace", "upsert"},
-              defaultValue = "create"))
+              defaultValue = "create"),
+      examples = {
+        @ExampleObject(name = "create", value = "create", summary = "A new table"),
+        @ExampleObject(
+            name = "replace",
+            value = "replace",
+            summary = "An existing table's rows replaced at completion"),
+        @ExampleObject(
+            name = "upsert",
+            value = "upsert",
+            summary = "Rows merged on key (with key=id)")
+      })
   @QueryParam("mode")
   public String mode;
 

@@ -165,7 +165,8 @@ public class ImportResource {
       in = ParameterIn.HEADER,
       name = Idempotency.HEADER,
       description = Idempotency.DESCRIPTION,
-      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
+      example = Idempotency.EXAMPLE,
+      schema = @Schema(type = SchemaType.STRING, minLength = 1, maxLength = 255))
   public Uni<Response> importRaw(
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
@@ -228,7 +229,8 @@ public class ImportResource {
       in = ParameterIn.HEADER,
       name = Idempotency.HEADER,
       description = Idempotency.DESCRIPTION,
-      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
+      example = Idempotency.EXAMPLE,
+      schema = @Schema(type = SchemaType.STRING, minLength = 1, maxLength = 255))
   public Uni<Response> importMultipart(
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,

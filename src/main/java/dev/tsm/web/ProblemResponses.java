@@ -74,8 +74,7 @@ public class ProblemResponses implements OASFilter {
           "A cross-site request (another Origin, or a session cookie without the page's Origin)");
     }
     if (hasParameter(operation, "id") || hasParameter(operation, "taskId")) {
-      addIfMissing(
-          operation, "400", "The id is not a task id (a UUID such as" + " " + EXAMPLE_ID + ")");
+      addIfMissing(operation, "400", "The id is malformed: ids are UUIDs such as " + EXAMPLE_ID);
     }
     if (operation.getRequestBody() != null) {
       addIfMissing(operation, "415", "A Content-Type the operation does not take");
@@ -106,6 +105,16 @@ public class ProblemResponses implements OASFilter {
                             OASFactory.createMediaType()
                                 .schema(
                                     OASFactory.createSchema().ref("#/components/schemas/Task"))));
+              }
+              if ((code.startsWith("4") || code.startsWith("5"))
+                  && response.getContent() != null
+                  && response.getContent().getMediaType(Problem.MEDIA_TYPE) != null
+                  && response.getContent().getMediaType(Problem.MEDIA_TYPE).getSchema() == null) {
+                // Declared with an example only: the schema is still the problem's.
+                response
+                    .getContent()
+                    .getMediaType(Problem.MEDIA_TYPE)
+                    .setSchema(OASFactory.createSchema().ref("#/components/schemas/Problem"));
               }
               if ((code.startsWith("4") || code.startsWith("5")) && response.getContent() == null) {
                 response.setContent(

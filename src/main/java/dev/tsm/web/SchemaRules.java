@@ -76,6 +76,19 @@ final class SchemaRules {
     forms.forEach(api.getComponents()::removeSchema);
     forms.forEach(components::remove);
     components.values().forEach(SchemaRules::shape);
+    if (api.getPaths() != null) {
+      // A HEAD answer has no body (nor a type to refuse), whatever the class's @Produces says.
+      api.getPaths().getPathItems().values().stream()
+          .filter(item -> item.getHEAD() != null && item.getHEAD().getResponses() != null)
+          .map(item -> item.getHEAD().getResponses())
+          .forEach(
+              responses -> {
+                responses.removeAPIResponse("406");
+                responses.getAPIResponses().entrySet().stream()
+                    .filter(e -> e.getKey().startsWith("2"))
+                    .forEach(e -> e.getValue().setContent(null));
+              });
+    }
     components.forEach(
         (name, schema) -> {
           if (schema.getProperties() != null

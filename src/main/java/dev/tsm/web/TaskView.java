@@ -26,7 +26,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
             + " \"rowsSkipped\": 0, \"bytesDone\": 32900000, \"bytesTotal\": 79000000,"
             + " \"rowsTotal\": null, \"percent\": 41.6, \"rowsPerSecond\": 598000.0,"
             + " \"etaSeconds\": 1, \"error\": null, \"actions\": [\"pause\", \"terminate\"],"
-            + " \"createdBy\": \"alice\", \"lastCommand\": null,"
+            + " \"createdBy\": \"alice\", \"lastCommand\": null, \"upload\": null,"
+            + " \"callback\": null,"
             + " \"createdAt\": \"2026-11-27T23:59:06.675Z\","
             + " \"updatedAt\": \"2026-11-27T23:59:07.412Z\", \"finishedAt\": null}")
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -102,7 +103,10 @@ public record TaskView(
   /** A command a caller gave the task. */
   @Schema(name = "TaskCommand")
   public record Command(
-      @Schema(example = "pause") String name,
+      @Schema(
+              example = "pause",
+              enumeration = {"pause", "resume", "terminate"})
+          String name,
       @Schema(example = "alice") String by,
       OffsetDateTime at) {}
 

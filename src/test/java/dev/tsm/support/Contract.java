@@ -236,6 +236,135 @@ public final class Contract implements OrderedFilter {
     return wrong;
   }
 
+  /**
+   * What is wrong with the document itself: an example its schema refuses (components, parameters,
+   * JSON bodies), a reference with siblings, a schema named after a Java framework class.
+   */
+  public List<String> documentProblems() {
+    List<String> wrong = new ArrayList<>();
+    doc.path("components")
+        .path("schemas")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              if (FRAMEWORK_TYPES.contains(e.getKey())) {
+                wrong.add("schema " + e.getKey() + " is a framework type");
+              }
+              e.getValue()
+                  .path("examples")
+                  .forEach(
+                      example ->
+                          exampleAgainst(
+                              e.getValue(), example, "schema " + e.getKey() + " example", wrong));
+            });
+    doc.path("paths")
+        .fields()
+        .forEachRemaining(
+            p ->
+                p.getValue()
+                    .fields()
+                    .forEachRemaining(
+                        o -> {
+                          String where = o.getKey().toUpperCase(Locale.ROOT) + " " + p.getKey();
+                          o.getValue()
+                              .path("parameters")
+                              .forEach(
+                                  param -> {
+                                    JsonNode example = param.get("example");
+                                    String name =
+                                        where + " parameter " + param.path("name").asText();
+                                    if (example != null) {
+                                      exampleAgainst(param.path("schema"), example, name, wrong);
+                                    }
+                                    param
+                                        .path("examples")
+                                        .forEach(
+                                            x ->
+                                                exampleAgainst(
+                                                    param.path("schema"),
+                                                    x.path("value"),
+                                                    name,
+                                                    wrong));
+                                  });
+                          mediaExamples(
+                              o.getValue().path("requestBody").path("content"),
+                              where + " request",
+                              wrong);
+                          o.getValue()
+                              .path("responses")
+                              .fields()
+                              .forEachRemaining(
+                                  r ->
+                                      mediaExamples(
+                                          resolve(r.getValue()).path("content"),
+                                          where + " " + r.getKey(),
+                                          wrong));
+                        }));
+    refsWithSiblings(doc, "", wrong);
+    return wrong;
+  }
+
+  private static final java.util.Set<String> FRAMEWORK_TYPES =
+      java.util.Set.of(
+          "OutboundSseEvent",
+          "MediaType",
+          "Response",
+          "OffsetDateTime",
+          "Multi",
+          "Uni",
+          "JsonObject");
+
+  private void mediaExamples(JsonNode content, String where, List<String> wrong) {
+    content
+        .fields()
+        .forEachRemaining(
+            m -> {
+              if (!isJson(m.getKey()) || m.getValue().get("schema") == null) {
+                return;
+              }
+              JsonNode schema = m.getValue().get("schema");
+              m.getValue()
+                  .path("examples")
+                  .fields()
+                  .forEachRemaining(
+                      x ->
+                          exampleAgainst(
+                              schema, x.getValue().path("value"), where + " " + x.getKey(), wrong));
+              if (m.getValue().has("example")) {
+                exampleAgainst(schema, m.getValue().get("example"), where, wrong);
+              }
+            });
+  }
+
+  private void exampleAgainst(JsonNode schema, JsonNode example, String where, List<String> wrong) {
+    JsonNode value = example;
+    if (example.isTextual()
+        && (example.asText().startsWith("{") || example.asText().startsWith("["))) {
+      try {
+        value = json.readTree(example.asText());
+      } catch (IOException e) {
+        wrong.add(where + ": not JSON: " + e.getMessage());
+        return;
+      }
+    }
+    Schema compiled = schemas.computeIfAbsent(schema, s -> registry.getSchema(absolute(s)));
+    compiled.validate(value).forEach(e -> wrong.add(where + ": " + e));
+  }
+
+  private static void refsWithSiblings(JsonNode node, String at, List<String> wrong) {
+    if (node.isObject()) {
+      if (node.has("$ref") && node.size() > 1) {
+        wrong.add(at + ": $ref with siblings " + iterable(node.fieldNames()));
+      }
+      node.fields()
+          .forEachRemaining(e -> refsWithSiblings(e.getValue(), at + "/" + e.getKey(), wrong));
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        refsWithSiblings(node.get(i), at + "/" + i, wrong);
+      }
+    }
+  }
+
   private void checkProblem(Response answer, String type, List<String> wrong) {
     if (!"application/problem+json".equals(type)) {
       wrong.add("an error as " + type + ", not application/problem+json");
