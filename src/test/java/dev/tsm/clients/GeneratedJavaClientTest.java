@@ -118,7 +118,7 @@ class GeneratedJavaClientTest {
 
     // Errors as typed problems.
     Problem conflict = problem(409, () -> tasks.pauseTask(started.getId()));
-    assertEquals(TaskState.COMPLETED.getValue(), conflict.getState());
+    assertEquals(Problem.StateEnum.COMPLETED, conflict.getState(), "the problem names the state");
     problem(404, () -> tasks.getTask("0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10"));
     problem(400, () -> tasks.getTask("not-a-task-id"));
     problem(404, () -> exports.startExport(new ExportRequest().table("no_such_table"), null));
