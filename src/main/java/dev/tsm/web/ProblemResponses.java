@@ -9,10 +9,10 @@ import org.eclipse.microprofile.openapi.models.security.SecurityScheme;
 
 /**
  * Every error response in the API description is an RFC 9457 problem, every operation can answer
- * 503 while the database is away, and every 202 is the task; every operation but the sign-in needs
- * a bearer token (401 without), every POST can be refused as cross-site (403), a table outside the
- * caller's grants is 403, and a new task beyond the caller's bound 429. Declared once here rather
- * than on each operation's responses.
+ * 500 for what it did not expect and 503 while the database is away, and every 202 is the task;
+ * every operation but the sign-in needs a bearer token (401 without), every POST can be refused as
+ * cross-site (403), a table outside the caller's grants is 403, and a new task beyond the caller's
+ * bound 429. Declared once here rather than on each operation's responses.
  */
 public class ProblemResponses implements OASFilter {
   static final String SCHEME = "bearer";
@@ -82,6 +82,11 @@ public class ProblemResponses implements OASFilter {
     if (answersJson(operation)) {
       addIfMissing(operation, "406", "An Accept that admits no application/json");
     }
+    addIfMissing(
+        operation,
+        "500",
+        "An error the service did not expect, or one the database raised that a retry would meet"
+            + " again: logged, and answered without SQL, class names or stack traces");
     if (!operation.getResponses().getAPIResponses().containsKey("503")) {
       // Everything here reads or writes PostgreSQL; while it is away the answer says so.
       operation

@@ -36,26 +36,15 @@ import java.util.regex.Pattern;
  * ContractCallback} before each test and from {@link Auth}), so no test can forget it.
  *
  * <p>Paths the document does not describe (the page's files, Quarkus's /q/*) are not checked,
- * except that an error there must still be a problem. A request may opt out only with one of the
- * named {@link Outside} reasons.
+ * except that an error there must still be a problem. There is no opt-out: a test that means to get
+ * an answer outside the document (the HTTP layer's, to a malformed request) speaks raw HTTP ({@link
+ * RawResponse}, {@link HttpUpload}) and checks that answer itself.
  */
 public final class Contract implements OrderedFilter {
-  /** The request header that names why an answer is outside the contract; never sent. */
-  static final String OUTSIDE_HEADER = "X-Test-Outside-Contract";
-
   private static final String BASE = "https://tsm.test/openapi";
   private static final Contract INSTANCE = new Contract(new File("docs/openapi.yaml"));
   private static final List<String> METHODS =
       List.of("get", "put", "post", "delete", "options", "head", "patch", "trace");
-
-  /** The few answers a test means to get outside the document, each for a reason. */
-  public enum Outside {
-    /**
-     * Quarkus's own answer to a request the HTTP layer cannot route (a malformed request line or
-     * header, a method no route knows): tests of that layer check it themselves.
-     */
-    HTTP_LAYER
-  }
 
   private final JsonNode doc;
   private final SchemaRegistry registry;
@@ -93,11 +82,6 @@ public final class Contract implements OrderedFilter {
     return new Contract(document);
   }
 
-  /** A request header that takes the request's answer outside the contract, for {@code why}. */
-  public static io.restassured.http.Header outside(Outside why) {
-    return new io.restassured.http.Header(OUTSIDE_HEADER, why.name());
-  }
-
   /** Puts the contract in front of every rest-assured request, once. */
   public static synchronized void install() {
     if (RestAssured.filters().stream().noneMatch(f -> f instanceof Contract)) {
@@ -126,12 +110,6 @@ public final class Contract implements OrderedFilter {
       FilterableRequestSpecification request,
       FilterableResponseSpecification response,
       FilterContext ctx) {
-    String outside = request.getHeaders().getValue(OUTSIDE_HEADER);
-    if (outside != null) {
-      request.removeHeader(OUTSIDE_HEADER);
-      Outside.valueOf(outside);
-      return ctx.next(request, response);
-    }
     Response answer = ctx.next(request, response);
     checked.incrementAndGet();
     List<String> wrong =
