@@ -58,19 +58,35 @@ public class ExportService {
   /** What a client asks for; only {@code table} is required. */
   @Schema(
       name = "ExportRequest",
+      requiredProperties = "table",
       example =
           "{\"table\": \"sales\", \"columns\": [\"id\", \"amount\"], \"delimiter\": \",\","
               + " \"header\": true, \"compression\": \"gzip\"}")
   public record Request(
-      String table,
-      List<String> columns,
-      String delimiter,
-      Boolean header,
+      @Schema(
+              description =
+                  "The table, as name or schema.name (in a schema of tsm.schemas; public by"
+                      + " default)",
+              example = "sales")
+          String table,
+      @Schema(
+              description =
+                  "The columns to write, in this order; every column of the table in its order"
+                      + " when left out or empty")
+          List<String> columns,
+      @Schema(
+              description = "One character (\\t for a tab); a comma by default",
+              defaultValue = ",",
+              example = ",")
+          String delimiter,
+      @Schema(description = "Whether the file starts with a header row", defaultValue = "true")
+          Boolean header,
       @Schema(
               description =
                   "none (the default): a CSV file; gzip: the CSV file gzip-compressed, sent as"
                       + " application/gzip under the name <table>.csv.gz",
-              enumeration = {"none", "gzip"})
+              enumeration = {"none", "gzip"},
+              defaultValue = "none")
           String compression,
       @Schema(
               description =
@@ -136,7 +152,8 @@ public class ExportService {
           "there is no table " + table + " (views and other relations cannot be exported)");
     }
     List<Sql.Column> columns = all;
-    if (request.columns() != null) {
+    if (request.columns() != null && !request.columns().isEmpty()) {
+      // An empty list is every column, as one left out: generated clients send [] by default.
       columns = pick(table, all, request.columns());
     }
     List<Sql.Column> key = Sql.primaryKey(c, table);
@@ -160,9 +177,6 @@ public class ExportService {
   }
 
   private static List<Sql.Column> pick(TableName table, List<Sql.Column> all, List<String> names) {
-    if (names.isEmpty()) {
-      throw Refusal.invalid("'columns' must name at least one column, or be left out");
-    }
     Map<String, Sql.Column> byName =
         all.stream().collect(Collectors.toMap(Sql.Column::name, Function.identity()));
     List<String> unknown = names.stream().filter(n -> !byName.containsKey(n)).toList();

@@ -1,6 +1,7 @@
 package dev.tsm.importing;
 
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * What an import of a file would do, read from its sample without writing anything: the header,
@@ -32,9 +33,11 @@ public record ImportPreview(
    * @param sampled values sampled (not NULL)
    * @param nulls NULLs (empty unquoted fields) sampled
    */
+  @Schema(name = "PreviewColumn")
   public record Column(
       String name,
-      String header,
+      @Schema(nullable = true, description = "Its name in the header; null without one")
+          String header,
       String type,
       String inferred,
       String reason,
@@ -42,5 +45,6 @@ public record ImportPreview(
       long nulls) {}
 
   /** A bad row of the sample. */
+  @Schema(name = "PreviewProblem")
   public record Problem(long line, String reason) {}
 }

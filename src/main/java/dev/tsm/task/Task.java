@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * A task as stored in {@code tsm.task}. {@code version} counts its visible changes: one more with
@@ -70,14 +71,19 @@ public record Task(
    * A POST of the task as it entered {@code state}: pending (to be attempted, again after a
    * failure), delivered (a 2xx answer) or failed (given up).
    */
+  @Schema(name = "Delivery")
   public record Delivery(
-      TaskState state,
-      String status,
+      @Schema(description = "The final state this delivery reports") TaskState state,
+      @Schema(enumeration = {"pending", "delivered", "failed"}) String status,
       int attempts,
-      Integer lastStatus,
-      String lastError,
-      OffsetDateTime nextAt,
-      OffsetDateTime deliveredAt) {}
+      @Schema(nullable = true, description = "The receiver's last HTTP status; null if none")
+          Integer lastStatus,
+      @Schema(nullable = true, description = "Why the last attempt failed; null if none")
+          String lastError,
+      @Schema(nullable = true, description = "When the next attempt is due; null if none")
+          OffsetDateTime nextAt,
+      @Schema(nullable = true, description = "When the receiver took it; null until then")
+          OffsetDateTime deliveredAt) {}
 
   /** Whether one instance alone could run it when this row was read (see {@link NewTask.Hold}). */
   public boolean held() {

@@ -65,7 +65,7 @@ public class CompatResource {
   @Path("upload/start")
   @Consumes({"text/csv", MediaType.TEXT_PLAIN, MediaType.APPLICATION_OCTET_STREAM})
   @Operation(operationId = "uploadStart", summary = "Start an import (as POST /imports)")
-  @RequestBody(content = @Content(mediaType = "text/csv"))
+  @RequestBody(description = ImportResource.BODY, content = @Content(mediaType = "text/csv"))
   @APIResponse(
       responseCode = "202",
       description = "Task created",
@@ -95,6 +95,7 @@ public class CompatResource {
   @Path("upload/start")
   @Consumes(MediaType.MULTIPART_FORM_DATA)
   @RequestBody(
+      description = ImportResource.BODY,
       content =
           @Content(
               mediaType = MediaType.MULTIPART_FORM_DATA,

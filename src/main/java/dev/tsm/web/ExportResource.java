@@ -107,7 +107,8 @@ public class ExportResource {
       in = ParameterIn.HEADER,
       name = Idempotency.HEADER,
       description = Idempotency.DESCRIPTION,
-      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
+      example = Idempotency.EXAMPLE,
+      schema = @Schema(type = SchemaType.STRING, minLength = 1, maxLength = 255))
   public Response start(ExportService.Request request, @Context HttpServerRequest http) {
     Caller caller = callers.current();
     String key = Idempotency.key(http);

@@ -80,7 +80,10 @@ public class FileResource {
       responseCode = "206",
       description = "The requested range",
       content = {@Content(mediaType = "text/csv"), @Content(mediaType = "application/gzip")})
-  @APIResponse(responseCode = "304", description = "Not modified (If-None-Match)")
+  @APIResponse(
+      responseCode = "304",
+      description =
+          "Not modified: only to a request with If-None-Match naming the file's ETag (or *)")
   @APIResponse(responseCode = "404", description = "No such task, or an import (which has no file)")
   @APIResponse(
       responseCode = "409",
@@ -101,7 +104,9 @@ public class FileResource {
       @Parameter(description = "bytes=first-last, bytes=first- or bytes=-suffix")
           @HeaderParam("Range")
           String range,
-      @HeaderParam("If-None-Match") String ifNoneMatch,
+      @Parameter(description = "The ETag of a copy the client has: 304 if it is the file's")
+          @HeaderParam("If-None-Match")
+          String ifNoneMatch,
       @Parameter(
               description =
                   "true: send the file of a running export as it is written, ending when the"

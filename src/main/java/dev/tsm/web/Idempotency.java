@@ -41,6 +41,7 @@ import java.util.function.Supplier;
 @ApplicationScoped
 class Idempotency {
   static final String HEADER = "Idempotency-Key";
+  static final String EXAMPLE = "5f0c6c1e-2b1a-4c53-9a7e-3f9a0d1b2c3d";
   static final String DESCRIPTION =
       "1 to 255 visible ASCII characters, unique per request (a UUID, say). A repeat with the same"
           + " key and the same request, within tsm.idempotency.key-ttl (24h by default), answers"

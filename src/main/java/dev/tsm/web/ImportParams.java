@@ -5,6 +5,9 @@ import dev.tsm.importing.ImportOptions;
 import dev.tsm.importing.ImportService;
 import dev.tsm.task.CallbackUrl;
 import jakarta.ws.rs.QueryParam;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 
 /** The query parameters of an import, shared by {@code POST /imports} and {@code /upload/start}. */
@@ -18,7 +21,23 @@ public class ImportParams {
           "create (default): a new table; append: rows added to an existing one; replace: an"
               + " existing table's rows replaced at completion (readers see the old rows until"
               + " then); upsert: rows merged into an existing table on key. Columns of an existing"
-              + " table are matched by header name")
+              + " table are matched by header name",
+      schema =
+          @Schema(
+              type = SchemaType.STRING,
+              enumeration = {"create", "append", "replace", "upsert"},
+              defaultValue = "create"),
+      examples = {
+        @ExampleObject(name = "create", value = "create", summary = "A new table"),
+        @ExampleObject(
+            name = "replace",
+            value = "replace",
+            summary = "An existing table's rows replaced at completion"),
+        @ExampleObject(
+            name = "upsert",
+            value = "upsert",
+            summary = "Rows merged on key (with key=id)")
+      })
   @QueryParam("mode")
   public String mode;
 
@@ -30,21 +49,32 @@ public class ImportParams {
   @QueryParam("key")
   public String key;
 
-  @Parameter(description = "One ASCII character; default ,; \\t for a tab")
+  @Parameter(
+      description = "One ASCII character; default ,; \\t for a tab",
+      schema = @Schema(type = SchemaType.STRING, defaultValue = ","))
   @QueryParam("delimiter")
   public String delimiter;
 
-  @Parameter(description = "Whether the first line names the columns (default true)")
+  @Parameter(
+      description = "Whether the first line names the columns (default true)",
+      schema = @Schema(type = SchemaType.BOOLEAN, defaultValue = "true"))
   @QueryParam("header")
   public String header;
 
   @Parameter(
       description =
-          "fail (default): the first bad row fails the task; skip: bad rows are set aside")
+          "fail (default): the first bad row fails the task; skip: bad rows are set aside",
+      schema =
+          @Schema(
+              type = SchemaType.STRING,
+              enumeration = {"fail", "skip"},
+              defaultValue = "fail"))
   @QueryParam("onError")
   public String onError;
 
-  @Parameter(description = "With onError=skip: fail once more than this many rows are bad")
+  @Parameter(
+      description = "With onError=skip: fail once more than this many rows are bad",
+      schema = @Schema(type = SchemaType.INTEGER, format = "int64", minimum = "0"))
   @QueryParam("maxErrors")
   public String maxErrors;
 

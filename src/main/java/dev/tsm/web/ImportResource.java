@@ -62,6 +62,12 @@ public class ImportResource {
           + " a leading zero stays text. The target table appears only when the import completes."
           + " An answer given before the body was read closes the connection; a client sending"
           + " Expect: 100-continue is told to go on only once its upload is admitted.";
+  static final String BODY =
+      "The CSV file (UTF-8, with or without BOM; LF or CRLF), or the same file gzip-compressed: as"
+          + " multipart/form-data with the file in the part 'file' (other file parts are refused; a"
+          + " .gz file name or the gzip magic bytes mark a compressed one), or as the raw body,"
+          + " typed text/csv, text/plain, application/octet-stream or not at all (all alike; with"
+          + " Content-Encoding: gzip or the gzip magic bytes when compressed)";
   private static final String CSV_EXAMPLE = "id,name,amount\n1,Ada,12.50\n2,\"Lovelace, A.\",7\n";
   static final String IDLE =
       "The client sent no body bytes for tsm.import.idle-timeout: the upload is dropped (a task"
@@ -107,8 +113,7 @@ public class ImportResource {
       summary = "Import a CSV body into a table",
       description = DESCRIPTION)
   @RequestBody(
-      description =
-          "The CSV file (UTF-8, with or without BOM; LF or CRLF), or the same file gzip-compressed",
+      description = BODY,
       content =
           @Content(
               mediaType = "text/csv",
@@ -163,7 +168,8 @@ public class ImportResource {
       in = ParameterIn.HEADER,
       name = Idempotency.HEADER,
       description = Idempotency.DESCRIPTION,
-      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
+      example = Idempotency.EXAMPLE,
+      schema = @Schema(type = SchemaType.STRING, minLength = 1, maxLength = 255))
   public Uni<Response> importRaw(
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
@@ -214,10 +220,7 @@ public class ImportResource {
               mediaType = MediaType.APPLICATION_JSON,
               schema = @Schema(implementation = TaskView.class)))
   @RequestBody(
-      description =
-          "multipart/form-data with a part named 'file' holding the CSV (or the CSV"
-              + " gzip-compressed: a .gz file name, or the gzip magic bytes); other file parts are"
-              + " refused",
+      description = BODY,
       content =
           @Content(
               mediaType = MediaType.MULTIPART_FORM_DATA,
@@ -226,7 +229,8 @@ public class ImportResource {
       in = ParameterIn.HEADER,
       name = Idempotency.HEADER,
       description = Idempotency.DESCRIPTION,
-      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
+      example = Idempotency.EXAMPLE,
+      schema = @Schema(type = SchemaType.STRING, minLength = 1, maxLength = 255))
   public Uni<Response> importMultipart(
       @BeanParam ImportParams params,
       @Parameter(hidden = true) @HeaderParam("Content-Length") Long contentLength,
@@ -280,7 +284,7 @@ public class ImportResource {
       summary = "Preview the import of a CSV body: columns, types and why, first rows, problems",
       description = PREVIEW_DESCRIPTION)
   @RequestBody(
-      description = "The CSV file, or its first part, or either gzip-compressed",
+      description = "The start of the file will do. " + BODY,
       content =
           @Content(
               mediaType = "text/csv",
@@ -327,7 +331,7 @@ public class ImportResource {
               mediaType = MediaType.APPLICATION_JSON,
               schema = @Schema(implementation = ImportPreview.class)))
   @RequestBody(
-      description = "multipart/form-data with a part named 'file' holding the CSV",
+      description = "The start of the file will do. " + BODY,
       content =
           @Content(
               mediaType = MediaType.MULTIPART_FORM_DATA,
@@ -343,7 +347,7 @@ public class ImportResource {
   }
 
   /** The shape of the multipart body, for the API description. */
-  @Schema(name = "ImportMultipartBody")
+  @Schema(name = "ImportMultipartBody", requiredProperties = "file")
   public static class MultipartBody {
     @Schema(
         type = SchemaType.STRING,

@@ -8,6 +8,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @Schema(
     name = "Problem",
     description = "RFC 9457 problem details",
+    requiredProperties = {"type", "title", "status", "detail"},
     example =
         "{\"type\": \"about:blank\", \"title\": \"Conflict\", \"status\": 409, \"detail\":"
             + " \"task 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10 is COMPLETED and cannot be paused\","
@@ -21,7 +22,9 @@ public record Problem(
     @Schema(example = "task 0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10 is COMPLETED and cannot be paused")
         String detail,
     @Schema(example = "/tasks/0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10/pause") String instance,
-    @Schema(description = "The task's current state, where a transition was refused")
+    @Schema(
+            enumeration = {"PENDING", "RUNNING", "PAUSED", "COMPLETED", "FAILED", "TERMINATED"},
+            description = "The task's current state, where a transition was refused")
         String state) {
 
   public static final String MEDIA_TYPE = "application/problem+json";

@@ -67,12 +67,26 @@ public class TaskResource {
   @APIResponse(responseCode = "200", description = "The tasks")
   @APIResponse(responseCode = "400", description = "Unknown state or kind")
   public Uni<List<TaskView>> list(
-      @Parameter(description = "Only tasks in this state") @QueryParam("state") String state,
-      @Parameter(description = "Only tasks of this kind") @QueryParam("kind") String kind,
+      @Parameter(
+              description = "Only tasks in this state (any case)",
+              schema = @Schema(implementation = TaskState.class))
+          @QueryParam("state")
+          String state,
+      @Parameter(
+              description = "Only tasks of this kind (any case)",
+              schema = @Schema(implementation = TaskKind.class))
+          @QueryParam("kind")
+          String kind,
       // A String, parsed here: an int that does not convert would be a 404 from JAX-RS.
       @Parameter(
               description = "At most this many (1 to 1000)",
-              schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "1000"))
+              schema =
+                  @Schema(
+                      type = SchemaType.INTEGER,
+                      format = "int32",
+                      minimum = "1",
+                      maximum = "1000",
+                      defaultValue = "100"))
           @QueryParam("limit")
           @DefaultValue("100")
           String limit) {

@@ -26,7 +26,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
             + " \"rowsSkipped\": 0, \"bytesDone\": 32900000, \"bytesTotal\": 79000000,"
             + " \"rowsTotal\": null, \"percent\": 41.6, \"rowsPerSecond\": 598000.0,"
             + " \"etaSeconds\": 1, \"error\": null, \"actions\": [\"pause\", \"terminate\"],"
-            + " \"createdBy\": \"alice\", \"lastCommand\": null,"
+            + " \"createdBy\": \"alice\", \"lastCommand\": null, \"upload\": null,"
+            + " \"callback\": null,"
             + " \"createdAt\": \"2026-11-27T23:59:06.675Z\","
             + " \"updatedAt\": \"2026-11-27T23:59:07.412Z\", \"finishedAt\": null}")
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -34,7 +35,10 @@ public record TaskView(
     @Schema(example = "0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10") String id,
     TaskKind kind,
     TaskState state,
-    @Schema(description = "A pause or terminate asked of a RUNNING task, not yet taken effect")
+    @Schema(
+            nullable = true,
+            description =
+                "A pause or terminate asked of a RUNNING task, not yet taken effect; null if none")
         TaskState requestedState,
     @Schema(example = "public.sales") String table,
     @Schema(
@@ -46,8 +50,14 @@ public record TaskView(
     @Schema(description = "Bad rows set aside (onError=skip); see /tasks/{id}/rejects")
         long rowsSkipped,
     long bytesDone,
-    Long bytesTotal,
     @Schema(
+            nullable = true,
+            description =
+                "The file's size: an import's when known (null for a stream of unknown length),"
+                    + " an export's once COMPLETED")
+        Long bytesTotal,
+    @Schema(
+            nullable = true,
             description =
                 "Exports: the table's rows, counted when the export was asked for (up to"
                     + " tsm.export.exact-count-limit rows) or PostgreSQL's estimate; exact once"
@@ -55,38 +65,48 @@ public record TaskView(
         Long rowsTotal,
     @Schema(example = "42.5") double percent,
     @Schema(description = "Rows a second over the current (or last) run") double rowsPerSecond,
-    @Schema(description = "Seconds left at the current rate; null when unknown") Long etaSeconds,
-    @Schema(description = "Why the task FAILED") String error,
+    @Schema(nullable = true, description = "Seconds left at the current rate; null when unknown")
+        Long etaSeconds,
+    @Schema(nullable = true, description = "Why the task FAILED; null otherwise") String error,
     @Schema(
             description =
                 "The commands the task accepts now (POST /tasks/{id}/pause, resume, terminate)",
             example = "[\"pause\", \"terminate\"]")
         List<String> actions,
     @Schema(
+            nullable = true,
             description =
                 "The subject of the caller the task belongs to (null for tasks made before owners)",
             example = "alice")
         String createdBy,
-    @Schema(description = "The last pause, resume or terminate, and who gave it; null if none")
+    @Schema(
+            nullable = true,
+            description = "The last pause, resume or terminate, and who gave it; null if none")
         Command lastCommand,
     @Schema(
+            nullable = true,
             description =
                 "Imports fed by a resumable upload (/uploads): what has arrived beside what is"
                     + " loaded; null otherwise")
         UploadView upload,
     @Schema(
+            nullable = true,
             description =
                 "The URL the task calls back when it ends and its deliveries, one per final state"
                     + " entered; null when the task has none")
         CallbackView callback,
     OffsetDateTime createdAt,
     OffsetDateTime updatedAt,
-    OffsetDateTime finishedAt) {
+    @Schema(nullable = true, description = "When the task entered its final state; null before")
+        OffsetDateTime finishedAt) {
 
   /** A command a caller gave the task. */
   @Schema(name = "TaskCommand")
   public record Command(
-      @Schema(example = "pause") String name,
+      @Schema(
+              example = "pause",
+              enumeration = {"pause", "resume", "terminate"})
+          String name,
       @Schema(example = "alice") String by,
       OffsetDateTime at) {}
 
@@ -96,14 +116,17 @@ public record TaskView(
       @Schema(description = "The upload, at /uploads/{id}") String id,
       @Schema(description = "Bytes received so far, as sent (compressed ones for a gzip file)")
           long bytesReceived,
-      @Schema(description = "The declared length; null while deferred") Long bytesTotal,
+      @Schema(nullable = true, description = "The declared length; null while deferred")
+          Long bytesTotal,
       @Schema(description = "Whether every byte arrived") boolean complete,
       @Schema(
               description =
                   "The import loaded everything that arrived and waits for more (it holds no"
                       + " resources meanwhile)")
           boolean waiting,
-      @Schema(description = "When the upload expires unless more bytes arrive; null once complete")
+      @Schema(
+              nullable = true,
+              description = "When the upload expires unless more bytes arrive; null once complete")
           OffsetDateTime expiresAt) {
     static UploadView of(Task.Upload u) {
       return u == null
@@ -122,7 +145,7 @@ public record TaskView(
   @Schema(name = "TaskCallback")
   public record CallbackView(
       @Schema(example = "https://example.com/hooks/tsm") String url,
-      @Schema(description = "Oldest first; null in a callback's own body")
+      @Schema(nullable = true, description = "Oldest first; null in a callback's own body")
           List<Task.Delivery> deliveries) {
     static CallbackView of(Task.Callback c) {
       return c == null ? null : new CallbackView(c.url(), c.deliveries());

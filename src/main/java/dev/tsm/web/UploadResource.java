@@ -145,7 +145,8 @@ public class UploadResource {
           Idempotency.DESCRIPTION
               + " A repeat answers 201 with the first upload's Location and Link; bytes it brings"
               + " are not taken (HEAD the upload for its offset)",
-      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
+      example = Idempotency.EXAMPLE,
+      schema = @Schema(type = SchemaType.STRING, minLength = 1, maxLength = 255))
   public Uni<Response> create(@Context HttpServerRequest http, @Context RoutingContext routing) {
     http.pause();
     checkVersion(http);

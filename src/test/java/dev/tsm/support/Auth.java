@@ -14,6 +14,11 @@ public final class Auth {
   public static final String ROOT = "tsm_test_root_0000000000000000000000000";
   public static final String READER = "tsm_test_reader_000000000000000000000";
 
+  static {
+    // Every answer is checked against docs/openapi.yaml, in tests outside Quarkus's too.
+    Contract.install();
+  }
+
   private Auth() {}
 
   /** A request as alice, the default test caller. */

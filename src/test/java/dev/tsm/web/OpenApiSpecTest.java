@@ -43,6 +43,12 @@ class OpenApiSpecTest {
   }
 
   @Test
+  void examplesValidateAndSchemasAreClientReady() {
+    // Every example against its schema; no $ref with siblings; no framework class as a schema.
+    assertEquals(List.of(), dev.tsm.support.Contract.get().documentProblems());
+  }
+
+  @Test
   @SuppressWarnings("unchecked")
   void everyOperationHasAnIdASummaryAndItsErrors() {
     Map<String, Object> paths =

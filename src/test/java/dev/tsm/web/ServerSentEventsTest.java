@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tsm.support.Api;
 import dev.tsm.support.Auth;
 import dev.tsm.support.CsvFiles;
+import dev.tsm.support.Db;
+import dev.tsm.support.SlowUpload;
 import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -23,6 +26,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,67 +131,172 @@ class ServerSentEventsTest {
   }
 
   /**
-   * An EventSource-style client: it drops the connection mid-import and comes back with the last id
-   * it had, again and again. Ids count the task's versions: no id comes twice, none goes back, and
-   * no change made while the client was away is lost (the first event after a reconnect is the
-   * task's state as it is now; ids may skip what was coalesced). The stream ends after COMPLETED,
-   * and the reconnect after that is 204.
+   * An EventSource-style client following an import whose body is still arriving (the test decides
+   * when it moves): it cuts the connection mid-import, waits the {@code retry:} the server asked
+   * for, and comes back with {@code Last-Event-ID}, again and again, while the task is paused,
+   * resumed and loads more. Ids are the task's versions ({@code tsm.task.version}, one per visible
+   * change). No id comes twice, none goes back, and no change is missed: a reconnect is first sent
+   * the task as it is then (an id between the versions the database held just before and after),
+   * and within a connection ids skip only versions coalesced into a later event; every pause and
+   * resume made while connected is seen as a {@code state} event. The last id is the task's last
+   * version, the stream ends after COMPLETED, and a reconnect after that is 204.
    */
   @Test
   void aClientReconnectingWithLastEventIdMissesNothingAndGetsNothingTwice() throws Exception {
-    String id = Api.startImport("sse_resume", CsvFiles.mixed("sse-resume.csv", 40_000, 11));
-    List<Long> ids = new ArrayList<>();
-    String last;
-    try (Connection c = connect("tasks/" + id + "/events", null)) {
-      Event first = next(c.events);
-      ids.add(Long.parseLong(first.id()));
-      Event more = next(c.events);
-      ids.add(Long.parseLong(more.id()));
-      last = more.id();
-      assertTrue(c.raw().contains("\nretry:" + EventResource.RETRY_MILLIS + "\n"), c.raw());
-      assertFalse(c.raw().toLowerCase().contains("content-type"), c.raw());
-    }
-    // Away: the task is paused. Back: its paused state comes first, newer than the last id.
-    Api.command(id, "pause").then().statusCode(202);
-    JsonPath paused = Api.awaitState(id, "PAUSED");
-    try (Connection c = connect("tasks/" + id + "/events", last)) {
-      Event now = next(c.events);
-      assertEquals("PAUSED", now.task().getString("state"), "the state as it is now");
-      assertEquals(paused.getLong("rowsDone"), now.task().getLong("rowsDone"));
-      assertEquals("state", now.name());
-      ids.add(Long.parseLong(now.id()));
-      last = now.id();
-    }
-    // Back with the current id: nothing is sent again, the stream stays open and quiet.
-    try (Connection c = connect("tasks/" + id + "/events", last)) {
-      assertEquals(null, c.events.poll(2, TimeUnit.SECONDS), "nothing new, nothing twice");
-      assertTrue(c.raw().contains("keep-alive"), c.raw());
-      assertTrue(c.raw().contains("\nretry:"), "the comment says when to reconnect");
-    }
-    Api.command(id, "resume").then().statusCode(202);
-    // Reconnect after every few events until the stream ends after COMPLETED.
-    Event end = null;
-    while (end == null) {
-      try (Connection c = connect("tasks/" + id + "/events", last)) {
-        for (int i = 0; i < 3 && end == null; i++) {
-          Event e = next(c.events);
-          if (e.name() == null) {
-            throw new AssertionError("the stream ended before COMPLETED; ids " + ids);
-          }
-          ids.add(Long.parseLong(e.id()));
-          last = e.id();
-          if ("COMPLETED".equals(e.task().getString("state"))) {
-            end = e;
-            assertEquals(null, next(c.events).name(), "the stream ends after the final state");
+    Path file = CsvFiles.mixed("sse-resume.csv", 30_000, 11);
+    byte[] body = Files.readAllBytes(file);
+    assertTrue(body.length > 2 << 20, "large enough to load while it arrives: " + body.length);
+    Seen seen = new Seen();
+    try (SlowUpload upload = SlowUpload.start("table=sse_resume", body)) {
+      upload.send(body.length / 2);
+      String id = Db.awaitTaskOf("sse_resume");
+      String path = "tasks/" + id + "/events";
+      long retry;
+      try (Connection c = connect(path, null)) {
+        Event first = seen.add(next(c.events));
+        assertEquals("state", first.name(), "the first event is the snapshot");
+        retry = c.retry();
+        assertEquals(EventResource.RETRY_MILLIS, retry, c.raw());
+        assertFalse(c.raw().toLowerCase().contains("content-type"), c.raw());
+      }
+      // Cut mid-import (the task loaded what arrived and waits for the rest): while the client is
+      // away the task is paused and resumed; back, it is sent the task as it is now, sees a pause
+      // and a resume live, and cuts again.
+      for (int round = 0; round < 3; round++) {
+        pauseAndResume(id, null, seen);
+        upload.send(1_000); // the body keeps arriving (tsm.import.idle-timeout)
+        Waits.pause(retry); // as EventSource waits before reconnecting
+        long away = version(id);
+        try (Connection c = connect(path, seen.last())) {
+          Event now = seen.add(next(c.events));
+          assertBetween(away, Long.parseLong(now.id()), version(id), "the task as it is now");
+          assertEquals("RUNNING", now.task().getString("state"), "mid-import");
+          pauseAndResume(id, c.events, seen);
+        }
+      }
+      // Away: more of the body arrives (past the next MiB the receiver writes) and is loaded.
+      long rowsBefore = seen.lastRows();
+      upload.send((2 << 20) + 100_000 - upload.sent());
+      Waits.until(
+          Duration.ofSeconds(60),
+          "the task loaded what arrived",
+          () -> Api.task(id).getLong("rowsDone") > rowsBefore);
+      Waits.pause(retry);
+      long loaded = version(id);
+      try (Connection c = connect(path, seen.last())) {
+        Event now = seen.add(next(c.events));
+        assertBetween(loaded, Long.parseLong(now.id()), version(id), "the task as it is now");
+        assertTrue(now.task().getLong("rowsDone") > rowsBefore, "what was loaded while away");
+      }
+      // Away: the task is paused. Back: its paused state comes first.
+      Api.command(id, "pause").then().statusCode(202);
+      JsonPath paused = Api.awaitState(id, "PAUSED");
+      Waits.pause(retry);
+      long away = version(id);
+      try (Connection c = connect(path, seen.last())) {
+        Event now = seen.add(next(c.events));
+        assertEquals("PAUSED", now.task().getString("state"), "the state as it is now");
+        assertEquals("state", now.name());
+        assertEquals(paused.getLong("rowsDone"), now.task().getLong("rowsDone"));
+        assertEquals(away, Long.parseLong(now.id()), "a paused task does not move");
+      }
+      // Back with the current id: nothing is sent again, the stream stays open and quiet.
+      try (Connection c = connect(path, seen.last())) {
+        assertEquals(null, c.events.poll(2, TimeUnit.SECONDS), "nothing new, nothing twice");
+        assertTrue(c.raw().contains("keep-alive"), c.raw());
+        assertTrue(c.raw().contains("retry:"), "the comment says when to reconnect");
+      }
+      Api.command(id, "resume").then().statusCode(202);
+      String response = upload.finish();
+      assertTrue(response.startsWith("HTTP/1.1 202"), response);
+      // Reconnect after every few events until the stream ends after COMPLETED.
+      Event end = null;
+      while (end == null) {
+        try (Connection c = connect(path, seen.last())) {
+          for (int i = 0; i < 3 && end == null; i++) {
+            Event e = next(c.events);
+            if (e.name() == null) {
+              throw new AssertionError("the stream ended before COMPLETED; ids " + seen.ids);
+            }
+            seen.add(e);
+            if ("COMPLETED".equals(e.task().getString("state"))) {
+              end = e;
+              assertEquals(null, next(c.events).name(), "the stream ends after the final state");
+            }
           }
         }
       }
+      assertEquals(30_000, end.task().getLong("rowsDone"));
+      assertEquals(version(id), seen.lastId(), "the last id is the task's last version");
+      assertEquals(204, status(path, seen.last()), "over: EventSource stops");
+      assertEquals(204, status(path, null), "over, for a new client too");
+      Db.copyReference("ref_sse_resume", "public.sse_resume", file, ", HEADER true");
+      Db.assertSameRows("ref_sse_resume", "public.sse_resume");
     }
-    assertEquals(40_000, end.task().getLong("rowsDone"));
-    for (int i = 1; i < ids.size(); i++) {
-      assertTrue(ids.get(i) > ids.get(i - 1), "ids only go up, none twice: " + ids);
+  }
+
+  /**
+   * Pauses the task and resumes it, waiting for each state; with {@code events}, each is also seen
+   * there, live, as a {@code state} event, every event read going to {@code seen}.
+   */
+  private static void pauseAndResume(String id, BlockingQueue<Event> events, Seen seen)
+      throws Exception {
+    for (String[] step : new String[][] {{"pause", "PAUSED"}, {"resume", "RUNNING"}}) {
+      Api.command(id, step[0]).then().statusCode(202);
+      Api.awaitState(id, step[1]);
+      if (events != null) {
+        Event e;
+        do {
+          e = next(events);
+          assertNotNull(e.name(), "the stream ended before " + step[1]);
+          seen.add(e);
+        } while (!step[1].equals(e.task().getString("state")));
+        assertEquals("state", e.name(), "a new state is a state event");
+      }
     }
-    assertEquals(204, status("tasks/" + id + "/events", last), "over: EventSource stops");
+  }
+
+  private static void assertBetween(long low, long actual, long high, String what) {
+    assertTrue(
+        low <= actual && actual <= high, what + ": " + actual + " not in " + low + ".." + high);
+  }
+
+  /** The task's version in the database: what the ids of its events count. */
+  private static long version(String id) {
+    return Db.count("SELECT version FROM tsm.task WHERE id = '" + id + "'");
+  }
+
+  /** What a client has received across its connections: ids only go up, progress never back. */
+  private static final class Seen {
+    final List<Long> ids = new ArrayList<>();
+    private Event last;
+
+    Event add(Event e) {
+      assertNotNull(e.id(), "every event has an id: " + e);
+      long id = Long.parseLong(e.id());
+      assertTrue(ids.isEmpty() || id > lastId(), "no id twice, none back: " + id + " after " + ids);
+      if (last != null) {
+        assertTrue(
+            e.task().getLong("rowsDone") >= last.task().getLong("rowsDone"),
+            "progress never goes back");
+      }
+      ids.add(id);
+      last = e;
+      return e;
+    }
+
+    long lastRows() {
+      return last.task().getLong("rowsDone");
+    }
+
+    long lastId() {
+      return ids.get(ids.size() - 1);
+    }
+
+    /** The Last-Event-ID a reconnecting EventSource sends. */
+    String last() {
+      return last.id();
+    }
   }
 
   @Test
@@ -271,6 +381,7 @@ class ServerSentEventsTest {
     final HttpResponse<InputStream> response;
     final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final StringBuffer raw = new StringBuffer();
+    private volatile long retry = -1;
 
     Connection(String path, String lastEventId) throws Exception {
       HttpRequest.Builder request =
@@ -288,6 +399,11 @@ class ServerSentEventsTest {
 
     String raw() {
       return raw.toString();
+    }
+
+    /** The reconnection delay the server asked for ({@code retry:}), -1 if none yet. */
+    long retry() {
+      return retry;
     }
 
     void start() {
@@ -312,12 +428,24 @@ class ServerSentEventsTest {
             id = null;
             name = null;
             data.clear();
-          } else if (line.startsWith("id:")) {
-            id = line.substring(3).trim();
-          } else if (line.startsWith("event:")) {
-            name = line.substring(6).trim();
-          } else if (line.startsWith("data:")) {
-            data.add(line.substring(5));
+            continue;
+          }
+          if (line.startsWith(":")) {
+            continue; // a comment: keep-alive
+          }
+          // field: value, one optional space after the colon (the SSE standard's parsing)
+          int colon = line.indexOf(':');
+          String field = colon < 0 ? line : line.substring(0, colon);
+          String value = colon < 0 ? "" : line.substring(colon + 1);
+          value = value.startsWith(" ") ? value.substring(1) : value;
+          switch (field) {
+            case "id" -> id = value;
+            case "event" -> name = value;
+            case "data" -> data.add(value);
+            case "retry" -> retry = value.matches("[0-9]+") ? Long.parseLong(value) : retry;
+            default -> {
+              // unknown fields are ignored, as EventSource ignores them
+            }
           }
         }
       } catch (Exception ignored) {
