@@ -95,8 +95,17 @@ public class TaskStore {
 
   /** Moves {@code from -> to} if the task is still in {@code from}; null otherwise. */
   public Uni<Task> move(UUID id, TaskState from, TaskState to, By by) {
+    return move(id, from, to, by, null);
+  }
+
+  /**
+   * Moves {@code from -> to} as {@link #move(UUID, TaskState, TaskState, By)}, merging {@code
+   * options} (null: none) into the task's options in the same update.
+   */
+  public Uni<Task> move(UUID id, TaskState from, TaskState to, By by, JsonObject options) {
     String sql =
         "UPDATE tsm.task SET state = $3, requested_state = NULL, requested_at = NULL,"
+            + " options = CASE WHEN $6::text IS NULL THEN options ELSE options || $6::jsonb END,"
             + " updated_at = now(), last_command = $4, last_command_by = $5,"
             + " last_command_at = now(),"
             // A resume (to PENDING) gives the task a fresh start: no error, no crashes counted.
@@ -105,7 +114,14 @@ public class TaskStore {
             + " WHERE id = $1 AND state = $2 RETURNING *";
     return one(
         pool.preparedQuery(sql)
-            .execute(Tuple.of(id, from.name(), to.name(), by.command(), by.subject())));
+            .execute(
+                Tuple.of(
+                    id,
+                    from.name(),
+                    to.name(),
+                    by.command(),
+                    by.subject(),
+                    options == null ? null : options.encode())));
   }
 
   /**
