@@ -67,7 +67,21 @@
       const reason = statusText ? ` (${status} ${statusText})` : ` (status ${status})`;
       text = `The service refused the request${reason}.`;
     }
-    return sentence(text);
+    return sentence(pageWords(text));
+  }
+
+  // The API's parameter words, as the page's choices name them.
+  const PAGE_WORDS = [
+    [/\buse mode=append\b/g, 'choose "Append to an existing table"'],
+    [/\buse mode=create\b/g, 'choose "Create a new table"'],
+    [/\bmode=append\b/g, '"Append to an existing table"'],
+    [/\bmode=create\b/g, '"Create a new table"'],
+    [/\bonError=skip\b/g, '"Skip them and keep going" (More options, Bad rows)'],
+    [/\bonError=fail\b/g, '"Fail the import at the first bad row"'],
+  ];
+
+  function pageWords(text) {
+    return PAGE_WORDS.reduce((t, [words, page]) => t.replace(words, page), text);
   }
 
   function sentence(text) {
@@ -264,6 +278,21 @@
     place(entry);
     render(entry);
     $('#tasks-empty').hidden = true;
+    if (task.id === wantInView) {
+      inView(task.id);
+    }
+  }
+
+  /** A task started from this page; its card is scrolled into view once it is shown. */
+  let wantInView = null;
+
+  /** Scrolls a task's card into view (so Pause is at hand), now or when it first shows. */
+  function inView(id) {
+    const entry = tasks.get(id);
+    wantInView = entry ? null : id;
+    if (entry) {
+      entry.el.scrollIntoView({ block: 'nearest' });
+    }
   }
 
   function stateChanged(before, task, quiet) {
@@ -276,6 +305,46 @@
     }
     exportReady(task);
     uploadTaskEnded(task);
+    importEnded(task);
+    if (task.state === 'FAILED' || task.state === 'TERMINATED') {
+      flash($('.error', tasks.get(task.id).el));
+    }
+  }
+
+  /** Draws the eye to a part of a card that just changed (a reason that came again). */
+  function flash(el) {
+    el.classList.remove('flash');
+    void el.offsetWidth; // restart the animation
+    el.classList.add('flash');
+    el.dataset.flashes = String(Number(el.dataset.flashes || 0) + 1);
+  }
+
+  /**
+   * The upload's import ended without completing: "the import started" is no longer true, so the
+   * message under the form says how it ended instead.
+   */
+  function importEnded(task) {
+    const message = $('#import-message');
+    if (task.id !== uploadTaskId || !(task.state === 'FAILED' || task.state === 'TERMINATED')) {
+      return;
+    }
+    if (message.dataset.kind === 'error') {
+      return; // the upload's own error says more
+    }
+    const how = task.state === 'FAILED' ? 'failed' : 'was terminated';
+    say(message, `The import into ${task.table} ${how}: ${endReason(task)}`, 'error');
+  }
+
+  /** Why a task failed or was terminated, in a sentence. */
+  function endReason(task) {
+    if (task.error) {
+      return sentence(task.error);
+    }
+    const c = task.lastCommand;
+    if (task.state === 'TERMINATED' && c && c.name === 'terminate') {
+      return `Terminated by ${c.by} on ${when(c.at)}.`;
+    }
+    return task.state === 'TERMINATED' ? 'Terminated.' : 'No reason was given.';
   }
 
   /** The name an export's file is saved under: a gzip export's is a .csv.gz file. */
@@ -320,6 +389,9 @@
     el.tabIndex = -1;
     $('.pause', el).addEventListener('click', (e) => command(task.id, 'pause', e.currentTarget));
     $('.resume', el).addEventListener('click', (e) => command(task.id, 'resume', e.currentTarget));
+    $('.retry-skip', el).addEventListener('click', (e) =>
+      command(task.id, 'resume?onError=skip', e.currentTarget),
+    );
     $('.terminate', el).addEventListener('click', (e) => {
       const t = tasks.get(task.id).data;
       const question =
@@ -391,12 +463,27 @@
     note.hidden = !noteText;
 
     const error = $('.error', el);
-    error.hidden = !(t.state === 'FAILED' && t.error);
-    error.textContent = t.state === 'FAILED' && t.error ? sentence(t.error) : '';
+    const ended = t.state === 'FAILED' || t.state === 'TERMINATED';
+    error.hidden = !ended;
+    if (ended) {
+      // The time tells a failure after a Resume from the one before it.
+      const at = t.state === 'FAILED' ? t.updatedAt : t.finishedAt || t.updatedAt;
+      error.textContent = `${STATE_LABEL[t.state]} ${when(at)}: ${endReason(t)}`;
+      error.dataset.at = at || '';
+    } else {
+      error.textContent = '';
+    }
 
     setButton($('.pause', el), can(t, 'pause'), `Pause ${name}`);
     setButton($('.resume', el), can(t, 'resume'), `Resume ${name}`);
     setButton($('.terminate', el), can(t, 'terminate'), `Terminate ${name}`);
+    const retry = $('.retry-skip', el);
+    retry.hidden = !skipsBadRows(t);
+    retry.setAttribute('aria-label', `Retry the ${name}, skipping bad rows`);
+    // A task that ended keeps only the actions it still has: no rows of disabled buttons.
+    for (const b of el.querySelectorAll('.pause, .resume, .terminate')) {
+      b.hidden = b.disabled && (ended || t.state === 'COMPLETED');
+    }
 
     const download = $('.download', el);
     const ready = t.kind === 'EXPORT' && t.state === 'COMPLETED';
@@ -472,6 +559,16 @@
       }
     }
     return text;
+  }
+
+  /** A FAILED import that a bad row stopped: it can go on setting bad rows aside. */
+  function skipsBadRows(t) {
+    return (
+      t.kind === 'IMPORT' &&
+      t.state === 'FAILED' &&
+      can(t, 'resume') &&
+      /^line \d+:|\(maxErrors\)/.test(t.error || '')
+    );
   }
 
   function setButton(button, enabled, label) {
@@ -1185,6 +1282,7 @@
     job.offset = offsetOf(answer, 0);
     took(job, answer);
     await showTask(job);
+    inView(job.taskId);
     say($('#import-message'), `Uploading ${job.file.name} into ${job.qualified}…`);
   }
 
@@ -1408,6 +1506,10 @@
         `Upload of ${job.file.name} complete; the import into ${job.qualified} started.`,
         'ok',
       );
+      const shown = tasks.get(job.taskId);
+      if (shown) {
+        importEnded(shown.data); // it may have ended before the last answer came
+      }
       if (chosenFile === job.file) {
         resetImportForm();
       }
@@ -1423,6 +1525,9 @@
             ? ' Choose the same file again to continue the upload where it stopped.'
             : '';
         say(message, `${e.message}${later}`, 'error');
+        if (!job.url) {
+          markField($('#import-form'), e.message); // refused at creation: an option is wrong
+        }
       }
     } finally {
       upload = null;
@@ -1493,6 +1598,41 @@
     }
   }
 
+  /**
+   * The field of the import form a refusal is about (a parameter it names, or the table), marked
+   * invalid and focused; null if it names none.
+   */
+  function markField(form, text) {
+    const named = /parameter '(\w+)'/i.exec(text);
+    let field = null;
+    if (named && form.elements[named[1]]) {
+      field = form.elements[named[1]];
+    } else if (/\btable\b/i.test(text)) {
+      field = form.table;
+    }
+    if (field instanceof RadioNodeList) {
+      field = field[0];
+    }
+    if (!field || typeof field.focus !== 'function') {
+      return null;
+    }
+    const details = field.closest('details');
+    if (details) {
+      details.open = true;
+    }
+    field.setAttribute('aria-invalid', 'true');
+    field.setAttribute('aria-errormessage', 'import-message');
+    field.focus();
+    return field;
+  }
+
+  function unmarkFields(form) {
+    for (const el of form.querySelectorAll('[aria-invalid="true"]')) {
+      el.removeAttribute('aria-invalid');
+      el.removeAttribute('aria-errormessage');
+    }
+  }
+
   function resetImportForm() {
     const input = $('#import-file');
     input.value = '';
@@ -1510,6 +1650,16 @@
       tableWasTyped = true;
     });
     form.addEventListener('submit', startUpload);
+    form.addEventListener('input', (e) => {
+      if (e.target.getAttribute('aria-invalid') === 'true') {
+        unmarkFields(form);
+      }
+    });
+    form.addEventListener('change', (e) => {
+      if (e.target.name === 'mode') {
+        unmarkFields(form);
+      }
+    });
     $('#import-cancel').addEventListener('click', cancelUpload);
     window.addEventListener('beforeunload', (e) => {
       if (!upload || upload.done || upload.cancelled) {
@@ -1658,6 +1808,7 @@
       const task = await api('POST', '/exports', body);
       pageExports.add(task.id);
       upsert(task);
+      inView(task.id);
       say(message, `Export of ${task.table} started; the download link appears when it completes.`, 'ok');
       // the event stream may have shown it completed before this answer came
       exportReady(tasks.get(task.id).data);
