@@ -270,6 +270,7 @@
       render(entry);
       if (before.state !== task.state) {
         stateChanged(before, task, quiet);
+        applyView();
       }
       return;
     }
@@ -278,6 +279,7 @@
     place(entry);
     render(entry);
     $('#tasks-empty').hidden = true;
+    applyView();
     if (task.id === wantInView) {
       inView(task.id);
     }
@@ -291,6 +293,13 @@
     const entry = tasks.get(id);
     wantInView = entry ? null : id;
     if (entry) {
+      if (!matches(entry.data)) {
+        $('#filter-state').value = '';
+        $('#filter-kind').value = '';
+        $('#filter-text').value = '';
+      }
+      entry.el.hidden = false;
+      applyView();
       entry.el.scrollIntoView({ block: 'nearest' });
     }
   }
@@ -350,7 +359,9 @@
   /** The name an export's file is saved under: a gzip export's is a .csv.gz file. */
   function exportFileName(task) {
     const gzip = task.options && task.options.compression === 'gzip';
-    return `${task.table}.csv${gzip ? '.gz' : ''}`;
+    // as the service names it (Content-Disposition): the table without its schema
+    const bare = task.table.slice(task.table.indexOf('.') + 1);
+    return `${bare}.csv${gzip ? '.gz' : ''}`;
   }
 
   /** Under the export form, a link to the file of an export started from this page. */
@@ -438,11 +449,17 @@
       rows += ` (${count(t.rowsSkipped)} skipped)`;
     }
     $('.rows', el).textContent = rows;
-    $('.speed', el).textContent =
-      t.rowsPerSecond > 0 ? `${count(Math.round(t.rowsPerSecond))} rows/s` : '–';
+    // While it runs, the rate of the current run; once completed, rows over the whole time taken
+    // (a last short run after a resume would say far more than the task did).
+    let speed = t.rowsPerSecond > 0 ? `${count(Math.round(t.rowsPerSecond))} rows/s` : '–';
+    const took = (Date.parse(t.finishedAt) - Date.parse(t.createdAt)) / 1000;
+    if (t.state === 'COMPLETED') {
+      speed = took > 0 ? `${count(Math.round((t.rowsDone || 0) / took))} rows/s on average` : '–';
+    }
+    $('.speed', el).textContent = speed;
     let eta = '–';
     if (t.state === 'COMPLETED') {
-      eta = 'done';
+      eta = took >= 0 ? `done in ${duration(took)}` : 'done';
     } else if (t.state === 'RUNNING' && t.etaSeconds != null) {
       eta = duration(t.etaSeconds);
     }
@@ -508,6 +525,7 @@
       rejects.removeAttribute('href');
     }
 
+    renderColumns(el, t);
     let meta = `Created ${when(t.createdAt)}`;
     if (t.finishedAt) {
       meta += ` · finished ${when(t.finishedAt)}`;
@@ -515,7 +533,24 @@
     if (t.kind === 'IMPORT' && t.bytesTotal != null) {
       meta += ` · ${bytes(t.bytesDone)} of ${bytes(t.bytesTotal)}`;
     }
+    if (t.kind === 'EXPORT' && t.bytesDone > 0) {
+      meta += t.state === 'COMPLETED' ? ` · file ${bytes(t.bytesDone)}` : ` · ${bytes(t.bytesDone)} written`;
+    }
+    el.dataset.bytesDone = String(t.bytesDone || 0);
     $('.meta', el).textContent = meta;
+  }
+
+  /** A completed import's table: its columns and their types (from the list of tables). */
+  function renderColumns(el, t) {
+    const line = $('.columns-of', el);
+    const table =
+      t.kind === 'IMPORT' && t.state === 'COMPLETED'
+        ? tablesCache.find((x) => `${x.schema}.${x.name}` === t.table)
+        : null;
+    line.hidden = !table;
+    line.textContent = table
+      ? `Columns of ${t.table}: ${(table.columns || []).map((c) => `${c.name} (${c.type})`).join(', ')}`
+      : '';
   }
 
   /** An import fed by a resumable upload: what arrived beside what is loaded. */
@@ -629,6 +664,10 @@
       try {
         const list = await api('GET', '/tasks');
         if (Array.isArray(list)) {
+          if (quiet) {
+            olderOnService = list.length === 100; // the default limit
+          }
+          applyView();
           // oldest first, so each new row lands on top
           for (const task of list.slice().reverse()) {
             upsert(task, quiet);
@@ -647,6 +686,136 @@
       }
     })();
     return listing;
+  }
+
+  // ---- The list's view: filters, pages, finished tasks cleared away -------------------------
+  //
+  // Every task the page knows stays in the list; the view shows those that match the filters,
+  // PAGE_SIZE more at each "Show more" (older ones are fetched with ?before= when the page has
+  // shown all it holds). "Clear finished" hides the tasks finished by then (kept in this
+  // browser); nothing is deleted.
+
+  const PAGE_SIZE = 20;
+  const CLEARED_KEY = 'tsm-cleared-before';
+  let pageLimit = PAGE_SIZE;
+  /** Whether the service may hold older tasks than the oldest the page has. */
+  let olderOnService = true;
+  let viewQueued = false;
+
+  function clearedBefore() {
+    try {
+      return Number(storage().getItem(CLEARED_KEY)) || 0;
+    } catch (e) {
+      return 0;
+    }
+  }
+
+  function cleared(t) {
+    const at = Date.parse(t.finishedAt);
+    return FINAL.has(t.state) && !Number.isNaN(at) && at <= clearedBefore();
+  }
+
+  function matches(t) {
+    const state = $('#filter-state').value;
+    const kind = $('#filter-kind').value;
+    const text = $('#filter-text').value.trim().toLowerCase();
+    if (state === 'active' ? FINAL.has(t.state) || t.state === 'FAILED' : state && t.state !== state) {
+      return false;
+    }
+    if (kind && t.kind !== kind) {
+      return false;
+    }
+    return !text || t.table.toLowerCase().includes(text);
+  }
+
+  /** Shows the tasks of the view (once per turn of the event loop, however many changed). */
+  function applyView() {
+    if (viewQueued) {
+      return;
+    }
+    viewQueued = true;
+    Promise.resolve().then(() => {
+      viewQueued = false;
+      let matching = 0;
+      let hidden = 0;
+      for (const row of $('#tasks').children) {
+        const entry = tasks.get(row.dataset.taskId);
+        const t = entry && entry.data;
+        const away = t && cleared(t) && row.dataset.taskId !== wantInView;
+        hidden += away ? 1 : 0;
+        const shown = t && !away && matches(t) && matching < pageLimit;
+        matching += t && !away && matches(t) ? 1 : 0;
+        row.hidden = !shown;
+      }
+      const showing = Math.min(matching, pageLimit);
+      $('#tasks-more').hidden = !(matching > pageLimit || olderOnService);
+      $('#tasks-show-cleared').hidden = hidden === 0;
+      $('#tasks-show-cleared').textContent = `Show ${count(hidden)} cleared task${hidden === 1 ? '' : 's'}`;
+      $('#tasks-count').textContent = tasks.size
+        ? `Showing ${count(showing)} of ${count(matching)} matching task${matching === 1 ? '' : 's'}` +
+          `${olderOnService ? ' (older ones on the service)' : ''}.`
+        : '';
+      $('#tasks').dataset.shown = String(showing);
+    });
+  }
+
+  /** Shows PAGE_SIZE more: from those the page holds, else older ones from the service. */
+  async function showMore() {
+    pageLimit += PAGE_SIZE;
+    const list = $('#tasks');
+    const oldest = list.lastElementChild && list.lastElementChild.dataset.taskId;
+    let matching = 0;
+    for (const [, entry] of tasks) {
+      matching += !cleared(entry.data) && matches(entry.data) ? 1 : 0;
+    }
+    if (matching < pageLimit && olderOnService) {
+      const query = new URLSearchParams({ limit: String(PAGE_SIZE * 5) });
+      if (oldest) {
+        query.set('before', oldest);
+      }
+      try {
+        const older = await api('GET', `/tasks?${query}`);
+        olderOnService = Array.isArray(older) && older.length === PAGE_SIZE * 5;
+        for (const task of older || []) {
+          upsert(task, true);
+        }
+      } catch (e) {
+        say($('#tasks-message'), `Older tasks could not be loaded. ${e.message}`, 'error');
+      }
+    }
+    applyView();
+  }
+
+  function clearFinished() {
+    try {
+      storage().setItem(CLEARED_KEY, String(Date.now()));
+    } catch (e) {
+      // without storage, nothing is remembered: the list stays as it is
+    }
+    applyView();
+  }
+
+  function showCleared() {
+    try {
+      storage().removeItem(CLEARED_KEY);
+    } catch (e) {
+      // nothing was kept
+    }
+    applyView();
+  }
+
+  function setUpView() {
+    const refilter = () => {
+      pageLimit = PAGE_SIZE;
+      applyView();
+    };
+    for (const id of ['filter-state', 'filter-kind', 'filter-text']) {
+      $(`#${id}`).addEventListener('input', refilter);
+      $(`#${id}`).addEventListener('change', refilter);
+    }
+    $('#tasks-more').addEventListener('click', showMore);
+    $('#tasks-clear').addEventListener('click', clearFinished);
+    $('#tasks-show-cleared').addEventListener('click', showCleared);
   }
 
   // ---- Live updates: Server-Sent Events, else polling ---------------------------------------
@@ -1350,6 +1519,8 @@
         continue;
       }
       failures += 1;
+      // What went up was not taken: the bar goes back to what the service confirmed.
+      uploaded(job, job.offset);
       if (!retryable(answer.status) || failures >= MAX_FAILURES) {
         throw stopped(answer);
       }
@@ -1761,6 +1932,9 @@
           select.value = previous;
         }
         describeTable();
+        for (const entry of tasks.values()) {
+          renderColumns(entry.el, entry.data);
+        }
         if ($('#export-message').dataset.source === 'tables') {
           say($('#export-message'), '');
           delete $('#export-message').dataset.source;
@@ -1776,14 +1950,33 @@
     return tablesLoading;
   }
 
+  /** One checkbox a column of the chosen table, all ticked: the export's columns. */
+  function exportColumns(table) {
+    const box = $('#export-columns');
+    box.replaceChildren();
+    $('#export-columns-empty').hidden = Boolean(table);
+    for (const column of (table && table.columns) || []) {
+      const label = document.createElement('label');
+      const input = document.createElement('input');
+      input.type = 'checkbox';
+      input.checked = true;
+      input.value = column.name;
+      input.name = 'column';
+      label.append(input, ` ${column.name}`);
+      box.append(label);
+    }
+  }
+
   function describeTable() {
     const value = $('#export-table').value;
     const table = tablesCache.find((t) => `${t.schema}.${t.name}` === value);
     const hint = $('#export-table-hint');
     if (!table) {
       hint.textContent = '';
+      exportColumns(null);
       return;
     }
+    exportColumns(table);
     const columns = (table.columns || []).map((c) => `${c.name} (${c.type})`).join(', ');
     const order = table.primaryKey ? 'in primary-key order' : 'in physical order (no primary key)';
     hint.textContent = `Columns: ${columns}. Rows are written ${order}.`;
@@ -1804,6 +1997,16 @@
       const body = { table };
       if ($('#export-gzip').checked) {
         body.compression = 'gzip';
+      }
+      const boxes = [...document.querySelectorAll('#export-columns input')];
+      if (boxes.some((b) => !b.checked)) {
+        body.columns = boxes.filter((b) => b.checked).map((b) => b.value);
+      }
+      if ($('#export-delimiter').value !== ',') {
+        body.delimiter = $('#export-delimiter').value; // "\\t" is a tab, as for imports
+      }
+      if (!$('#export-header').checked) {
+        body.header = false;
       }
       const task = await api('POST', '/exports', body);
       pageExports.add(task.id);
@@ -1830,6 +2033,7 @@
   function start() {
     setUpImport();
     setUpExport();
+    setUpView();
     $('#tasks-refresh').addEventListener('click', () => refreshTasks());
     refreshTasks(true);
     loadTables();

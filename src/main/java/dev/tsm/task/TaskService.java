@@ -55,7 +55,13 @@ public class TaskService {
 
   /** The caller's tasks (every task for an administrator), newest first, optionally filtered. */
   public Uni<List<Task>> list(Caller caller, TaskState state, TaskKind kind, int limit) {
-    return store.list(state, kind, caller.admin() ? null : caller.subject(), limit);
+    return list(caller, state, kind, null, limit);
+  }
+
+  /** The caller's tasks after task {@code before} (null: from the newest), newest first. */
+  public Uni<List<Task>> list(
+      Caller caller, TaskState state, TaskKind kind, UUID before, int limit) {
+    return store.list(state, kind, caller.admin() ? null : caller.subject(), before, limit);
   }
 
   /** The caller's unfinished tasks, then its newest finished ones: at most {@code limit}. */

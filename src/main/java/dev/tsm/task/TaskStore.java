@@ -65,14 +65,25 @@ public class TaskStore {
 
   /** Newest first, optionally filtered by state, kind and owner (null: any). */
   public Uni<List<Task>> list(TaskState state, TaskKind kind, String createdBy, int limit) {
+    return list(state, kind, createdBy, null, limit);
+  }
+
+  /**
+   * As {@link #list(TaskState, TaskKind, String, int)}, only the tasks that come after task {@code
+   * before} in that order (newest first): the next page of a list.
+   */
+  public Uni<List<Task>> list(
+      TaskState state, TaskKind kind, String createdBy, UUID before, int limit) {
     String sql =
         "SELECT "
             + WITH_CALLBACKS
             + " FROM tsm.task t WHERE ($1::text IS NULL OR state = $1)"
             + " AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR created_by = $3)"
+            + " AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM tsm.task c WHERE c.id = $5"
+            + "   AND (t.created_at < c.created_at OR (t.created_at = c.created_at AND t.id > c.id))))"
             + " ORDER BY created_at DESC, id LIMIT $4";
     return pool.preparedQuery(sql)
-        .execute(Tuple.of(name(state), name(kind), createdBy, limit))
+        .execute(Tuple.of(name(state), name(kind), createdBy, limit, before))
         .map(TaskStore::all);
   }
 

@@ -77,12 +77,18 @@ public class TaskResource {
               schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "1000"))
           @QueryParam("limit")
           @DefaultValue("100")
-          String limit) {
+          String limit,
+      @Parameter(
+              description =
+                  "Only the tasks listed after this one (a task id): the next page of the list")
+          @QueryParam("before")
+          String before) {
     return tasks
         .list(
             callers.current(),
             parse(TaskState.class, "state", state),
             parse(TaskKind.class, "kind", kind),
+            before == null || before.isBlank() ? null : Ids.parse(before),
             limit(limit))
         .map(list -> list.stream().map(TaskView::of).toList());
   }

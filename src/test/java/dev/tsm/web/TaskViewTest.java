@@ -32,6 +32,23 @@ class TaskViewTest {
   }
 
   @Test
+  void aRunOfLessThanASecondHasNoRateYet() {
+    // right after a resume: one short batch in 0.2 s would read as 5,000,000 rows/s
+    TaskView v =
+        TaskView.of(
+            Tasks.of(
+                TaskKind.IMPORT,
+                TaskState.RUNNING,
+                null,
+                new Checkpoint(1_000_000, 0, 25_000_000, 1_000_001, null),
+                100_000_000L,
+                null,
+                0.2));
+    assertEquals(0.0, v.rowsPerSecond());
+    assertNull(v.etaSeconds());
+  }
+
+  @Test
   void anExportMeasuresByRowsAndNeverShowsAHundredEarly() {
     TaskView v =
         TaskView.of(
