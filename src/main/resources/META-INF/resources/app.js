@@ -337,8 +337,11 @@
     if (task.id !== uploadTaskId || !(task.state === 'FAILED' || task.state === 'TERMINATED')) {
       return;
     }
-    if (message.dataset.kind === 'error') {
-      return; // the upload's own error says more
+    if (message.dataset.kind === 'error' || message.dataset.ended === task.id) {
+      return; // the upload's own error, or its cancellation, says more
+    }
+    if (upload && upload.taskId === task.id && upload.cancelled) {
+      return; // cancelling: its own message comes
     }
     const how = task.state === 'FAILED' ? 'failed' : 'was terminated';
     say(message, `The import into ${task.table} ${how}: ${endReason(task)}`, 'error');
@@ -374,6 +377,11 @@
         `/tasks/${encodeURIComponent(task.id)}/file`,
         `download ${exportFileName(task)}`,
       );
+      // the message may have pushed the card down: keep it where it was brought
+      const entry = tasks.get(task.id);
+      if (entry) {
+        entry.el.scrollIntoView({ block: 'nearest' });
+      }
     }
   }
 
@@ -1720,6 +1728,7 @@
     const answer = await tus('DELETE', job.url, job);
     if (answer.status === 204 || answer.status === 404 || answer.status === 410) {
       forget(job.key);
+      message.dataset.ended = job.taskId || '';
       if (job.endedBy) {
         const why = job.endedBy.error ? `: ${sentence(job.endedBy.error)}` : '.';
         say(message, `The import into ${job.qualified} was terminated; its upload stopped${why}`);
@@ -2023,6 +2032,9 @@
   }
 
   function setUpExport() {
+    for (const option of $('#import-delimiter').options) {
+      $('#export-delimiter').append(option.cloneNode(true));
+    }
     $('#export-form').addEventListener('submit', startExport);
     $('#export-table').addEventListener('change', describeTable);
     $('#tables-refresh').addEventListener('click', loadTables);

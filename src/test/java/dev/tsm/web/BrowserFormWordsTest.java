@@ -71,6 +71,9 @@ class BrowserFormWordsTest extends BrowserTest {
           assertTrue(message.contains("This is not a CSV text file"), message);
           assertTrue(message.contains("PNG image"), message);
           assertFalse(message.contains("byte sequence"), message);
+          // refused: the upload bar does not claim the bytes went in
+          assertTrue(p.uploadPercent() < 100, "upload bar at " + p.uploadPercent());
+          assertFalse(p.byId("upload-percent").getText().startsWith("100"));
         });
   }
 }

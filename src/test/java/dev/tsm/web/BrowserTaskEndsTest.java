@@ -142,8 +142,8 @@ class BrowserTaskEndsTest extends BrowserTest {
               Object shown = p.script(EXPORT_IDS);
               p.export("public.web_in_view");
               TaskPage.Row row = p.awaitRow(newExport(p, shown));
-              p.await("the new card in view", d -> inView(p, row.element()));
               row.awaitState("COMPLETED");
+              p.await("the new card in view", d -> inView(p, row.element()));
               browser.screenshot("export-completed-" + size.getWidth());
             }
           } finally {
