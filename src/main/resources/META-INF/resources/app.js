@@ -67,7 +67,21 @@
       const reason = statusText ? ` (${status} ${statusText})` : ` (status ${status})`;
       text = `The service refused the request${reason}.`;
     }
-    return sentence(text);
+    return sentence(pageWords(text));
+  }
+
+  // The API's parameter words, as the page's choices name them.
+  const PAGE_WORDS = [
+    [/\buse mode=append\b/g, 'choose "Append to an existing table"'],
+    [/\buse mode=create\b/g, 'choose "Create a new table"'],
+    [/\bmode=append\b/g, '"Append to an existing table"'],
+    [/\bmode=create\b/g, '"Create a new table"'],
+    [/\bonError=skip\b/g, '"Skip them and keep going" (More options, Bad rows)'],
+    [/\bonError=fail\b/g, '"Fail the import at the first bad row"'],
+  ];
+
+  function pageWords(text) {
+    return PAGE_WORDS.reduce((t, [words, page]) => t.replace(words, page), text);
   }
 
   function sentence(text) {
@@ -256,6 +270,7 @@
       render(entry);
       if (before.state !== task.state) {
         stateChanged(before, task, quiet);
+        applyView();
       }
       return;
     }
@@ -264,6 +279,29 @@
     place(entry);
     render(entry);
     $('#tasks-empty').hidden = true;
+    applyView();
+    if (task.id === wantInView) {
+      inView(task.id);
+    }
+  }
+
+  /** A task started from this page; its card is scrolled into view once it is shown. */
+  let wantInView = null;
+
+  /** Scrolls a task's card into view (so Pause is at hand), now or when it first shows. */
+  function inView(id) {
+    const entry = tasks.get(id);
+    wantInView = entry ? null : id;
+    if (entry) {
+      if (!matches(entry.data)) {
+        $('#filter-state').value = '';
+        $('#filter-kind').value = '';
+        $('#filter-text').value = '';
+      }
+      entry.el.hidden = false;
+      applyView();
+      entry.el.scrollIntoView({ block: 'nearest' });
+    }
   }
 
   function stateChanged(before, task, quiet) {
@@ -276,12 +314,57 @@
     }
     exportReady(task);
     uploadTaskEnded(task);
+    importEnded(task);
+    if (task.state === 'FAILED' || task.state === 'TERMINATED') {
+      flash($('.error', tasks.get(task.id).el));
+    }
+  }
+
+  /** Draws the eye to a part of a card that just changed (a reason that came again). */
+  function flash(el) {
+    el.classList.remove('flash');
+    void el.offsetWidth; // restart the animation
+    el.classList.add('flash');
+    el.dataset.flashes = String(Number(el.dataset.flashes || 0) + 1);
+  }
+
+  /**
+   * The upload's import ended without completing: "the import started" is no longer true, so the
+   * message under the form says how it ended instead.
+   */
+  function importEnded(task) {
+    const message = $('#import-message');
+    if (task.id !== uploadTaskId || !(task.state === 'FAILED' || task.state === 'TERMINATED')) {
+      return;
+    }
+    if (message.dataset.kind === 'error' || message.dataset.ended === task.id) {
+      return; // the upload's own error, or its cancellation, says more
+    }
+    if (upload && upload.taskId === task.id && upload.cancelled) {
+      return; // cancelling: its own message comes
+    }
+    const how = task.state === 'FAILED' ? 'failed' : 'was terminated';
+    say(message, `The import into ${task.table} ${how}: ${endReason(task)}`, 'error');
+  }
+
+  /** Why a task failed or was terminated, in a sentence. */
+  function endReason(task) {
+    if (task.error) {
+      return sentence(task.error);
+    }
+    const c = task.lastCommand;
+    if (task.state === 'TERMINATED' && c && c.name === 'terminate') {
+      return `Terminated by ${c.by} on ${when(c.at)}.`;
+    }
+    return task.state === 'TERMINATED' ? 'Terminated.' : 'No reason was given.';
   }
 
   /** The name an export's file is saved under: a gzip export's is a .csv.gz file. */
   function exportFileName(task) {
     const gzip = task.options && task.options.compression === 'gzip';
-    return `${task.table}.csv${gzip ? '.gz' : ''}`;
+    // as the service names it (Content-Disposition): the table without its schema
+    const bare = task.table.slice(task.table.indexOf('.') + 1);
+    return `${bare}.csv${gzip ? '.gz' : ''}`;
   }
 
   /** Under the export form, a link to the file of an export started from this page. */
@@ -294,6 +377,11 @@
         `/tasks/${encodeURIComponent(task.id)}/file`,
         `download ${exportFileName(task)}`,
       );
+      // the message may have pushed the card down: keep it where it was brought
+      const entry = tasks.get(task.id);
+      if (entry) {
+        entry.el.scrollIntoView({ block: 'nearest' });
+      }
     }
   }
 
@@ -320,6 +408,9 @@
     el.tabIndex = -1;
     $('.pause', el).addEventListener('click', (e) => command(task.id, 'pause', e.currentTarget));
     $('.resume', el).addEventListener('click', (e) => command(task.id, 'resume', e.currentTarget));
+    $('.retry-skip', el).addEventListener('click', (e) =>
+      command(task.id, 'resume?onError=skip', e.currentTarget),
+    );
     $('.terminate', el).addEventListener('click', (e) => {
       const t = tasks.get(task.id).data;
       const question =
@@ -366,11 +457,17 @@
       rows += ` (${count(t.rowsSkipped)} skipped)`;
     }
     $('.rows', el).textContent = rows;
-    $('.speed', el).textContent =
-      t.rowsPerSecond > 0 ? `${count(Math.round(t.rowsPerSecond))} rows/s` : '–';
+    // While it runs, the rate of the current run; once completed, rows over the whole time taken
+    // (a last short run after a resume would say far more than the task did).
+    let speed = t.rowsPerSecond > 0 ? `${count(Math.round(t.rowsPerSecond))} rows/s` : '–';
+    const took = (Date.parse(t.finishedAt) - Date.parse(t.createdAt)) / 1000;
+    if (t.state === 'COMPLETED') {
+      speed = took > 0 ? `${count(Math.round((t.rowsDone || 0) / took))} rows/s on average` : '–';
+    }
+    $('.speed', el).textContent = speed;
     let eta = '–';
     if (t.state === 'COMPLETED') {
-      eta = 'done';
+      eta = took >= 0 ? `done in ${duration(took)}` : 'done';
     } else if (t.state === 'RUNNING' && t.etaSeconds != null) {
       eta = duration(t.etaSeconds);
     }
@@ -391,12 +488,27 @@
     note.hidden = !noteText;
 
     const error = $('.error', el);
-    error.hidden = !(t.state === 'FAILED' && t.error);
-    error.textContent = t.state === 'FAILED' && t.error ? sentence(t.error) : '';
+    const ended = t.state === 'FAILED' || t.state === 'TERMINATED';
+    error.hidden = !ended;
+    if (ended) {
+      // The time tells a failure after a Resume from the one before it.
+      const at = t.state === 'FAILED' ? t.updatedAt : t.finishedAt || t.updatedAt;
+      error.textContent = `${STATE_LABEL[t.state]} ${when(at)}: ${endReason(t)}`;
+      error.dataset.at = at || '';
+    } else {
+      error.textContent = '';
+    }
 
     setButton($('.pause', el), can(t, 'pause'), `Pause ${name}`);
     setButton($('.resume', el), can(t, 'resume'), `Resume ${name}`);
     setButton($('.terminate', el), can(t, 'terminate'), `Terminate ${name}`);
+    const retry = $('.retry-skip', el);
+    retry.hidden = !skipsBadRows(t);
+    retry.setAttribute('aria-label', `Retry the ${name}, skipping bad rows`);
+    // A task that ended keeps only the actions it still has: no rows of disabled buttons.
+    for (const b of el.querySelectorAll('.pause, .resume, .terminate')) {
+      b.hidden = b.disabled && (ended || t.state === 'COMPLETED');
+    }
 
     const download = $('.download', el);
     const ready = t.kind === 'EXPORT' && t.state === 'COMPLETED';
@@ -421,6 +533,7 @@
       rejects.removeAttribute('href');
     }
 
+    renderColumns(el, t);
     let meta = `Created ${when(t.createdAt)}`;
     if (t.finishedAt) {
       meta += ` · finished ${when(t.finishedAt)}`;
@@ -428,7 +541,24 @@
     if (t.kind === 'IMPORT' && t.bytesTotal != null) {
       meta += ` · ${bytes(t.bytesDone)} of ${bytes(t.bytesTotal)}`;
     }
+    if (t.kind === 'EXPORT' && t.bytesDone > 0) {
+      meta += t.state === 'COMPLETED' ? ` · file ${bytes(t.bytesDone)}` : ` · ${bytes(t.bytesDone)} written`;
+    }
+    el.dataset.bytesDone = String(t.bytesDone || 0);
     $('.meta', el).textContent = meta;
+  }
+
+  /** A completed import's table: its columns and their types (from the list of tables). */
+  function renderColumns(el, t) {
+    const line = $('.columns-of', el);
+    const table =
+      t.kind === 'IMPORT' && t.state === 'COMPLETED'
+        ? tablesCache.find((x) => `${x.schema}.${x.name}` === t.table)
+        : null;
+    line.hidden = !table;
+    line.textContent = table
+      ? `Columns of ${t.table}: ${(table.columns || []).map((c) => `${c.name} (${c.type})`).join(', ')}`
+      : '';
   }
 
   /** An import fed by a resumable upload: what arrived beside what is loaded. */
@@ -472,6 +602,16 @@
       }
     }
     return text;
+  }
+
+  /** A FAILED import that a bad row stopped: it can go on setting bad rows aside. */
+  function skipsBadRows(t) {
+    return (
+      t.kind === 'IMPORT' &&
+      t.state === 'FAILED' &&
+      can(t, 'resume') &&
+      /^line \d+:|\(maxErrors\)/.test(t.error || '')
+    );
   }
 
   function setButton(button, enabled, label) {
@@ -532,6 +672,10 @@
       try {
         const list = await api('GET', '/tasks');
         if (Array.isArray(list)) {
+          if (quiet) {
+            olderOnService = list.length === 100; // the default limit
+          }
+          applyView();
           // oldest first, so each new row lands on top
           for (const task of list.slice().reverse()) {
             upsert(task, quiet);
@@ -550,6 +694,136 @@
       }
     })();
     return listing;
+  }
+
+  // ---- The list's view: filters, pages, finished tasks cleared away -------------------------
+  //
+  // Every task the page knows stays in the list; the view shows those that match the filters,
+  // PAGE_SIZE more at each "Show more" (older ones are fetched with ?before= when the page has
+  // shown all it holds). "Clear finished" hides the tasks finished by then (kept in this
+  // browser); nothing is deleted.
+
+  const PAGE_SIZE = 20;
+  const CLEARED_KEY = 'tsm-cleared-before';
+  let pageLimit = PAGE_SIZE;
+  /** Whether the service may hold older tasks than the oldest the page has. */
+  let olderOnService = true;
+  let viewQueued = false;
+
+  function clearedBefore() {
+    try {
+      return Number(storage().getItem(CLEARED_KEY)) || 0;
+    } catch (e) {
+      return 0;
+    }
+  }
+
+  function cleared(t) {
+    const at = Date.parse(t.finishedAt);
+    return FINAL.has(t.state) && !Number.isNaN(at) && at <= clearedBefore();
+  }
+
+  function matches(t) {
+    const state = $('#filter-state').value;
+    const kind = $('#filter-kind').value;
+    const text = $('#filter-text').value.trim().toLowerCase();
+    if (state === 'active' ? FINAL.has(t.state) || t.state === 'FAILED' : state && t.state !== state) {
+      return false;
+    }
+    if (kind && t.kind !== kind) {
+      return false;
+    }
+    return !text || t.table.toLowerCase().includes(text);
+  }
+
+  /** Shows the tasks of the view (once per turn of the event loop, however many changed). */
+  function applyView() {
+    if (viewQueued) {
+      return;
+    }
+    viewQueued = true;
+    Promise.resolve().then(() => {
+      viewQueued = false;
+      let matching = 0;
+      let hidden = 0;
+      for (const row of $('#tasks').children) {
+        const entry = tasks.get(row.dataset.taskId);
+        const t = entry && entry.data;
+        const away = t && cleared(t) && row.dataset.taskId !== wantInView;
+        hidden += away ? 1 : 0;
+        const shown = t && !away && matches(t) && matching < pageLimit;
+        matching += t && !away && matches(t) ? 1 : 0;
+        row.hidden = !shown;
+      }
+      const showing = Math.min(matching, pageLimit);
+      $('#tasks-more').hidden = !(matching > pageLimit || olderOnService);
+      $('#tasks-show-cleared').hidden = hidden === 0;
+      $('#tasks-show-cleared').textContent = `Show ${count(hidden)} cleared task${hidden === 1 ? '' : 's'}`;
+      $('#tasks-count').textContent = tasks.size
+        ? `Showing ${count(showing)} of ${count(matching)} matching task${matching === 1 ? '' : 's'}` +
+          `${olderOnService ? ' (older ones on the service)' : ''}.`
+        : '';
+      $('#tasks').dataset.shown = String(showing);
+    });
+  }
+
+  /** Shows PAGE_SIZE more: from those the page holds, else older ones from the service. */
+  async function showMore() {
+    pageLimit += PAGE_SIZE;
+    const list = $('#tasks');
+    const oldest = list.lastElementChild && list.lastElementChild.dataset.taskId;
+    let matching = 0;
+    for (const [, entry] of tasks) {
+      matching += !cleared(entry.data) && matches(entry.data) ? 1 : 0;
+    }
+    if (matching < pageLimit && olderOnService) {
+      const query = new URLSearchParams({ limit: String(PAGE_SIZE * 5) });
+      if (oldest) {
+        query.set('before', oldest);
+      }
+      try {
+        const older = await api('GET', `/tasks?${query}`);
+        olderOnService = Array.isArray(older) && older.length === PAGE_SIZE * 5;
+        for (const task of older || []) {
+          upsert(task, true);
+        }
+      } catch (e) {
+        say($('#tasks-message'), `Older tasks could not be loaded. ${e.message}`, 'error');
+      }
+    }
+    applyView();
+  }
+
+  function clearFinished() {
+    try {
+      storage().setItem(CLEARED_KEY, String(Date.now()));
+    } catch (e) {
+      // without storage, nothing is remembered: the list stays as it is
+    }
+    applyView();
+  }
+
+  function showCleared() {
+    try {
+      storage().removeItem(CLEARED_KEY);
+    } catch (e) {
+      // nothing was kept
+    }
+    applyView();
+  }
+
+  function setUpView() {
+    const refilter = () => {
+      pageLimit = PAGE_SIZE;
+      applyView();
+    };
+    for (const id of ['filter-state', 'filter-kind', 'filter-text']) {
+      $(`#${id}`).addEventListener('input', refilter);
+      $(`#${id}`).addEventListener('change', refilter);
+    }
+    $('#tasks-more').addEventListener('click', showMore);
+    $('#tasks-clear').addEventListener('click', clearFinished);
+    $('#tasks-show-cleared').addEventListener('click', showCleared);
   }
 
   // ---- Live updates: Server-Sent Events, else polling ---------------------------------------
@@ -1185,6 +1459,7 @@
     job.offset = offsetOf(answer, 0);
     took(job, answer);
     await showTask(job);
+    inView(job.taskId);
     say($('#import-message'), `Uploading ${job.file.name} into ${job.qualified}…`);
   }
 
@@ -1252,6 +1527,8 @@
         continue;
       }
       failures += 1;
+      // What went up was not taken: the bar goes back to what the service confirmed.
+      uploaded(job, job.offset);
       if (!retryable(answer.status) || failures >= MAX_FAILURES) {
         throw stopped(answer);
       }
@@ -1408,6 +1685,10 @@
         `Upload of ${job.file.name} complete; the import into ${job.qualified} started.`,
         'ok',
       );
+      const shown = tasks.get(job.taskId);
+      if (shown) {
+        importEnded(shown.data); // it may have ended before the last answer came
+      }
       if (chosenFile === job.file) {
         resetImportForm();
       }
@@ -1423,6 +1704,9 @@
             ? ' Choose the same file again to continue the upload where it stopped.'
             : '';
         say(message, `${e.message}${later}`, 'error');
+        if (!job.url) {
+          markField($('#import-form'), e.message); // refused at creation: an option is wrong
+        }
       }
     } finally {
       upload = null;
@@ -1444,6 +1728,7 @@
     const answer = await tus('DELETE', job.url, job);
     if (answer.status === 204 || answer.status === 404 || answer.status === 410) {
       forget(job.key);
+      message.dataset.ended = job.taskId || '';
       if (job.endedBy) {
         const why = job.endedBy.error ? `: ${sentence(job.endedBy.error)}` : '.';
         say(message, `The import into ${job.qualified} was terminated; its upload stopped${why}`);
@@ -1493,6 +1778,41 @@
     }
   }
 
+  /**
+   * The field of the import form a refusal is about (a parameter it names, or the table), marked
+   * invalid and focused; null if it names none.
+   */
+  function markField(form, text) {
+    const named = /parameter '(\w+)'/i.exec(text);
+    let field = null;
+    if (named && form.elements[named[1]]) {
+      field = form.elements[named[1]];
+    } else if (/\btable\b/i.test(text)) {
+      field = form.table;
+    }
+    if (field instanceof RadioNodeList) {
+      field = field[0];
+    }
+    if (!field || typeof field.focus !== 'function') {
+      return null;
+    }
+    const details = field.closest('details');
+    if (details) {
+      details.open = true;
+    }
+    field.setAttribute('aria-invalid', 'true');
+    field.setAttribute('aria-errormessage', 'import-message');
+    field.focus();
+    return field;
+  }
+
+  function unmarkFields(form) {
+    for (const el of form.querySelectorAll('[aria-invalid="true"]')) {
+      el.removeAttribute('aria-invalid');
+      el.removeAttribute('aria-errormessage');
+    }
+  }
+
   function resetImportForm() {
     const input = $('#import-file');
     input.value = '';
@@ -1510,6 +1830,16 @@
       tableWasTyped = true;
     });
     form.addEventListener('submit', startUpload);
+    form.addEventListener('input', (e) => {
+      if (e.target.getAttribute('aria-invalid') === 'true') {
+        unmarkFields(form);
+      }
+    });
+    form.addEventListener('change', (e) => {
+      if (e.target.name === 'mode') {
+        unmarkFields(form);
+      }
+    });
     $('#import-cancel').addEventListener('click', cancelUpload);
     window.addEventListener('beforeunload', (e) => {
       if (!upload || upload.done || upload.cancelled) {
@@ -1611,6 +1941,9 @@
           select.value = previous;
         }
         describeTable();
+        for (const entry of tasks.values()) {
+          renderColumns(entry.el, entry.data);
+        }
         if ($('#export-message').dataset.source === 'tables') {
           say($('#export-message'), '');
           delete $('#export-message').dataset.source;
@@ -1626,14 +1959,33 @@
     return tablesLoading;
   }
 
+  /** One checkbox a column of the chosen table, all ticked: the export's columns. */
+  function exportColumns(table) {
+    const box = $('#export-columns');
+    box.replaceChildren();
+    $('#export-columns-empty').hidden = Boolean(table);
+    for (const column of (table && table.columns) || []) {
+      const label = document.createElement('label');
+      const input = document.createElement('input');
+      input.type = 'checkbox';
+      input.checked = true;
+      input.value = column.name;
+      input.name = 'column';
+      label.append(input, ` ${column.name}`);
+      box.append(label);
+    }
+  }
+
   function describeTable() {
     const value = $('#export-table').value;
     const table = tablesCache.find((t) => `${t.schema}.${t.name}` === value);
     const hint = $('#export-table-hint');
     if (!table) {
       hint.textContent = '';
+      exportColumns(null);
       return;
     }
+    exportColumns(table);
     const columns = (table.columns || []).map((c) => `${c.name} (${c.type})`).join(', ');
     const order = table.primaryKey ? 'in primary-key order' : 'in physical order (no primary key)';
     hint.textContent = `Columns: ${columns}. Rows are written ${order}.`;
@@ -1655,9 +2007,20 @@
       if ($('#export-gzip').checked) {
         body.compression = 'gzip';
       }
+      const boxes = [...document.querySelectorAll('#export-columns input')];
+      if (boxes.some((b) => !b.checked)) {
+        body.columns = boxes.filter((b) => b.checked).map((b) => b.value);
+      }
+      if ($('#export-delimiter').value !== ',') {
+        body.delimiter = $('#export-delimiter').value; // "\\t" is a tab, as for imports
+      }
+      if (!$('#export-header').checked) {
+        body.header = false;
+      }
       const task = await api('POST', '/exports', body);
       pageExports.add(task.id);
       upsert(task);
+      inView(task.id);
       say(message, `Export of ${task.table} started; the download link appears when it completes.`, 'ok');
       // the event stream may have shown it completed before this answer came
       exportReady(tasks.get(task.id).data);
@@ -1669,6 +2032,9 @@
   }
 
   function setUpExport() {
+    for (const option of $('#import-delimiter').options) {
+      $('#export-delimiter').append(option.cloneNode(true));
+    }
     $('#export-form').addEventListener('submit', startExport);
     $('#export-table').addEventListener('change', describeTable);
     $('#tables-refresh').addEventListener('click', loadTables);
@@ -1679,6 +2045,7 @@
   function start() {
     setUpImport();
     setUpExport();
+    setUpView();
     $('#tasks-refresh').addEventListener('click', () => refreshTasks());
     refreshTasks(true);
     loadTables();

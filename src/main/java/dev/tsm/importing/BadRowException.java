@@ -1,8 +1,20 @@
 package dev.tsm.importing;
 
-/** A row the import cannot take while its policy says fail (or its maxErrors is used up). */
+import java.util.List;
+
+/**
+ * A row the import cannot take while its policy says fail (or its maxErrors is used up). It carries
+ * the bad rows that made the task fail: its batch rolls back, so they are recorded apart.
+ */
 class BadRowException extends RuntimeException {
-  BadRowException(String message) {
+  private final transient List<Rejects.Reject> rejects;
+
+  BadRowException(String message, List<Rejects.Reject> rejects) {
     super(message);
+    this.rejects = List.copyOf(rejects);
+  }
+
+  List<Rejects.Reject> rejects() {
+    return rejects;
   }
 }

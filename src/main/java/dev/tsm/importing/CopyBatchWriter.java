@@ -63,6 +63,16 @@ final class CopyBatchWriter {
    * byte before its batch's end.
    */
   Committed write(Target target, Batch batch, CompletableFuture<Checkpoint> before) {
+    try {
+      return writeBatch(target, batch, before);
+    } catch (BadRowException e) {
+      // The batch rolled back: the rows that failed the task are kept for its rejects file.
+      transactions.inTransaction(c -> stored.saveFailing(c, target.taskId(), target.owner(), e));
+      throw e;
+    }
+  }
+
+  private Committed writeBatch(Target target, Batch batch, CompletableFuture<Checkpoint> before) {
     return transactions.inTransaction(
         c -> {
           Transactions.boundIdle(c, target.idleLimit());
@@ -180,18 +190,20 @@ final class CopyBatchWriter {
     rejects.sort(Comparator.comparingLong(Rejects.Reject::line));
     Rejects.Reject first = rejects.get(0);
     if (options.onError() == ImportOptions.OnError.FAIL) {
-      throw new BadRowException("line " + first.line() + ": " + first.reason());
+      throw new BadRowException("line " + first.line() + ": " + first.reason(), List.of(first));
     }
     Long max = options.maxErrors();
     if (max != null && before + rejects.size() > max) {
-      Rejects.Reject last = rejects.get((int) Math.min(rejects.size() - 1, max - before));
+      int over = (int) Math.min(rejects.size() - 1, max - before);
+      Rejects.Reject last = rejects.get(over);
       throw new BadRowException(
           "more than "
               + max
               + " bad rows (maxErrors); the first one over is line "
               + last.line()
               + ": "
-              + last.reason());
+              + last.reason(),
+          rejects.subList(0, over + 1));
     }
   }
 

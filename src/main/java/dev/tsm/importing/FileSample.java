@@ -70,6 +70,13 @@ record FileSample(
         }
       } while (rec.blank());
       if (rec.error() != null) {
+        String binary = BinaryContent.of(file);
+        if (binary != null) {
+          throw Refusal.invalid(
+              "this is not a CSV text file: its first bytes are "
+                  + binary
+                  + ", not text. Choose a CSV file (text, UTF-8)");
+        }
         String what = dialect.header() ? "the header" : "the first row";
         throw Refusal.invalid(what + " (line " + rec.line() + "): " + rec.error());
       }

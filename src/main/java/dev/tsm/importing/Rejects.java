@@ -50,6 +50,31 @@ public class Rejects {
     }
   }
 
+  /**
+   * Stores the rows that failed the task (their batch rolled back), while the run still owns it: a
+   * task terminated or taken over meanwhile gets none. Returns how many were stored.
+   */
+  int saveFailing(Connection c, UUID taskId, String owner, BadRowException failure)
+      throws SQLException {
+    String sql =
+        "INSERT INTO tsm.task_reject (task_id, line, reason, record) SELECT ?, ?, ?, ?"
+            + " WHERE EXISTS (SELECT 1 FROM tsm.task WHERE id = ? AND owner = ?)"
+            + " ON CONFLICT DO NOTHING";
+    int saved = 0;
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (Reject r : failure.rejects()) {
+        ps.setObject(1, taskId);
+        ps.setLong(2, r.line());
+        ps.setString(3, r.reason());
+        ps.setString(4, r.record());
+        ps.setObject(5, taskId);
+        ps.setString(6, owner);
+        saved += ps.executeUpdate();
+      }
+    }
+    return saved;
+  }
+
   /** Drops a task's rejects in the transaction that undoes its work. */
   void delete(Connection c, UUID taskId) throws SQLException {
     try (PreparedStatement ps =

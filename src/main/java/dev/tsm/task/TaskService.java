@@ -4,6 +4,7 @@ import dev.tsm.Refusal;
 import dev.tsm.access.Caller;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.core.json.JsonObject;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.UUID;
@@ -54,7 +55,13 @@ public class TaskService {
 
   /** The caller's tasks (every task for an administrator), newest first, optionally filtered. */
   public Uni<List<Task>> list(Caller caller, TaskState state, TaskKind kind, int limit) {
-    return store.list(state, kind, caller.admin() ? null : caller.subject(), limit);
+    return list(caller, state, kind, null, limit);
+  }
+
+  /** The caller's tasks after task {@code before} (null: from the newest), newest first. */
+  public Uni<List<Task>> list(
+      Caller caller, TaskState state, TaskKind kind, UUID before, int limit) {
+    return store.list(state, kind, caller.admin() ? null : caller.subject(), before, limit);
   }
 
   /** The caller's unfinished tasks, then its newest finished ones: at most {@code limit}. */
@@ -80,10 +87,31 @@ public class TaskService {
   }
 
   public Uni<Task> resume(Caller caller, UUID id) {
+    return resume(caller, id, null);
+  }
+
+  /**
+   * Resumes with some of an import's options changed ({@code changes}, null for none): a failed
+   * import can go on with another bad-row policy. Only a PAUSED or FAILED import takes changes.
+   */
+  public Uni<Task> resume(Caller caller, UUID id, JsonObject changes) {
     return logged(
         "resume",
         caller,
-        get(caller, id).flatMap(task -> resume(task, caller.subject(), MAX_RACES)));
+        get(caller, id)
+            .flatMap(
+                task -> {
+                  if (changes != null && task.kind() != TaskKind.IMPORT) {
+                    return Uni.createFrom()
+                        .failure(
+                            Refusal.invalid(
+                                "task " + id + " is an export: only an import's options change"));
+                  }
+                  if (changes != null && task.state() == TaskState.RUNNING) {
+                    return refuse(task, "resumed with other options while it runs");
+                  }
+                  return resume(task, caller.subject(), changes, MAX_RACES);
+                }));
   }
 
   public Uni<Task> terminate(Caller caller, UUID id) {
@@ -127,8 +155,8 @@ public class TaskService {
         store.move(task.id(), task.state(), TaskState.PAUSED, command), task, tries, again);
   }
 
-  private Uni<Task> resume(Task task, String by, int tries) {
-    Command again = (fresh, left) -> resume(fresh, by, left);
+  private Uni<Task> resume(Task task, String by, JsonObject changes, int tries) {
+    Command again = (fresh, left) -> resume(fresh, by, changes, left);
     TaskStore.By command = new TaskStore.By("resume", by);
     if (task.state() == TaskState.RUNNING && task.requestedState() == TaskState.PAUSED) {
       return retryIfRaced(store.withdrawPause(task.id(), command), task, tries, again);
@@ -137,7 +165,10 @@ public class TaskService {
       return refuse(task, "resumed");
     }
     return retryIfRaced(
-            store.move(task.id(), task.state(), TaskState.PENDING, command), task, tries, again)
+            store.move(task.id(), task.state(), TaskState.PENDING, command, changes),
+            task,
+            tries,
+            again)
         .invoke(runner::dispatch);
   }
 

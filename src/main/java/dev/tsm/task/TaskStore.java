@@ -65,14 +65,25 @@ public class TaskStore {
 
   /** Newest first, optionally filtered by state, kind and owner (null: any). */
   public Uni<List<Task>> list(TaskState state, TaskKind kind, String createdBy, int limit) {
+    return list(state, kind, createdBy, null, limit);
+  }
+
+  /**
+   * As {@link #list(TaskState, TaskKind, String, int)}, only the tasks that come after task {@code
+   * before} in that order (newest first): the next page of a list.
+   */
+  public Uni<List<Task>> list(
+      TaskState state, TaskKind kind, String createdBy, UUID before, int limit) {
     String sql =
         "SELECT "
             + WITH_CALLBACKS
             + " FROM tsm.task t WHERE ($1::text IS NULL OR state = $1)"
             + " AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR created_by = $3)"
+            + " AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM tsm.task c WHERE c.id = $5"
+            + "   AND (t.created_at < c.created_at OR (t.created_at = c.created_at AND t.id > c.id))))"
             + " ORDER BY created_at DESC, id LIMIT $4";
     return pool.preparedQuery(sql)
-        .execute(Tuple.of(name(state), name(kind), createdBy, limit))
+        .execute(Tuple.of(name(state), name(kind), createdBy, limit, before))
         .map(TaskStore::all);
   }
 
@@ -95,8 +106,17 @@ public class TaskStore {
 
   /** Moves {@code from -> to} if the task is still in {@code from}; null otherwise. */
   public Uni<Task> move(UUID id, TaskState from, TaskState to, By by) {
+    return move(id, from, to, by, null);
+  }
+
+  /**
+   * Moves {@code from -> to} as {@link #move(UUID, TaskState, TaskState, By)}, merging {@code
+   * options} (null: none) into the task's options in the same update.
+   */
+  public Uni<Task> move(UUID id, TaskState from, TaskState to, By by, JsonObject options) {
     String sql =
         "UPDATE tsm.task SET state = $3, requested_state = NULL, requested_at = NULL,"
+            + " options = CASE WHEN $6::text IS NULL THEN options ELSE options || $6::jsonb END,"
             + " updated_at = now(), last_command = $4, last_command_by = $5,"
             + " last_command_at = now(),"
             // A resume (to PENDING) gives the task a fresh start: no error, no crashes counted.
@@ -105,7 +125,14 @@ public class TaskStore {
             + " WHERE id = $1 AND state = $2 RETURNING *";
     return one(
         pool.preparedQuery(sql)
-            .execute(Tuple.of(id, from.name(), to.name(), by.command(), by.subject())));
+            .execute(
+                Tuple.of(
+                    id,
+                    from.name(),
+                    to.name(),
+                    by.command(),
+                    by.subject(),
+                    options == null ? null : options.encode())));
   }
 
   /**

@@ -2,12 +2,14 @@ package dev.tsm.web;
 
 import dev.tsm.Refusal;
 import dev.tsm.access.Caller;
+import dev.tsm.importing.ImportOptions;
 import dev.tsm.importing.Rejects;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.json.JsonObject;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -89,12 +91,18 @@ public class TaskResource {
                       defaultValue = "100"))
           @QueryParam("limit")
           @DefaultValue("100")
-          String limit) {
+          String limit,
+      @Parameter(
+              description =
+                  "Only the tasks listed after this one (a task id): the next page of the list")
+          @QueryParam("before")
+          String before) {
     return tasks
         .list(
             callers.current(),
             parse(TaskState.class, "state", state),
             parse(TaskKind.class, "kind", kind),
+            before == null || before.isBlank() ? null : Ids.parse(before),
             limit(limit))
         .map(list -> list.stream().map(TaskView::of).toList());
   }
@@ -162,9 +170,25 @@ public class TaskResource {
       responseCode = "409",
       description = "The task is in no state to resume; the problem names the state")
   @APIResponse(responseCode = "404", description = "No such task")
-  @APIResponse(responseCode = "400", description = "Malformed id")
-  public Uni<Response> resume(@Parameter(description = ID_DOC) @PathParam("id") String id) {
-    return accepted(tasks::resume, id);
+  @APIResponse(
+      responseCode = "400",
+      description = "Malformed id, an unknown onError, or onError for an export")
+  public Uni<Response> resume(
+      @Parameter(description = ID_DOC) @PathParam("id") String id,
+      @Parameter(
+              description =
+                  "Imports: go on with this bad-row policy (fail or skip); skip sets bad rows"
+                      + " aside with no maxErrors, e.g. to retry a FAILED import skipping the"
+                      + " row that failed it")
+          @QueryParam("onError")
+          String onError) {
+    ImportOptions.OnError policy = parse(ImportOptions.OnError.class, "onError", onError);
+    if (policy == null) {
+      return accepted(tasks::resume, id);
+    }
+    JsonObject changes =
+        new JsonObject().put("onError", policy.name().toLowerCase()).putNull("maxErrors");
+    return accepted((caller, uuid) -> tasks.resume(caller, uuid, changes), id);
   }
 
   @POST

@@ -152,13 +152,18 @@ public record TaskView(
     }
   }
 
+  /** How long a run goes on before its rate means something. */
+  static final double MIN_RATE_SECONDS = 1.0;
+
   public static TaskView of(Task t) {
     long rows = t.checkpoint().rowsDone();
     long bytes = t.checkpoint().bytesDone();
     double seconds = runSeconds(t);
     double rowsPerSecond = 0;
     Long eta = null;
-    if (seconds > 0 && t.runRowsStart() != null) {
+    // The first instants of a run measure one short batch: no rate before a second of it.
+    boolean measured = t.state() == TaskState.RUNNING ? seconds >= MIN_RATE_SECONDS : seconds > 0;
+    if (measured && t.runRowsStart() != null) {
       rowsPerSecond = Math.round((rows - t.runRowsStart()) / seconds * 10) / 10.0;
       if (t.state() == TaskState.RUNNING) {
         eta = eta(t, seconds);

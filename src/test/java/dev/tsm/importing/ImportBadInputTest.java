@@ -68,6 +68,32 @@ class ImportBadInputTest {
   }
 
   @Test
+  void aBinaryFileIsNotACsvTextFile() {
+    byte[] png =
+        java.util.Base64.getDecoder()
+            .decode(
+                "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+                    + "AAAABJRU5ErkJggg==");
+    Set<String> before = stagedFiles();
+    assertProblem(
+        postCsv(png, Map.of("table", "picture")), 400, "not a CSV text file", "PNG image");
+    byte[] nul = bytes("id,\u0000\u0001\u0002\n1,2\n");
+    assertProblem(postCsv(nul, Map.of("table", "nul_bytes")), 400, "not a CSV text file");
+    assertProblem(
+        given().contentType("text/csv").body(png).post("/imports/preview"),
+        400,
+        "not a CSV text file");
+    assertNoNewStagedFile(before);
+    assertFalse(Db.tableExists("public.picture"));
+    // a Latin-1 text file is text: its header's bad UTF-8 is named
+    assertProblem(postCsv(latin1Header(), Map.of("table", "latin")), 400, "header", "UTF-8");
+  }
+
+  private static byte[] latin1Header() {
+    return "caf\u00e9,name\n1,a\n".getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
   void headerOnlyIs400() {
     Set<String> before = stagedFiles();
     Response r = postCsv(bytes("id,name,amount\n"), Map.of("table", "header_only"));
@@ -399,9 +425,46 @@ class ImportBadInputTest {
     assertEquals(0, failed.getLong("rowsSkipped"));
     assertStagingHoldsCommittedRows(id, done, file.badRows());
     assertFalse(Db.tableExists("public." + table), "no target table for a failed import");
-    assertTrue(rejects(id).isEmpty(), "the fail policy sets nothing aside");
+    // The row that failed the task is in its rejects, with its line and reason.
+    List<List<String>> rejects = rejects(id);
+    assertEquals(1, rejects.size(), "the failing row only: " + rejects);
+    assertEquals(String.valueOf(file.line(badRow)), rejects.get(0).get(0));
+    assertMentions(rejects.get(0).get(1), kind.words);
+    assertTrue(rejects.get(0).get(2).startsWith(badRow + ","), rejects.get(0).get(2));
 
     assertServiceStillImports("after_fail_" + kind.tag());
+  }
+
+  @Test
+  void aFailedImportResumedWithSkipSetsTheBadRowAsideAndCompletes() {
+    BadFile file = BadFile.write("mid-retry", Bad.RAGGED.layout(1));
+    String id = Api.startImport("mid_retry", file.path());
+    assertEquals("FAILED", Api.awaitState(id, "FAILED", "COMPLETED").getString("state"));
+
+    // a policy that is no policy, and an export, are refused
+    assertProblem(given().post("/tasks/" + id + "/resume?onError=maybe"), 400, "onError", "maybe");
+    Response resumed = given().post("/tasks/" + id + "/resume?onError=skip");
+    assertEquals(202, resumed.statusCode(), resumed.asString());
+    assertEquals("skip", resumed.jsonPath().getString("options.onError"));
+
+    JsonPath done = Api.awaitState(id, "COMPLETED", "FAILED");
+    assertEquals("COMPLETED", done.getString("state"), done.prettify());
+    assertEquals(1, done.getLong("rowsSkipped"));
+    assertEquals(ROWS - 1, done.getLong("rowsDone"));
+    assertEquals(1, rejects(id).size(), "the failing row, set aside once: " + rejects(id));
+    Db.copyReference("ref_mid_retry", "public.mid_retry", file.clean(), ", HEADER true");
+    Db.assertSameRows("ref_mid_retry", "public.mid_retry");
+
+    String export =
+        given()
+            .contentType("application/json")
+            .body("{\"table\":\"public.mid_retry\"}")
+            .post("/exports")
+            .jsonPath()
+            .getString("id");
+    Api.awaitState(export, "COMPLETED");
+    assertProblem(
+        given().post("/tasks/" + export + "/resume?onError=skip"), 400, "export", "import");
   }
 
   @ParameterizedTest
@@ -454,9 +517,11 @@ class ImportBadInputTest {
     long done = failed.getLong("rowsDone");
     assertTrue(done >= first, "batches past the first bad row committed: " + done);
     assertStagingHoldsCommittedRows(id, done, file.badRows());
+    // the row set aside, then the one over the limit that failed the task
     List<List<String>> rejects = rejects(id);
-    assertEquals(1, rejects.size(), rejects.toString());
+    assertEquals(2, rejects.size(), rejects.toString());
     assertEquals(String.valueOf(file.line(first)), rejects.get(0).get(0));
+    assertEquals(String.valueOf(file.line(second)), rejects.get(1).get(0));
     assertFalse(Db.tableExists("public." + table));
   }
 

@@ -49,6 +49,18 @@ public final class Api {
     return startImport(table, file, Map.of());
   }
 
+  /** How many tasks the caller has (up to 1000). */
+  public static int listSize() {
+    return given()
+        .get("/tasks?limit=1000")
+        .then()
+        .statusCode(200)
+        .extract()
+        .jsonPath()
+        .getList("id")
+        .size();
+  }
+
   public static JsonPath task(String id) {
     return given().get("/tasks/" + id).then().statusCode(200).extract().jsonPath();
   }

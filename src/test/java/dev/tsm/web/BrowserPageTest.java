@@ -129,7 +129,9 @@ class BrowserPageTest extends BrowserTest {
             assertTrue(running.get(i) >= running.get(i - 1), "the bar never goes back: " + running);
           }
           assertEquals("50,000", row.text(".rows"));
-          assertEquals("done", row.text(".eta"));
+          assertTrue(
+              row.text(".eta").matches("done in \\d+ s|done in \\d+ min \\d+ s"), row.text(".eta"));
+          assertTrue(row.text(".speed").endsWith("rows/s on average"), row.text(".speed"));
           for (String button : List.of("pause", "resume", "terminate")) {
             assertFalse(row.enabled(button), button + " of a completed task");
           }
@@ -202,7 +204,7 @@ class BrowserPageTest extends BrowserTest {
           row.awaitState("COMPLETED");
           WebElement link = row.find("a.download");
           p.await("the download link", d -> link.isDisplayed());
-          assertEquals("public.web_export.csv", link.getDomAttribute("download"));
+          assertEquals("web_export.csv", link.getDomAttribute("download"));
           assertEquals("Download CSV of the export of public.web_export", link.getAccessibleName());
           String href = link.getDomProperty("href");
           assertTrue(href.endsWith("/tasks/" + row.id() + "/file"), href);
@@ -219,6 +221,11 @@ class BrowserPageTest extends BrowserTest {
                           .build(),
                       HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
           assertEquals(200, download.statusCode());
+          assertEquals(
+              "attachment; filename=\"web_export.csv\"",
+              download.headers().firstValue("Content-Disposition").orElse(null),
+              "the link's name is the saved file's");
+          assertTrue(p.exportMessage().contains("download web_export.csv"), p.exportMessage());
           String reference =
               Db.psql(
                   "\\copy (SELECT * FROM public.web_export ORDER BY id) TO STDOUT WITH (FORMAT"
@@ -254,9 +261,12 @@ class BrowserPageTest extends BrowserTest {
           p.submitImport();
           String shown = p.awaitImportError();
           assertReadable(shown);
+          // in the page's words: its choice, not the API's parameter
+          String words =
+              detail.replace("use mode=append", "choose \"Append to an existing table\"");
           assertTrue(
-              shown.toLowerCase(Locale.ROOT).contains(detail.toLowerCase(Locale.ROOT)),
-              "the 409 detail '" + detail + "' in: " + shown);
+              shown.toLowerCase(Locale.ROOT).contains(words.toLowerCase(Locale.ROOT)),
+              "the 409 detail '" + words + "' in: " + shown);
 
           // a 400 (bad name) and a 404 (append to a missing table) read as sentences too
           p.chooseFile(file);
@@ -271,6 +281,8 @@ class BrowserPageTest extends BrowserTest {
           p.submitImport();
           p.await("the 404 message", d -> p.importMessage().contains("web_missing"));
           assertReadable(p.importMessage());
+          assertTrue(
+              p.importMessage().contains("choose \"Create a new table\""), p.importMessage());
           assertFalse(Db.tableExists("public.web_missing"));
 
           // 413: refused before a byte goes up (the upload declares its length)
@@ -322,7 +334,9 @@ class BrowserPageTest extends BrowserTest {
           row.click("terminate");
           p.await("the confirmation", ExpectedConditions.alertIsPresent()).accept();
           row.awaitState("TERMINATED");
-          assertFalse(row.find("p.error").isDisplayed(), "no error once terminated");
+          // a terminated card says why it ended
+          String reason = row.find("p.error").getText();
+          assertTrue(reason.startsWith("Terminated "), reason);
         });
   }
 

@@ -15,20 +15,19 @@ class TaskViewTest {
 
   @Test
   void anImportMeasuresByBytesOfItsFile() {
-    TaskView v =
-        TaskView.of(
-            Tasks.of(
-                TaskKind.IMPORT,
-                TaskState.RUNNING,
-                null,
-                new Checkpoint(40_000, 0, 25_000_000, 40_001, null),
-                100_000_000L,
-                null,
-                2.0));
+    TaskView v = runningImport(2.0);
     assertEquals(25.0, v.percent());
     assertEquals(20_000.0, v.rowsPerSecond());
     assertEquals(6L, v.etaSeconds(), "75 MB left at 12.5 MB/s");
     assertEquals(List.of("pause", "terminate"), v.actions());
+  }
+
+  @Test
+  void aRunOfLessThanASecondHasNoRateYet() {
+    // right after a resume: one short batch in 0.02 s would read as 2,000,000 rows/s
+    TaskView v = runningImport(0.02);
+    assertEquals(0.0, v.rowsPerSecond());
+    assertNull(v.etaSeconds());
   }
 
   @Test
@@ -68,5 +67,18 @@ class TaskViewTest {
     TaskView v = TaskView.of(Tasks.running(TaskState.PAUSED));
     assertEquals(TaskState.PAUSED, v.requestedState());
     assertEquals(List.of("resume", "terminate"), v.actions());
+  }
+
+  /** An import 40,000 rows and 25 MB of 100 MB in, its run begun {@code seconds} ago. */
+  private static TaskView runningImport(double seconds) {
+    return TaskView.of(
+        Tasks.of(
+            TaskKind.IMPORT,
+            TaskState.RUNNING,
+            null,
+            new Checkpoint(40_000, 0, 25_000_000, 40_001, null),
+            100_000_000L,
+            null,
+            seconds));
   }
 }
