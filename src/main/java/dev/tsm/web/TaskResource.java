@@ -94,7 +94,8 @@ public class TaskResource {
           String limit,
       @Parameter(
               description =
-                  "Only the tasks listed after this one (a task id): the next page of the list")
+                  "Only the tasks listed after this one (a task id): the next page of the list",
+              schema = @Schema(type = SchemaType.STRING, format = "uuid"))
           @QueryParam("before")
           String before) {
     return tasks
@@ -179,7 +180,11 @@ public class TaskResource {
               description =
                   "Imports: go on with this bad-row policy (fail or skip); skip sets bad rows"
                       + " aside with no maxErrors, e.g. to retry a FAILED import skipping the"
-                      + " row that failed it")
+                      + " row that failed it",
+              schema =
+                  @Schema(
+                      type = SchemaType.STRING,
+                      enumeration = {"fail", "skip"}))
           @QueryParam("onError")
           String onError) {
     ImportOptions.OnError policy = parse(ImportOptions.OnError.class, "onError", onError);

@@ -67,7 +67,7 @@ class GeneratedJavaClientTest {
     assertEquals(100.0, done.getPercent());
     assertNotNull(done.getFinishedAt(), "a completed task has finished");
     assertNull(done.getError());
-    List<Task> listed = tasks.listTasks(TaskKind.IMPORT, 50, null);
+    List<Task> listed = tasks.listTasks(null, TaskKind.IMPORT, 50, null);
     assertTrue(listed.stream().allMatch(t -> t.getKind() == TaskKind.IMPORT), "only imports");
     assertTrue(
         listed.stream().anyMatch(t -> t.getId().equals(started.getId())), "the import is listed");
@@ -78,7 +78,7 @@ class GeneratedJavaClientTest {
     Task paused = watch(tasks, large.getId(), TaskState.PAUSED, TaskState.COMPLETED);
     assertEquals(TaskState.PAUSED, paused.getState(), "paused before it completed");
     assertTrue(paused.getActions().contains("resume"), "a paused task can be resumed");
-    tasks.resumeTask(large.getId());
+    tasks.resumeTask(large.getId(), null);
     tasks.terminateTask(large.getId());
     Task terminated = watch(tasks, large.getId(), TaskState.TERMINATED, TaskState.COMPLETED);
     assertEquals(TaskState.TERMINATED, terminated.getState(), "terminated before it completed");
