@@ -74,19 +74,15 @@ public class ExportService {
                   "The columns to write, in this order; every column of the table in its order"
                       + " when left out or empty")
           List<String> columns,
-      @Schema(
-              description = "One character (\\t for a tab); a comma by default",
-              defaultValue = ",",
-              example = ",")
+      @Schema(description = "One character (\\t for a tab); a comma when left out", example = ",")
           String delimiter,
-      @Schema(description = "Whether the file starts with a header row", defaultValue = "true")
+      @Schema(description = "Whether the file starts with a header row; true when left out")
           Boolean header,
       @Schema(
               description =
                   "none (the default): a CSV file; gzip: the CSV file gzip-compressed, sent as"
                       + " application/gzip under the name <table>.csv.gz",
-              enumeration = {"none", "gzip"},
-              defaultValue = "none")
+              enumeration = {"none", "gzip"})
           String compression,
       @Schema(
               description =
