@@ -675,6 +675,9 @@
           if (quiet) {
             olderOnService = list.length === 100; // the default limit
           }
+          if (pageCursor === null && list.length > 0) {
+            pageCursor = list[list.length - 1].id; // the newest 100 are the first page
+          }
           applyView();
           // oldest first, so each new row lands on top
           for (const task of list.slice().reverse()) {
@@ -708,6 +711,12 @@
   let pageLimit = PAGE_SIZE;
   /** Whether the service may hold older tasks than the oldest the page has. */
   let olderOnService = true;
+  /**
+   * The last task of the pages read from the service (GET /tasks, newest first), where the next
+   * page starts. Not the oldest task the page holds: the live snapshot holds every unfinished task
+   * however old, so what lies between is only found page by page.
+   */
+  let pageCursor = null;
   let viewQueued = false;
 
   function clearedBefore() {
@@ -767,19 +776,22 @@
     });
   }
 
-  /** Shows PAGE_SIZE more: from those the page holds, else older ones from the service. */
-  async function showMore() {
-    pageLimit += PAGE_SIZE;
-    const list = $('#tasks');
-    const oldest = list.lastElementChild && list.lastElementChild.dataset.taskId;
+  function matchingCount() {
     let matching = 0;
     for (const [, entry] of tasks) {
       matching += !cleared(entry.data) && matches(entry.data) ? 1 : 0;
     }
-    if (matching < pageLimit && olderOnService) {
+    return matching;
+  }
+
+  /** Shows PAGE_SIZE more: from those the page holds, else older ones from the service. */
+  async function showMore() {
+    pageLimit += PAGE_SIZE;
+    // Pages of tasks the page already holds add nothing: read on until enough are new, or none are left.
+    while (matchingCount() < pageLimit && olderOnService) {
       const query = new URLSearchParams({ limit: String(PAGE_SIZE * 5) });
-      if (oldest) {
-        query.set('before', oldest);
+      if (pageCursor) {
+        query.set('before', pageCursor);
       }
       try {
         const older = await api('GET', `/tasks?${query}`);
@@ -787,8 +799,12 @@
         for (const task of older || []) {
           upsert(task, true);
         }
+        if (Array.isArray(older) && older.length > 0) {
+          pageCursor = older[older.length - 1].id;
+        }
       } catch (e) {
         say($('#tasks-message'), `Older tasks could not be loaded. ${e.message}`, 'error');
+        break;
       }
     }
     applyView();
