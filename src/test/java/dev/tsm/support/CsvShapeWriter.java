@@ -113,7 +113,9 @@ final class CsvShapeWriter {
         }
       }
       if (!onlyLineEnd) {
-        if (types == null && (bad == null || bad == Bad.BARE_CR)) {
+        // Only good records type a column: the service's sample skips every record the scanner
+        // sets aside, a bare CR's included (PostgreSQL would split it in two).
+        if (types == null && bad == null) {
           for (int c = 0; c < sampled.length; c++) {
             sampled[c] |= rec.valued()[c];
           }
