@@ -92,9 +92,15 @@ class HousekeepingIT {
       assertEquals(MAX_CRASHES, crashes(id));
       assertTrue(failed.rowsDone() < 100_000, "it did not run to its end: " + failed);
       assertEquals(1, Db.stagingTables().size(), "a FAILED task keeps its staging table");
-      assertTrue(
-          owner.log().contains("task " + id + " failed: the instance running this task stopped"),
-          "the instance that refused it says so");
+      // The instance logs it once its claim returned, a moment after the FAILED row commits.
+      ServiceProcess refusing = owner;
+      Waits.until(
+          Duration.ofSeconds(10),
+          "the instance that refused it says so",
+          () ->
+              refusing
+                  .log()
+                  .contains("task " + id + " failed: the instance running this task stopped"));
       // Still FAILED after the next instance's polls: it is not taken over again.
       Waits.holdsFor(Duration.ofSeconds(3), () -> assertEquals("FAILED", tasks.row(id).state()));
 
