@@ -2,6 +2,10 @@
 
 Usage: python3 bench/pause.py TASK_ID CYCLES BASE_URL [BASE_URL...]   (API key in BENCH_KEY)
 
+With MGMT_URLS (the replicas' management URLs, space-separated) it also prints the service's own
+view from its histogram tsm_pause_latency_seconds (the pause request's commit to the PAUSED commit),
+summed over the replicas for these cycles: what is left of the client's figure is HTTP and polling.
+
 Each cycle lets the task run for a random 100 to 400 ms (seeded), asks for a pause through one
 replica (the URLs take turns), polls GET /tasks/{id} every 2 ms on a kept-alive connection until
 the state is PAUSED, then asks for a resume and polls until rowsDone passes where the pause left it
@@ -46,6 +50,32 @@ def pct(values, p):
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
+def pause_buckets():
+    """Cumulative counts of tsm_pause_latency_seconds by upper bound, summed over the replicas."""
+    total = {}
+    for mgmt in os.environ.get("MGMT_URLS", "").split():
+        u = urllib.parse.urlsplit(mgmt)
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        c.request("GET", "/q/metrics")
+        for line in c.getresponse().read().decode().splitlines():
+            if line.startswith("tsm_pause_latency_seconds_bucket{"):
+                le = line.split('le="', 1)[1].split('"', 1)[0]
+                bound = float("inf") if le == "+Inf" else float(le)
+                total[bound] = total.get(bound, 0) + float(line.rsplit(" ", 1)[1])
+        c.close()
+    return total
+
+
+def bucket_pct(delta, p):
+    """The upper bound (ms) of the bucket holding the p-th percentile of the counts in delta."""
+    n = delta.get(float("inf"), 0)
+    for bound in sorted(delta):
+        if delta[bound] >= p / 100 * n:
+            return bound * 1000
+    return float("inf")
+
+
+buckets_before = pause_buckets()
 rng = random.Random(13)
 pauses, resumes, finished = [], [], False
 for i in range(cycles):
@@ -75,5 +105,16 @@ if not pauses:
 for name, v in (("pause -> PAUSED", pauses), ("resume -> first commit", resumes)):
     print("%-24s n=%d p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms"
           % (name, len(v), pct(v, 50), pct(v, 95), pct(v, 99), max(v)))
+service = ("-", "-")
+if buckets_before:
+    after = pause_buckets()
+    delta = {b: after.get(b, 0) - buckets_before.get(b, 0) for b in after}
+    n = delta.get(float("inf"), 0)
+    if n:
+        print("service side (tsm_pause_latency_seconds, bucket bounds): n=%d p50 <= %.0f ms, "
+              "p99 <= %.0f ms, max <= %.0f ms" % (n, bucket_pct(delta, 50), bucket_pct(delta, 99),
+                                                 bucket_pct(delta, 100)))
+        service = ("%.0f" % bucket_pct(delta, 99), "%.0f" % bucket_pct(delta, 100))
 print("SUMMARY %d %.0f %.0f %.0f %.0f %.0f %.0f" % (len(pauses), pct(pauses, 50), pct(pauses, 99), max(pauses),
-                                               pct(resumes, 50), pct(resumes, 99), max(resumes)))
+                                               pct(resumes, 50), pct(resumes, 99), max(resumes))
+      + " %s %s" % service)

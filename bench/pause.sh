@@ -22,24 +22,32 @@ sql "drop table if exists $TABLE" >/dev/null
 wait_for_load
 start_service
 bases=("$BASE")
+mgmts=("$MGMT")
 if (( REPLICAS > 1 )); then
   start_second_service
   bases+=("$BASE2")
+  mgmts+=("http://127.0.0.1:$((PORT + 3))")
 fi
 LOAD_START=$(loadavg)
 RES="$OUT/pause.tsv"
-[[ -s "$RES" ]] || printf 'bench_run\tdate\tcommit\tdirection\tshape\trows\treplicas\tcycles\tpause_p50_ms\tpause_p99_ms\tpause_max_ms\tresume_p50_ms\tresume_p99_ms\tresume_max_ms\n' >"$RES"
+HEADER='bench_run\tdate\tcommit\tdirection\tshape\trows\treplicas\tcycles\tpause_p50_ms\tpause_p99_ms\tpause_max_ms\tresume_p50_ms\tresume_p99_ms\tresume_max_ms\tservice_p99_ms\tservice_max_ms\n'
+# A file of an older layout is kept aside rather than appended to.
+if [[ -s "$RES" && "$(head -1 "$RES")" != "$(printf "$HEADER" | head -1)" ]]; then
+  mv "$RES" "$RES.$(date -u +%Y%m%dT%H%M%S).old"
+fi
+[[ -s "$RES" ]] || printf "$HEADER" >"$RES"
 
 measure() {   # DIRECTION TASK_ID
   local out summary
-  out=$(BENCH_KEY="$BENCH_KEY" python3 "$ROOT/bench/pause.py" "$2" "$CYCLES" "${bases[@]}") \
+  out=$(BENCH_KEY="$BENCH_KEY" MGMT_URLS="${mgmts[*]}" python3 "$ROOT/bench/pause.py" "$2" "$CYCLES" \
+    "${bases[@]}") \
     || die "pause.py failed: $out"
   printf '%s\n' "$out" | grep -v '^SUMMARY'
   summary=$(printf '%s\n' "$out" | awk '/^SUMMARY/ { $1 = ""; print }')
-  read -r n p50 p99 pmax r50 r99 rmax <<<"$summary"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${BENCH_RUN:-single}" \
+  read -r n p50 p99 pmax r50 r99 rmax s99 smax <<<"$summary"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${BENCH_RUN:-single}" \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(bench_commit)" "$1" "$SHAPE" "$ROWS" "${#bases[@]}" "$n" \
-    "$p50" "$p99" "$pmax" "$r50" "$r99" "$rmax" >>"$RES"
+    "$p50" "$p99" "$pmax" "$r50" "$r99" "$rmax" "$s99" "$smax" >>"$RES"
 }
 
 # Warm-up: a smaller import and export paused and resumed through every replica, unmeasured, so

@@ -166,12 +166,14 @@ def markdown(run, rows, memory, pauses=(), sse=()):
         out.append("Pause and resume (`bench/pause.sh`: the commands sent through the replicas in turn, the "
                    "state polled every 2 ms):")
         out.append("")
-        out.append("| task | rows | replicas | cycles | pause to PAUSED p50 / p99 / max | resume to first commit p50 / p99 / max | commit, date |")
-        out.append("|---|---|---|---|---|---|---|")
+        out.append("| task | rows | replicas | cycles | pause to PAUSED p50 / p99 / max | of which in the service: p99 / max | resume to first commit p50 / p99 / max | commit, date |")
+        out.append("|---|---|---|---|---|---|---|---|")
         for p in pauses:
-            out.append("| %s | %s | %s | %s | %s / %s / %s ms | %s / %s / %s ms | `%s`, %s |" % (
+            out.append("| %s | %s | %s | %s | %s / %s / %s ms | %s | %s / %s / %s ms | `%s`, %s |" % (
                 p["direction"], "{:,}".format(int(p["rows"])), p["replicas"], p["cycles"],
                 p["pause_p50_ms"], p["pause_p99_ms"], p["pause_max_ms"],
+                ("&le; %s / &le; %s ms" % (p["service_p99_ms"], p["service_max_ms"]))
+                if p.get("service_p99_ms") not in (None, "", "-") else "-",
                 p["resume_p50_ms"], p["resume_p99_ms"], p["resume_max_ms"], p["commit"], p["date"][:16].replace("T", " ")))
         out.append("")
     for e in sse:

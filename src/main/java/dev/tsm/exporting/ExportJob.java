@@ -8,6 +8,7 @@ import dev.tsm.task.Checkpoint;
 import dev.tsm.task.Committed;
 import dev.tsm.task.InOrder;
 import dev.tsm.task.Job;
+import dev.tsm.task.RunStop;
 import dev.tsm.task.Task;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskMetrics;
@@ -37,6 +38,9 @@ import org.postgresql.PGConnection;
  */
 @ApplicationScoped
 public class ExportJob implements Job {
+  /** The append of a page goes in pieces this large, each after a look at the run's stop. */
+  private static final long APPEND_PIECE = 1 << 20;
+
   private final Config config;
   private final FileStore files;
   private final Transactions transactions;
@@ -111,16 +115,16 @@ public class ExportJob implements Job {
         task.checkpoint(),
         Math.max(1, config.export().parallelism()),
         config.runner().throttle(),
-        (page, before) ->
+        (page, before, stop) ->
             metrics.batch(
                 TaskKind.EXPORT,
                 () -> {
                   Path pageFile = files.exportSegment(task.id(), pageFiles.incrementAndGet());
                   try {
-                    Copied copied = copyPage(plan, page, pageFile);
+                    Copied copied = copyPage(plan, page, pageFile, stop);
                     Checkpoint previous = InOrder.committedBefore(before);
                     Committed committed =
-                        appendPage(task, owner, out, page, copied.rows(), pageFile, previous);
+                        appendPage(task, owner, out, page, copied.rows(), pageFile, previous, stop);
                     size.saw(copied.rows(), copied.csvBytes());
                     return committed;
                   } finally {
@@ -137,7 +141,7 @@ public class ExportJob implements Job {
    * are compressed side by side, not one after the other where they are appended). In a transaction
    * of its own, so that a connection broken under the COPY fails its rollback and leaves the pool.
    */
-  private Copied copyPage(ExportPlan plan, Pager.Page page, Path pageFile) {
+  private Copied copyPage(ExportPlan plan, Pager.Page page, Path pageFile, RunStop stop) {
     return transactions.inTransaction(
         c -> {
           Transactions.boundIdle(c, config.runner().lease().multipliedBy(2));
@@ -149,17 +153,25 @@ public class ExportJob implements Job {
                       StandardOpenOption.WRITE);
               PageOutput stream =
                   PageOutput.to(channel, plan.compression(), config.export().gzipLevel())) {
-            long rows =
-                c.unwrap(PGConnection.class)
-                    .getCopyAPI()
-                    .copyOut(
-                        plan.copySql(page.condition(), page.opening() && plan.header()), stream);
+            // Cancelled in the server if the run stops meanwhile: a page of up to 16 MB.
+            long rows = stop.cancellable(c, connection -> copyOut(connection, plan, page, stream));
             stream.close();
             return new Copied(page.opening() ? 0 : rows, stream.csvBytes());
           } catch (IOException e) {
             throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
           }
         });
+  }
+
+  private static long copyOut(Connection c, ExportPlan plan, Pager.Page page, PageOutput stream)
+      throws SQLException {
+    try {
+      return c.unwrap(PGConnection.class)
+          .getCopyAPI()
+          .copyOut(plan.copySql(page.condition(), page.opening() && plan.header()), stream);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -174,7 +186,8 @@ public class ExportJob implements Job {
       Pager.Page page,
       long rows,
       Path pageFile,
-      Checkpoint before) {
+      Checkpoint before,
+      RunStop stop) {
     return transactions.inTransaction(
         c -> {
           try (FileChannel in = FileChannel.open(pageFile, StandardOpenOption.READ)) {
@@ -189,12 +202,17 @@ public class ExportJob implements Job {
               if (!out.isOpen()) {
                 throw new IllegalStateException("the run was stopped before this page was written");
               }
+              stop.check();
               TaskState requested =
                   store.saveCheckpoint(
                       c, task.id(), owner, next, config.runner().lease().toMillis());
+              // In pieces, giving up once the run is stopped: the task row is held meanwhile, and
+              // the bytes past the checkpoint are cut off when the file is next opened.
               for (long sent = 0; sent < length; ) {
-                sent += in.transferTo(sent, length - sent, out);
+                stop.check();
+                sent += in.transferTo(sent, Math.min(APPEND_PIECE, length - sent), out);
               }
+              stop.check();
               out.force(false);
               if (out.position() != next.bytesDone()) {
                 throw new IllegalStateException(

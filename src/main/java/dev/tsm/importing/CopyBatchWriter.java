@@ -4,6 +4,7 @@ import dev.tsm.db.Transactions;
 import dev.tsm.task.Checkpoint;
 import dev.tsm.task.Committed;
 import dev.tsm.task.InOrder;
+import dev.tsm.task.RunStop;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskStore;
 import java.sql.Connection;
@@ -62,9 +63,9 @@ final class CopyBatchWriter {
    * on several connections while checkpoints still commit in file order: each commit covers every
    * byte before its batch's end.
    */
-  Committed write(Target target, Batch batch, CompletableFuture<Checkpoint> before) {
+  Committed write(Target target, Batch batch, CompletableFuture<Checkpoint> before, RunStop stop) {
     try {
-      return writeBatch(target, batch, before);
+      return writeBatch(target, batch, before, stop);
     } catch (BadRowException e) {
       // The batch rolled back: the rows that failed the task are kept for its rejects file.
       transactions.inTransaction(c -> stored.saveFailing(c, target.taskId(), target.owner(), e));
@@ -72,14 +73,15 @@ final class CopyBatchWriter {
     }
   }
 
-  private Committed writeBatch(Target target, Batch batch, CompletableFuture<Checkpoint> before) {
+  private Committed writeBatch(
+      Target target, Batch batch, CompletableFuture<Checkpoint> before, RunStop stop) {
     return transactions.inTransaction(
         c -> {
           Transactions.boundIdle(c, target.idleLimit());
           List<Rejects.Reject> rejects = new ArrayList<>(batch.rejects());
           long copied;
           try {
-            copied = copyAll(c, target, batch, rejects);
+            copied = copyAll(c, target, batch, rejects, stop);
           } catch (BadRowException e) {
             InOrder.committedBefore(before); // a bad row in an earlier batch is the one to report
             throw e;
@@ -96,6 +98,7 @@ final class CopyBatchWriter {
                   batch.endOffset(),
                   batch.endLine(),
                   null);
+          stop.check(); // a stopped run's batch would only be fenced out: the task row stays free
           TaskState requested =
               store.saveCheckpoint(c, target.taskId(), target.owner(), next, target.leaseMillis());
           return new Committed(next, requested);
@@ -107,26 +110,36 @@ final class CopyBatchWriter {
    * this runs even when the scanner set a row aside (the batch then ends with it): a value
    * PostgreSQL refuses on an earlier line is the first bad row, and only the COPY finds it.
    */
-  private long copyAll(Connection c, Target target, Batch batch, List<Rejects.Reject> rejects)
+  private long copyAll(
+      Connection c, Target target, Batch batch, List<Rejects.Reject> rejects, RunStop stop)
       throws SQLException {
     try {
-      return copy(c, target, batch, 0, batch.rows());
+      return copy(c, target, batch, 0, batch.rows(), stop);
     } catch (SQLException e) {
       if (!isBadData(e)) {
         throw e;
       }
       c.rollback();
       Transactions.boundIdle(c, target.idleLimit()); // the rollback undid it
-      return isolate(c, target, batch, 0, batch.rows(), rejects);
+      return isolate(c, target, batch, 0, batch.rows(), rejects, stop);
     }
   }
 
-  /** COPY records [from, to) of the batch; returns the rows PostgreSQL took. */
-  private static long copy(Connection c, Target target, Batch batch, int from, int to)
+  /**
+   * COPY records [from, to) of the batch; returns the rows PostgreSQL took. Cancelled in the server
+   * if the run stops meanwhile: the whole batch is in the socket at once, so only a cancel stops
+   * it.
+   */
+  private static long copy(Connection c, Target target, Batch batch, int from, int to, RunStop stop)
       throws SQLException {
     if (from == to) {
       return 0;
     }
+    return stop.cancellable(c, connection -> copy(connection, target, batch, from, to));
+  }
+
+  private static long copy(Connection c, Target target, Batch batch, int from, int to)
+      throws SQLException {
     CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(target.copySql());
     try {
       int start = batch.starts()[from];
@@ -154,14 +167,20 @@ final class CopyBatchWriter {
    * COPY [from, to) under a savepoint; where PostgreSQL refuses, split until each bad row is alone.
    */
   private long isolate(
-      Connection c, Target target, Batch batch, int from, int to, List<Rejects.Reject> rejects)
+      Connection c,
+      Target target,
+      Batch batch,
+      int from,
+      int to,
+      List<Rejects.Reject> rejects,
+      RunStop stop)
       throws SQLException {
     if (from == to) {
       return 0;
     }
     Savepoint savepoint = c.setSavepoint();
     try {
-      long rows = copy(c, target, batch, from, to);
+      long rows = copy(c, target, batch, from, to, stop);
       c.releaseSavepoint(savepoint);
       return rows;
     } catch (SQLException e) {
@@ -177,8 +196,8 @@ final class CopyBatchWriter {
         return 0;
       }
       int mid = (from + to) >>> 1;
-      return isolate(c, target, batch, from, mid, rejects)
-          + isolate(c, target, batch, mid, to, rejects);
+      return isolate(c, target, batch, from, mid, rejects, stop)
+          + isolate(c, target, batch, mid, to, rejects, stop);
     }
   }
 

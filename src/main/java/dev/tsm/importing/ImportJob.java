@@ -89,8 +89,8 @@ public class ImportJob implements Job {
         task.checkpoint(),
         config.importing().parallelism(),
         config.runner().throttle(),
-        (batch, before) ->
-            metrics.batch(TaskKind.IMPORT, () -> writer.write(target, batch, before)));
+        (batch, before, stop) ->
+            metrics.batch(TaskKind.IMPORT, () -> writer.write(target, batch, before, stop)));
   }
 
   /** Batches pulled from the file on demand: the next one is read only when asked for. */

@@ -25,24 +25,31 @@ public final class InOrder {
 
   private InOrder() {}
 
-  /** A batch's write and commit, on a worker thread, after {@code before} completed. */
+  /**
+   * A batch's write and commit, on a worker thread, after {@code before} completed; it gives up
+   * once {@code stop} says the run stopped (see {@link RunStop}).
+   */
   @FunctionalInterface
   public interface Write<B> {
-    Committed write(B batch, CompletableFuture<Checkpoint> before);
+    Committed write(B batch, CompletableFuture<Checkpoint> before, RunStop stop);
   }
 
   /**
    * The committed checkpoints of {@code batches}, in their order, starting after {@code start};
-   * each followed by a pause of {@code throttle} (none when zero).
+   * each followed by a pause of {@code throttle} (none when zero). Cancelling the stream (the run
+   * stopped) stops the writes in flight.
    */
   public static <B> Multi<Committed> commit(
       Multi<B> batches, Checkpoint start, int parallelism, Duration throttle, Write<B> write) {
     AtomicReference<CompletableFuture<Checkpoint>> previous =
         new AtomicReference<>(CompletableFuture.completedFuture(start));
+    RunStop stop = new RunStop();
     return batches
         .onItem()
-        .transformToUni(batch -> Throttle.after(one(batch, previous, write), throttle))
-        .merge(parallelism);
+        .transformToUni(batch -> Throttle.after(one(batch, previous, stop, write), throttle))
+        .merge(parallelism)
+        .onCancellation()
+        .invoke(stop::stop);
   }
 
   /**
@@ -64,7 +71,10 @@ public final class InOrder {
 
   /** One batch: chained after the one before it, in the order the batches were pulled. */
   private static <B> Uni<Committed> one(
-      B batch, AtomicReference<CompletableFuture<Checkpoint>> previous, Write<B> write) {
+      B batch,
+      AtomicReference<CompletableFuture<Checkpoint>> previous,
+      RunStop stop,
+      Write<B> write) {
     CompletableFuture<Checkpoint> before = previous.get();
     CompletableFuture<Checkpoint> mine = new CompletableFuture<>();
     previous.set(mine);
@@ -78,11 +88,14 @@ public final class InOrder {
                       () -> {
                         Committed committed;
                         try {
-                          committed = write.write(batch, before);
+                          committed = write.write(batch, before, stop);
                         } catch (RuntimeException e) {
                           // The run hears of it before the batch after this one (which then
                           // fails the same way, and finds its run ended).
-                          failIfListened(emitter, cancelled.get(), e);
+                          // Stopped: the stream was cancelled, even if the cancel has not
+                          // reached this batch's emitter yet.
+                          failIfListened(
+                              emitter, cancelled.get() || e instanceof RunStop.Stopped, e);
                           mine.completeExceptionally(e);
                           return;
                         }

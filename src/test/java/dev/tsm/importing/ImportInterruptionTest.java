@@ -9,6 +9,7 @@ import dev.tsm.support.Api;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -57,7 +58,7 @@ class ImportInterruptionTest {
         break;
       }
       pauses++;
-      assertPausedStateIsConsistent(id, paused);
+      assertPausedStateIsConsistent(id, paused, "public.pause_resume");
       Api.command(id, "pause").then().statusCode(409);
       Api.command(id, "resume").then().statusCode(202);
     }
@@ -73,7 +74,7 @@ class ImportInterruptionTest {
   }
 
   /** While paused: the staging table holds exactly the checkpoint's rows, and nothing moves. */
-  private static void assertPausedStateIsConsistent(String id, JsonPath paused) {
+  private static void assertPausedStateIsConsistent(String id, JsonPath paused, String target) {
     long rows = paused.getLong("rowsDone");
     assertTrue(rows > 0 && rows <= ROWS, "paused at " + rows);
     String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
@@ -82,7 +83,7 @@ class ImportInterruptionTest {
         null,
         Db.single("SELECT owner FROM tsm.task WHERE id = '" + id + "'"),
         "a paused task has no owner");
-    assertFalse(Db.tableExists("public.pause_resume"), "the target appears only at completion");
+    assertFalse(Db.tableExists(target), "the target appears only at completion");
     Api.assertStaysPaused(
         id,
         rows,
@@ -146,6 +147,39 @@ class ImportInterruptionTest {
       assertTrue(killed, "a batch waited on its checkpoint");
     }
     assertFailedCleanlyThenResumes(id, "killed_before_commit", file);
+  }
+
+  /**
+   * A pause cancels the batches in flight in PostgreSQL, rather than letting their COPY run on to
+   * be fenced out at its commit. The test holds the staging table so the next batches' COPY waits
+   * on it: without the cancel they would wait as long as the test holds it.
+   */
+  @Test
+  void aPauseCancelsTheCopyOfTheBatchesInFlight() throws SQLException {
+    Path file = CsvFiles.mixed("pause-cancels.csv", ROWS, 23);
+    String id = Api.startImport("pause_cancels", file);
+    Api.awaitRows(id, 1000);
+    String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
+    String waiting =
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            + " AND state = 'active' AND query LIKE 'COPY tsm.%' AND wait_event_type = 'Lock'";
+    try (Connection holder = TestDatabase.pg().connect()) {
+      holder.setAutoCommit(false);
+      try (Statement hold = holder.createStatement()) {
+        hold.execute("SET LOCAL lock_timeout = '30s'");
+        hold.execute("LOCK TABLE tsm." + staging + " IN ACCESS EXCLUSIVE MODE");
+      }
+      Waits.until(Duration.ofSeconds(30), "a batch's COPY waits", () -> Db.count(waiting) > 0);
+      Api.command(id, "pause").then().statusCode(202);
+      Api.awaitState(id, "PAUSED");
+      Waits.until(Duration.ofSeconds(5), "no COPY left waiting", () -> Db.count(waiting) == 0);
+      holder.rollback();
+    }
+    assertPausedStateIsConsistent(id, Api.awaitState(id, "PAUSED"), "public.pause_cancels");
+    Api.command(id, "resume").then().statusCode(202);
+    assertEquals(ROWS, Api.awaitState(id, "COMPLETED").getLong("rowsDone"));
+    Db.copyReference("ref_pause_cancels", "public.pause_cancels", file, ", HEADER true");
+    Db.assertSameRows("ref_pause_cancels", "public.pause_cancels");
   }
 
   /**

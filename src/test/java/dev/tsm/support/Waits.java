@@ -38,11 +38,6 @@ public final class Waits {
     await(what).atMost(atMost).pollInterval(POLL).until(condition::getAsBoolean);
   }
 
-  /**
-   * Runs {@code check} over and over for the whole {@code period} (every 50 ms, and once more at
-   * its end); its first failure is the test's. For "nothing moves while ...": a paused task, a task
-   * no instance may claim.
-   */
   /** Waits until {@code value} gives a non-null result, and returns it. */
   public static <T> T untilValue(
       Duration atMost, String what, java.util.function.Supplier<T> value) {
@@ -59,6 +54,11 @@ public final class Waits {
     return result;
   }
 
+  /**
+   * Runs {@code check} over and over for the whole {@code period} (every 50 ms, and once more at
+   * its end); its first failure is the test's. For "nothing moves while ...": a paused task, a task
+   * no instance may claim.
+   */
   public static void holdsFor(Duration period, Runnable check) {
     long end = System.nanoTime() + period.toNanos();
     while (System.nanoTime() < end) {

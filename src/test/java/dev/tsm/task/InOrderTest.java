@@ -1,6 +1,8 @@
 package dev.tsm.task;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Waits;
@@ -40,7 +42,9 @@ class InOrderTest {
                 new Checkpoint(0, 0, 0, 1, null),
                 3,
                 Duration.ZERO,
-                (Batch b, java.util.concurrent.CompletableFuture<Checkpoint> before) -> {
+                (Batch b,
+                    java.util.concurrent.CompletableFuture<Checkpoint> before,
+                    RunStop stop) -> {
                   mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
                   Waits.pause(b.millis()); // the copy's duration, side by side with the others
                   Checkpoint previous = InOrder.committedBefore(before);
@@ -76,8 +80,9 @@ class InOrderTest {
                 new Checkpoint(0, 0, 0, 1, null),
                 2,
                 Duration.ZERO,
-                (Integer i, java.util.concurrent.CompletableFuture<Checkpoint> before) ->
-                    new Committed(InOrder.committedBefore(before), null))
+                (Integer i,
+                    java.util.concurrent.CompletableFuture<Checkpoint> before,
+                    RunStop stop) -> new Committed(InOrder.committedBefore(before), null))
             .subscribe()
             .withSubscriber(AssertSubscriber.create(0));
     Waits.until(WAIT, "the first two batches pulled", () -> pulled.get() >= 2);
@@ -101,7 +106,9 @@ class InOrderTest {
                 new Checkpoint(0, 0, 0, 1, null),
                 3,
                 Duration.ZERO,
-                (Integer i, java.util.concurrent.CompletableFuture<Checkpoint> before) -> {
+                (Integer i,
+                    java.util.concurrent.CompletableFuture<Checkpoint> before,
+                    RunStop stop) -> {
                   if (i == 7) {
                     // A slow bad batch: later batches are copied meanwhile, and must not commit.
                     Waits.pause(20);
@@ -120,5 +127,41 @@ class InOrderTest {
         () ->
             assertEquals(
                 List.of(0, 1, 2, 3, 4, 5, 6), commits, "the commits before it, no others"));
+  }
+
+  @Test
+  void cancellingTheRunStopsTheWritesInFlight() {
+    List<RunStop> seen = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger gaveUp = new AtomicInteger();
+    AssertSubscriber<Committed> run =
+        InOrder.commit(
+                Multi.createFrom().range(0, 10),
+                new Checkpoint(0, 0, 0, 1, null),
+                2,
+                Duration.ZERO,
+                (Integer i,
+                    java.util.concurrent.CompletableFuture<Checkpoint> before,
+                    RunStop stop) -> {
+                  seen.add(stop);
+                  // A write far longer than the test: it ends only when its run is stopped.
+                  long deadline = System.nanoTime() + WAIT.toNanos();
+                  while (!stop.stopped() && System.nanoTime() < deadline) {
+                    Waits.pause(5);
+                  }
+                  gaveUp.incrementAndGet();
+                  stop.check();
+                  return new Committed(InOrder.committedBefore(before), null);
+                })
+            .subscribe()
+            .withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
+    Waits.until(WAIT, "two writes in flight", () -> seen.size() == 2);
+    assertFalse(seen.get(0).stopped(), "not stopped before the cancel");
+    run.cancel();
+    Waits.until(Duration.ofSeconds(5), "both writes gave up", () -> gaveUp.get() == 2);
+    assertTrue(seen.get(0).stopped() && seen.get(1).stopped());
+    assertThrows(RunStop.Stopped.class, seen.get(0)::check);
+    Waits.holdsFor(
+        Duration.ofMillis(200),
+        () -> assertEquals(2, seen.size(), "no batch is pulled after the cancel"));
   }
 }
