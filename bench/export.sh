@@ -41,6 +41,7 @@ PSQL_FILE_SQL=$(sql_literal "$PSQL_FILE")
 export_psql() {   # -> prints "seconds pg-cpu jvm-cpu other-cpu"
   local s e c0
   rm -f "$PSQL_FILE"
+  settle_db
   c0=$(cpu_mark)
   s=$(now)
   timeout "$EXPORT_TIMEOUT" "${PSQL[@]}" \
@@ -57,6 +58,7 @@ export_psql() {   # -> prints "seconds pg-cpu jvm-cpu other-cpu"
 export_service() {
   local s e d resp code body id post c0
   rm -f "$SVC_FILE"
+  settle_db
   c0=$(cpu_mark)
   s=$(now)
   resp=$(api_curl -sS --max-time "$EXPORT_TIMEOUT" -X POST -H 'Content-Type: application/json' \

@@ -36,6 +36,7 @@ import_psql() {   # TABLE -> prints "seconds pg-cpu jvm-cpu other-cpu"
   local t=$1 s e c0
   sql "drop table if exists $t" >/dev/null
   sql "create table $t ($BENCH_COLUMNS)" >/dev/null
+  settle_db
   c0=$(cpu_mark)
   s=$(now)
   timeout "$IMPORT_TIMEOUT" "${PSQL[@]}" \
@@ -48,6 +49,7 @@ import_psql() {   # TABLE -> prints "seconds pg-cpu jvm-cpu other-cpu"
 import_service() {   # TABLE FILE -> prints "seconds task-id start pg-cpu jvm-cpu other-cpu"
   local t=$1 file=$2 s e resp code body id c0
   sql "drop table if exists $t" >/dev/null
+  settle_db
   c0=$(cpu_mark)
   s=$(now)
   # -T streams the file (with its Content-Length), as psql \copy does; --data-binary @file

@@ -118,6 +118,15 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# settle_db: a CHECKPOINT before each timed run, psql's and the service's alike. Each 100 MB load
+# writes about 150 MB of WAL; without it, whichever run happened to cross max_wal_size paid for a
+# checkpoint the runs before it caused (its sync phase stalled commits for up to a second here).
+# SETTLE=0 leaves it out.
+settle_db() {
+  [[ "${SETTLE:-1}" == 1 ]] || return 0
+  sql "checkpoint" >/dev/null
+}
+
 # --------------------------------------------------------------- test data ---
 # Deterministic (pure arithmetic on the row number, no RNG). Bump GEN_VERSION
 # whenever the generator changes so cached files are regenerated.

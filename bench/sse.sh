@@ -49,6 +49,7 @@ fi
 alone=() loaded=()
 rss_idle=$(svc_mem VmRSS)
 for i in $(seq 1 "$RUNS"); do
+  settle_db
   c0=$(cpu_mark)
   s=$(import_once "bench_sse_alone_$i")
   cpu_alone=$(cpu_split "$c0" "$(cpu_mark)")
@@ -60,6 +61,7 @@ for i in $(seq 1 "$RUNS"); do
   clients=$!
   sleep 3   # let every subscriber connect and take its snapshot
   rss_subscribed=$(svc_mem VmRSS)
+  settle_db
   c0=$(cpu_mark)
   k0=$(proc_ticks "$clients")
   s=$(import_once "bench_sse_loaded_$i")

@@ -15,6 +15,7 @@ import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskStore;
 import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -24,40 +25,59 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 
 /**
  * A table into a CSV file: keyset pages, each written by PostgreSQL's own CSV encoder (COPY TO) to
  * a page file of its own (as one complete gzip member, if compressed), side by side with the next
- * page; then, in page order, appended to the task's {@code .part} file, synced, and acknowledged by
- * a checkpoint holding the file's length and the page's last key. Resume cuts the file back to the
- * checkpoint's length (a member boundary) and continues after its key; completion renames the file
- * into place.
+ * page; then, in page order, appended to the task's {@code .part} file (held by this run alone: see
+ * {@link ExportFile}) and synced, and acknowledged by a checkpoint holding the file's length and
+ * the page's last key. Only the checkpoints wait for one another: a page is appended and synced
+ * while the checkpoint before it commits. Resume cuts the file back to the checkpoint's length (a
+ * member boundary) and continues after its key; completion renames the file into place.
  */
 @ApplicationScoped
 public class ExportJob implements Job {
-  /** The append of a page goes in pieces this large, each after a look at the run's stop. */
-  private static final long APPEND_PIECE = 1 << 20;
-
   private final Config config;
   private final FileStore files;
   private final Transactions transactions;
   private final TaskStore store;
   private final TaskMetrics metrics;
+  private final DataSource dataSource;
+
+  /** The files of the runs on this instance, until each is closed. */
+  private final Map<UUID, ExportFile> openFiles = new ConcurrentHashMap<>();
 
   ExportJob(
       Config config,
       FileStore files,
       Transactions transactions,
       TaskStore store,
-      TaskMetrics metrics) {
+      TaskMetrics metrics,
+      DataSource dataSource) {
+    this.dataSource = dataSource;
     this.config = config;
     this.files = files;
     this.transactions = transactions;
     this.store = store;
     this.metrics = metrics;
+  }
+
+  @Override
+  public Uni<Void> settled(Task task) {
+    ExportFile file = openFiles.get(task.id());
+    return file == null
+        ? Uni.createFrom().voidItem()
+        : Uni.createFrom().completionStage(file.closed());
   }
 
   @Override
@@ -69,16 +89,30 @@ public class ExportJob implements Job {
   public Multi<Committed> run(Task task, String owner) {
     ExportPlan plan = ExportPlan.of(task);
     return Multi.createFrom()
-        .resource(() -> open(task), out -> pages(task, owner, plan, out))
-        .withFinalizer(ExportJob::close)
+        .resource(
+            () -> {
+              ExportFile file =
+                  ExportFile.open(
+                      dataSource,
+                      files,
+                      task.id(),
+                      task.checkpoint().bytesDone(),
+                      config.runner().lease().multipliedBy(2));
+              openFiles.put(task.id(), file);
+              file.closed().whenComplete((done, e) -> openFiles.remove(task.id(), file));
+              return file;
+            },
+            file -> pages(task, owner, plan, file))
+        .withFinalizer(ExportFile::close)
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
   }
 
   /**
    * Pages found one after the other (each from the bounds of the one before), copied side by side
-   * into page files, appended to the export's file in their order.
+   * into page files, appended to the export's file and synced in their order, each as soon as the
+   * page before it is appended; each checkpoint commits after the one before it.
    */
-  private Multi<Committed> pages(Task task, String owner, ExportPlan plan, FileChannel out) {
+  private Multi<Committed> pages(Task task, String owner, ExportPlan plan, ExportFile file) {
     // The checkpoint's bytes are the file's: bytes of CSV only when it is not compressed.
     Checkpoint start = task.checkpoint();
     boolean plain = plan.compression() == Compression.NONE;
@@ -110,27 +144,73 @@ public class ExportJob implements Job {
                     return cursor;
                   }
                 });
+    // The file's end after each page, in page order: a page is appended once the one before is.
+    AtomicReference<CompletableFuture<Long>> appended =
+        new AtomicReference<>(CompletableFuture.completedFuture(start.bytesDone()));
+    Multi<Turn> turns =
+        pages
+            .onItem()
+            .transform(
+                page -> {
+                  CompletableFuture<Long> mine = new CompletableFuture<>();
+                  return new Turn(page, appended.getAndSet(mine), mine);
+                });
     return InOrder.commit(
-        pages,
+        turns,
         task.checkpoint(),
         Math.max(1, config.export().parallelism()),
         config.runner().throttle(),
-        (page, before, stop) ->
+        (turn, before, stop) ->
             metrics.batch(
                 TaskKind.EXPORT,
                 () -> {
                   Path pageFile = files.exportSegment(task.id(), pageFiles.incrementAndGet());
                   try {
-                    Copied copied = copyPage(plan, page, pageFile, stop);
+                    Copied copied = copyPage(plan, turn.page(), pageFile, stop);
+                    long offset = fileEndBefore(turn);
+                    long end = file.append(pageFile, offset, stop);
+                    turn.appended().complete(end); // the next page is appended meanwhile
+                    file.sync();
                     Checkpoint previous = InOrder.committedBefore(before);
                     Committed committed =
-                        appendPage(task, owner, out, page, copied.rows(), pageFile, previous, stop);
+                        file.checkpoint(
+                            end,
+                            () ->
+                                saveCheckpoint(
+                                    task,
+                                    owner,
+                                    turn.page(),
+                                    copied.rows(),
+                                    previous,
+                                    offset,
+                                    end,
+                                    stop));
                     size.saw(copied.rows(), copied.csvBytes());
                     return committed;
                   } finally {
+                    // A page that failed fails the ones after it, as a failed commit does.
+                    turn.appended()
+                        .completeExceptionally(
+                            new IllegalStateException("the page before was not appended"));
                     files.delete(pageFile);
                   }
                 }));
+  }
+
+  /** A page, with the file's end after the page before it and after itself, once appended. */
+  private record Turn(
+      Pager.Page page, CompletableFuture<Long> appendedBefore, CompletableFuture<Long> appended) {}
+
+  /** The file's end once the page before {@code turn} is appended (it failed: so does this). */
+  private static long fileEndBefore(Turn turn) {
+    try {
+      return turn.appendedBefore().join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException failure) {
+        throw failure;
+      }
+      throw e;
+    }
   }
 
   /** A page in its page file: its rows, in this many bytes of CSV (before any compression). */
@@ -175,85 +255,33 @@ public class ExportJob implements Job {
   }
 
   /**
-   * Once every page before it is in the file: the checkpoint saved first (which also fences out a
-   * run that lost the task, and holds the task row until this commits, so no other run writes the
-   * file meanwhile), then the page appended and synced, then the commit.
+   * The page's checkpoint, once the one before it committed: the page is appended and synced by
+   * then, at {@code offset}, the file's length at the checkpoint before.
    */
-  private Committed appendPage(
+  private Committed saveCheckpoint(
       Task task,
       String owner,
-      FileChannel out,
       Pager.Page page,
       long rows,
-      Path pageFile,
       Checkpoint before,
+      long offset,
+      long end,
       RunStop stop) {
+    if (before.bytesDone() != offset) {
+      throw new IllegalStateException(
+          "the page was appended at "
+              + offset
+              + ", its checkpoint before says "
+              + before.bytesDone());
+    }
+    Checkpoint next = new Checkpoint(before.rowsDone() + rows, 0, end, 0, page.lastKey());
     return transactions.inTransaction(
         c -> {
-          try (FileChannel in = FileChannel.open(pageFile, StandardOpenOption.READ)) {
-            long length = in.size();
-            Checkpoint next =
-                new Checkpoint(
-                    before.rowsDone() + rows, 0, before.bytesDone() + length, 0, page.lastKey());
-            // Under the file's lock: a run being stopped closes the file only after this, so a page
-            // whose checkpoint is saved is never cut short (the file stays its checkpoint's
-            // length).
-            synchronized (out) {
-              if (!out.isOpen()) {
-                throw new IllegalStateException("the run was stopped before this page was written");
-              }
-              stop.check();
-              TaskState requested =
-                  store.saveCheckpoint(
-                      c, task.id(), owner, next, config.runner().lease().toMillis());
-              // In pieces, giving up once the run is stopped: the task row is held meanwhile, and
-              // the bytes past the checkpoint are cut off when the file is next opened.
-              for (long sent = 0; sent < length; ) {
-                stop.check();
-                sent += in.transferTo(sent, Math.min(APPEND_PIECE, length - sent), out);
-              }
-              stop.check();
-              out.force(false);
-              if (out.position() != next.bytesDone()) {
-                throw new IllegalStateException(
-                    "the export file is "
-                        + out.position()
-                        + " bytes long, its checkpoint says "
-                        + next.bytesDone());
-              }
-              return new Committed(next, requested);
-            }
-          } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
-          }
+          stop.check();
+          TaskState requested =
+              store.saveCheckpoint(c, task.id(), owner, next, config.runner().lease().toMillis());
+          return new Committed(next, requested);
         });
-  }
-
-  private FileChannel open(Task task) {
-    try {
-      files.deleteExportSegments(task.id());
-      return files.openExport(task.id(), task.checkpoint().bytesDone());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the export file: " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Closes the file once no page is being appended (on a worker: a stopped run is cancelled from an
-   * event loop, which must not wait for a sync).
-   */
-  private static void close(FileChannel out) {
-    Infrastructure.getDefaultWorkerPool()
-        .execute(
-            () -> {
-              synchronized (out) {
-                try {
-                  out.close();
-                } catch (IOException ignored) {
-                  // Every byte that counts was synced before its checkpoint.
-                }
-              }
-            });
   }
 
   @Override

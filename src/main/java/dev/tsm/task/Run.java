@@ -1,6 +1,7 @@
 package dev.tsm.task;
 
 import io.smallrye.mutiny.Uni;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -35,6 +36,9 @@ final class Run {
     /** The end could not be written (the database is away): the lease runs out instead. */
     UNRECORDED
   }
+
+  /** How long a run's end waits for its job to let go of its files and locks. */
+  private static final Duration SETTLE_WAIT = Duration.ofSeconds(10);
 
   final Task task;
   final String owner;
@@ -109,7 +113,18 @@ final class Run {
                     asked.get() == null ? (Stop) new Stop.DataDone() : new Stop.Asked(asked.get()))
             .onFailure()
             .recoverWithItem(Stop.Failed::new);
-    // Whichever comes first; the other is cancelled.
-    return Uni.combine().any().of(batches, askedNow);
+    // Whichever comes first; the other is cancelled. The end is written once the job let go of
+    // what it held (bounded: a job that cannot say so does not hold the end back for long).
+    return Uni.combine()
+        .any()
+        .of(batches, askedNow)
+        .call(
+            () ->
+                job.settled(task)
+                    .ifNoItem()
+                    .after(SETTLE_WAIT)
+                    .recoverWithItem((Void) null)
+                    .onFailure()
+                    .recoverWithNull());
   }
 }

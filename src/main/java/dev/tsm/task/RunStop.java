@@ -24,7 +24,7 @@ public final class RunStop {
 
   /** Thrown in a batch of a stopped run: its transaction rolls back, as the fence would make it. */
   public static final class Stopped extends RuntimeException {
-    Stopped(Throwable cause) {
+    public Stopped(Throwable cause) {
       super("the run was stopped", cause, false, false);
     }
   }

@@ -1,0 +1,92 @@
+package dev.tsm.exporting;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tsm.csv.FileStore;
+import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Waits;
+import dev.tsm.task.RunStop;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An export's file belongs to one run at a time: a second run of the same task (a takeover, a
+ * resume elsewhere) waits until the first let go of it, and finds it cut back to its checkpoint.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
+class ExportFileTest {
+  private static final Duration SHORT = Duration.ofMillis(300);
+
+  @Inject DataSource dataSource;
+  @Inject FileStore files;
+
+  @Test
+  void aSecondRunWaitsForTheFirstToLetGoThenFindsItsCheckpointsLength() throws Exception {
+    UUID task = UUID.randomUUID();
+    Path page = Files.createTempFile("page", ".csv");
+    Files.writeString(page, "1,one\n2,two\n", StandardCharsets.UTF_8);
+    long pageLength = Files.size(page);
+
+    ExportFile first = ExportFile.open(dataSource, files, task, 0, SHORT);
+    long end = first.append(page, 0, RunStop.never());
+    first.sync();
+    first.checkpoint(end, () -> null); // the first page's checkpoint committed
+    assertEquals(2 * pageLength, first.append(page, end, RunStop.never()), "appended ahead");
+
+    IllegalStateException held =
+        assertThrows(
+            IllegalStateException.class,
+            () -> ExportFile.open(dataSource, files, task, end, SHORT));
+    assertTrue(held.getMessage().contains("still held by another run"), held.getMessage());
+
+    first.close();
+    first.closed().get(10, TimeUnit.SECONDS);
+    assertEquals(end, Files.size(files.exportPart(task)), "cut back to the checkpoint's length");
+    ExportFile second = ExportFile.open(dataSource, files, task, end, SHORT);
+    assertEquals(2 * pageLength, second.append(page, end, RunStop.never()));
+    second.close();
+    second.closed().get(10, TimeUnit.SECONDS);
+    Files.delete(files.exportPart(task));
+    Files.delete(page);
+  }
+
+  @Test
+  void theLockGoesWhenTheRunsConnectionDoes() throws Exception {
+    UUID task = UUID.randomUUID();
+    ExportFile first = ExportFile.open(dataSource, files, task, 0, SHORT);
+    // As when its instance is killed: the server ends the session, and the lock with it.
+    try (var c = TestDatabase.pg().connect();
+        var s = c.createStatement()) {
+      s.execute(
+          "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+              + " AND ((classid::bigint << 32) | objid::bigint) = "
+              + ExportFile.lockKey(task));
+    }
+    Waits.until(
+        Duration.ofSeconds(10),
+        "a second run takes the file",
+        () -> {
+          try {
+            ExportFile.open(dataSource, files, task, 0, SHORT).close();
+            return true;
+          } catch (IllegalStateException e) {
+            return false;
+          }
+        });
+    first.close();
+    first.closed().get(10, TimeUnit.SECONDS);
+    Files.deleteIfExists(files.exportPart(task));
+  }
+}
