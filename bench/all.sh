@@ -28,7 +28,7 @@ if [[ "${MEMORY:-1}" == 1 ]]; then
 fi
 if [[ "${PAUSE:-1}" == 1 ]]; then
   echo "[all] pause and resume latency" >&2
-  SHAPE=typed RUNS=1 bench/pause.sh 2>&1 | tee "$OUT_DIR/logs/$BENCH_RUN-pause.log" | grep -E '^(===|pause|resume)' || true
+  SHAPE=typed RUNS=1 bench/pause.sh 2>&1 | tee "$OUT_DIR/logs/$BENCH_RUN-pause.log" | grep -E '^(===|pause|resume|service side)' || true
   [[ ${PIPESTATUS[0]} == 0 ]] || { echo "[all] pause failed" >&2; exit 1; }
 fi
 if [[ "${SSE:-1}" == 1 ]]; then
