@@ -187,8 +187,12 @@ public class ExportJob implements Job {
                                     stop));
                     size.saw(copied.rows(), copied.csvBytes());
                     return committed;
+                  } catch (RuntimeException e) {
+                    // A page that failed fails the ones after it the same way, as a failed commit
+                    // does (a stopped run's pages all end as stopped).
+                    turn.appended().completeExceptionally(e);
+                    throw e;
                   } finally {
-                    // A page that failed fails the ones after it, as a failed commit does.
                     turn.appended()
                         .completeExceptionally(
                             new IllegalStateException("the page before was not appended"));
