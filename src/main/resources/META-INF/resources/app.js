@@ -299,9 +299,17 @@
         $('#filter-text').value = '';
       }
       entry.el.hidden = false;
-      applyView();
-      entry.el.scrollIntoView({ block: 'nearest' });
+      bringIntoView(entry);
     }
+  }
+
+  /**
+   * Scrolls a card into view once the list is laid out as it will be shown: after the view is
+   * applied (which hides and shows cards and rewrites the count above them) and after whatever the
+   * current handler still writes above the list, so the card does not move out again.
+   */
+  function bringIntoView(entry) {
+    applyView(() => entry.el.scrollIntoView({ block: 'nearest' }));
   }
 
   function stateChanged(before, task, quiet) {
@@ -380,7 +388,7 @@
       // the message may have pushed the card down: keep it where it was brought
       const entry = tasks.get(task.id);
       if (entry) {
-        entry.el.scrollIntoView({ block: 'nearest' });
+        bringIntoView(entry);
       }
     }
   }
@@ -718,6 +726,8 @@
    */
   let pageCursor = null;
   let viewQueued = false;
+  /** What waits for the view to be applied (see bringIntoView). */
+  let afterView = [];
 
   function clearedBefore() {
     try {
@@ -746,7 +756,10 @@
   }
 
   /** Shows the tasks of the view (once per turn of the event loop, however many changed). */
-  function applyView() {
+  function applyView(then) {
+    if (then) {
+      afterView.push(then);
+    }
     if (viewQueued) {
       return;
     }
@@ -773,6 +786,9 @@
           `${olderOnService ? ' (older ones on the service)' : ''}.`
         : '';
       $('#tasks').dataset.shown = String(showing);
+      const queued = afterView;
+      afterView = [];
+      queued.forEach((f) => f());
     });
   }
 
