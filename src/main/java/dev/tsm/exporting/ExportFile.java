@@ -1,6 +1,7 @@
 package dev.tsm.exporting;
 
 import dev.tsm.csv.FileStore;
+import dev.tsm.db.DatabaseException;
 import dev.tsm.task.RunStop;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import java.io.IOException;
@@ -32,6 +33,9 @@ final class ExportFile implements AutoCloseable {
   /** A page is appended in pieces this large, each after a look at the run's stop. */
   private static final long APPEND_PIECE = 1 << 20;
 
+  /** PostgreSQL's SQLSTATE when {@code lock_timeout} ran out. */
+  private static final String LOCK_NOT_AVAILABLE = "55P03";
+
   private final Connection lock;
   private final FileChannel out;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
@@ -39,13 +43,9 @@ final class ExportFile implements AutoCloseable {
   private long committedEnd; // guarded by checkpoints
   private boolean closing; // guarded by checkpoints
 
-  private ExportFile(Connection lock, FileChannel out) {
+  private ExportFile(Connection lock, FileChannel out, long committedEnd) {
     this.lock = lock;
     this.out = out;
-  }
-
-  private ExportFile(Connection lock, FileChannel out, long committedEnd) {
-    this(lock, out);
     this.committedEnd = committedEnd;
   }
 
@@ -68,18 +68,21 @@ final class ExportFile implements AutoCloseable {
       return new ExportFile(c, files.openExport(taskId, length), length);
     } catch (SQLException e) {
       closeQuietly(c);
+      if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+        throw new DatabaseException(e);
+      }
       throw new IllegalStateException(
           "the export's file is still held by another run of it (waited "
               + lockWait.toSeconds()
               + " s): "
               + e.getMessage(),
           e);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
       closeQuietly(c);
-      if (e instanceof IOException io) {
-        throw new UncheckedIOException("cannot open the export file: " + e.getMessage(), io);
-      }
-      throw (RuntimeException) e;
+      throw new UncheckedIOException("cannot open the export file: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      closeQuietly(c);
+      throw e;
     }
   }
 
