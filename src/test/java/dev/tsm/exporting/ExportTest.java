@@ -118,6 +118,54 @@ class ExportTest {
     Api.command(id, "pause").then().statusCode(409);
   }
 
+  @Test
+  void pagesSizedByTheTablesStatisticsPauseAndResumeToPsqlsFile() {
+    // The mixed table's rows in a table of their own, analyzed: the planner's histogram of its key
+    // bounds the pages instead of a scan.
+    MixedTable.create();
+    if (!Db.tableExists("public.exp_analyzed")) {
+      Db.execute("CREATE TABLE public.exp_analyzed AS SELECT * FROM public.exp_all");
+      Db.execute("ALTER TABLE public.exp_analyzed ADD PRIMARY KEY (id)");
+    }
+    Db.execute("ANALYZE public.exp_analyzed");
+    List<String> bounds =
+        Db.rows(
+                "SELECT json_build_array(b::text)::text FROM pg_stats,"
+                    + " unnest(histogram_bounds::text::integer[]) b(b)"
+                    + " WHERE tablename = 'exp_analyzed' AND attname = 'id'")
+            .stream()
+            .map(row -> row.get(0).replace(" ", ""))
+            .toList();
+    String select = "SELECT * FROM public.exp_analyzed ORDER BY id";
+    byte[] expected = Exports.reference("analyzed", select, ", HEADER");
+    String id = Exports.start(Map.of("table", "exp_analyzed"));
+
+    long seed = System.nanoTime();
+    Random random = new Random(seed);
+    long[] points =
+        LongStream.generate(() -> 1 + random.nextInt(ROWS - 4 * PAGE)).limit(3).sorted().toArray();
+    int pauses = 0;
+    for (long point : points) {
+      JsonPath paused = Api.pauseAt(id, point);
+      if (paused == null || paused.getLong("rowsDone") == ROWS) {
+        break;
+      }
+      assertPausedExportIsConsistent(id, paused, select, ", HEADER", ROWS);
+      String lastKey = Db.single("SELECT last_key FROM tsm.task WHERE id = '" + id + "'");
+      assertTrue(
+          bounds.contains(lastKey.replace(" ", "")),
+          "paused after a page that ends at a histogram bound, not at "
+              + lastKey
+              + " (seed "
+              + seed
+              + ")");
+      pauses++;
+      Api.command(id, "resume").then().statusCode(202);
+    }
+    assertTrue(pauses >= 2, "paused " + pauses + " times at " + Arrays.toString(points));
+    assertCompleted(id, ROWS, expected);
+  }
+
   /**
    * While paused: the .part file is exactly the checkpoint's bytes and they are the first rowsDone
    * rows of the reference; no .csv yet; no owner; nothing moves.
