@@ -6,6 +6,7 @@ import dev.tsm.task.RunStop;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -93,24 +94,56 @@ final class ExportFile implements AutoCloseable {
    */
   long append(Path pageFile, long offset, RunStop stop) {
     try (FileChannel in = FileChannel.open(pageFile, StandardOpenOption.READ)) {
-      long length = in.size();
+      return append(in, offset, stop);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
+    }
+  }
+
+  /** {@link #append(Path, long, RunStop)} of what an open page file holds. */
+  long append(FileChannel pageFile, long offset, RunStop stop) {
+    try {
+      long length = pageFile.size();
       // Under the file's lock: a stopped run closes the file only between two appends.
       synchronized (out) {
-        if (!out.isOpen()) {
-          throw new IllegalStateException("the run was stopped before this page was written");
-        }
-        if (out.position() != offset) {
-          throw new IllegalStateException(
-              "the export file is " + out.position() + " bytes long, expected " + offset);
-        }
+        expectEnd(offset);
         for (long sent = 0; sent < length; ) {
           stop.check();
-          sent += in.transferTo(sent, Math.min(APPEND_PIECE, length - sent), out);
+          sent += pageFile.transferTo(sent, Math.min(APPEND_PIECE, length - sent), out);
         }
         return out.position();
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes {@code bytes} at {@code offset}, which must be the file's end: a page that writes
+   * straight into the file ({@link PageSink}). Returns the file's new end.
+   */
+  long write(ByteBuffer bytes, long offset, RunStop stop) {
+    try {
+      synchronized (out) {
+        expectEnd(offset);
+        stop.check();
+        while (bytes.hasRemaining()) {
+          out.write(bytes);
+        }
+        return out.position();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
+    }
+  }
+
+  private void expectEnd(long offset) throws IOException {
+    if (!out.isOpen()) {
+      throw new IllegalStateException("the run was stopped before this page was written");
+    }
+    if (out.position() != offset) {
+      throw new IllegalStateException(
+          "the export file is " + out.position() + " bytes long, expected " + offset);
     }
   }
 

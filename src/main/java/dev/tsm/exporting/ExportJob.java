@@ -166,9 +166,9 @@ public class ExportJob implements Job {
                 () -> {
                   Path pageFile = files.exportSegment(task.id(), pageFiles.incrementAndGet());
                   try {
-                    Copied copied = copyPage(plan, turn.page(), pageFile, stop);
+                    Copied copied = copyPage(plan, turn, file, pageFile, stop);
                     long offset = fileEndBefore(turn);
-                    long end = file.append(pageFile, offset, stop);
+                    long end = copied.direct() ? copied.end() : file.append(pageFile, offset, stop);
                     turn.appended().complete(end); // the next page is appended meanwhile
                     file.sync();
                     Checkpoint previous = InOrder.committedBefore(before);
@@ -217,15 +217,21 @@ public class ExportJob implements Job {
     }
   }
 
-  /** A page in its page file: its rows, in this many bytes of CSV (before any compression). */
-  private record Copied(long rows, long csvBytes) {}
+  /**
+   * A page copied: its rows, in this many bytes of CSV (before any compression); in its page file,
+   * or, if {@code direct}, in the export file, which then ends at {@code end}.
+   */
+  private record Copied(long rows, long csvBytes, boolean direct, long end) {}
 
   /**
    * One page: COPY TO its own file, beside the pages before it, compressed there if asked (so pages
-   * are compressed side by side, not one after the other where they are appended). In a transaction
-   * of its own, so that a connection broken under the COPY fails its rollback and leaves the pool.
+   * are compressed side by side, not one after the other where they are appended); straight to the
+   * export file once the pages before it are appended ({@link PageSink}). In a transaction of its
+   * own, so that a connection broken under the COPY fails its rollback and leaves the pool.
    */
-  private Copied copyPage(ExportPlan plan, Pager.Page page, Path pageFile, RunStop stop) {
+  private Copied copyPage(
+      ExportPlan plan, Turn turn, ExportFile file, Path pageFile, RunStop stop) {
+    Pager.Page page = turn.page();
     return transactions.inTransaction(
         c -> {
           Transactions.boundIdle(c, config.runner().lease().multipliedBy(2));
@@ -234,13 +240,16 @@ public class ExportJob implements Job {
                       pageFile,
                       StandardOpenOption.CREATE,
                       StandardOpenOption.TRUNCATE_EXISTING,
+                      StandardOpenOption.READ,
                       StandardOpenOption.WRITE);
+              PageSink sink = new PageSink(channel, turn.appendedBefore(), file, stop);
               PageOutput stream =
-                  PageOutput.to(channel, plan.compression(), config.export().gzipLevel())) {
+                  PageOutput.to(sink, plan.compression(), config.export().gzipLevel())) {
             // Cancelled in the server if the run stops meanwhile: a page of up to 16 MB.
             long rows = stop.cancellable(c, connection -> copyOut(connection, plan, page, stream));
             stream.close();
-            return new Copied(page.opening() ? 0 : rows, stream.csvBytes());
+            return new Copied(
+                page.opening() ? 0 : rows, stream.csvBytes(), sink.direct(), sink.end());
           } catch (IOException e) {
             throw new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
           }

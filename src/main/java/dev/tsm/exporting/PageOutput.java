@@ -3,8 +3,6 @@ package dev.tsm.exporting;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -29,12 +27,11 @@ final class PageOutput extends OutputStream {
   /**
    * @param level the deflate level of a gzip page, 0 (stored) to 9 (smallest)
    */
-  static PageOutput to(FileChannel file, Compression compression, int level) throws IOException {
-    OutputStream channel = Channels.newOutputStream(file);
+  static PageOutput to(OutputStream sink, Compression compression, int level) throws IOException {
     return new PageOutput(
         compression == Compression.GZIP
-            ? new BufferedOutputStream(new Member(channel, level), DEFLATE_BUFFER)
-            : new BufferedOutputStream(channel, WRITE_BUFFER));
+            ? new BufferedOutputStream(new Member(sink, level), DEFLATE_BUFFER)
+            : new BufferedOutputStream(sink, WRITE_BUFFER));
   }
 
   /** The CSV bytes written so far, before any compression. */

@@ -1,6 +1,7 @@
 package dev.tsm.exporting;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,11 +12,14 @@ import dev.tsm.task.RunStop;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -88,5 +92,52 @@ class ExportFileTest {
     first.close();
     first.closed().get(10, TimeUnit.SECONDS);
     Files.deleteIfExists(files.exportPart(task));
+  }
+
+  @Test
+  void aPageWritesStraightIntoTheFileOnceThePagesBeforeItAreAppended() throws Exception {
+    UUID task = UUID.randomUUID();
+    Path part = files.exportPart(task);
+    Path before = Files.createTempFile("page", ".csv");
+    Files.writeString(before, "id,name\n1,one\n", StandardCharsets.UTF_8);
+    Path pageFile = Files.createTempFile("page", ".csv");
+    ExportFile file = ExportFile.open(dataSource, files, task, 0, SHORT);
+    CompletableFuture<Long> appendedBefore = new CompletableFuture<>();
+    try (FileChannel channel =
+        FileChannel.open(pageFile, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      PageSink sink = new PageSink(channel, appendedBefore, file, RunStop.never());
+      sink.write(bytes("2,two\n"));
+      assertFalse(sink.direct(), "the page before is not appended yet: into the page file");
+      assertEquals("2,two\n", Files.readString(pageFile, StandardCharsets.UTF_8));
+
+      appendedBefore.complete(file.append(before, 0, RunStop.never()));
+      sink.write(bytes("3,three\n"));
+      assertTrue(sink.direct(), "the page before is appended: straight into the export file");
+      assertEquals("2,two\n", Files.readString(pageFile, StandardCharsets.UTF_8), "no more");
+      String expected = "id,name\n1,one\n2,two\n3,three\n";
+      assertEquals(expected, Files.readString(part, StandardCharsets.UTF_8));
+      assertEquals(expected.length(), sink.end());
+
+      // The page after appends at its end; the first checkpoint claims the first page only.
+      assertEquals(
+          expected.length() + Files.size(before), file.append(before, sink.end(), RunStop.never()));
+      file.sync();
+      file.checkpoint(Files.size(before), () -> null);
+      // A stopped run: its file is cut back to the checkpoint, and the page writes no more.
+      file.close();
+      file.closed().get(10, TimeUnit.SECONDS);
+      assertEquals("id,name\n1,one\n", Files.readString(part, StandardCharsets.UTF_8));
+      IllegalStateException stopped =
+          assertThrows(IllegalStateException.class, () -> sink.write(bytes("4,four\n")));
+      assertTrue(stopped.getMessage().contains("stopped"), stopped.getMessage());
+    } finally {
+      Files.deleteIfExists(part);
+      Files.delete(before);
+      Files.delete(pageFile);
+    }
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
   }
 }
