@@ -248,6 +248,9 @@ public class ExportJob implements Job {
             // Cancelled in the server if the run stops meanwhile: a page of up to 16 MB.
             long rows = stop.cancellable(c, connection -> copyOut(connection, plan, page, stream));
             stream.close();
+            if (sink.failure() != null) {
+              throw sink.failure();
+            }
             return new Copied(
                 page.opening() ? 0 : rows, stream.csvBytes(), sink.direct(), sink.end());
           } catch (IOException e) {

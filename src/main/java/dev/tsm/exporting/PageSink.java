@@ -3,6 +3,7 @@ package dev.tsm.exporting;
 import dev.tsm.task.RunStop;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.CompletableFuture;
@@ -14,6 +15,14 @@ import java.util.concurrent.CompletableFuture;
  * then again in the append): each write into the page cache is a copy into memory not yet in the
  * cache, the largest cost of an export in the kernel. Nothing else writes the export's file
  * meanwhile: the page after this one appends only once this one says where it ended.
+ *
+ * <p>Nothing it throws reaches the COPY reading into it: once a write fails (the run stopped, the
+ * disk full) it keeps the failure, drops what comes after, and the page's owner throws it when the
+ * COPY has returned ({@link #failure}). pgjdbc answers an exception from the stream it copies into
+ * by cancelling the COPY itself, and a connection that went through that came back to the pool out
+ * of step with its server: the next statement on it read another one's answer (seen in a pause
+ * bench as "No results were returned by the query" and a NoSuchElementException in a rollback). A
+ * stopped run's COPY is cancelled from outside ({@link RunStop}) and ends with the server's error.
  */
 final class PageSink extends OutputStream {
   private final FileChannel pageFile;
@@ -21,6 +30,7 @@ final class PageSink extends OutputStream {
   private final ExportFile file;
   private final RunStop stop;
   private long end = -1; // the export file's end once this page writes there
+  private RuntimeException failure; // the first write that failed; nothing is written after it
 
   /**
    * @param before the export file's end once the pages before this one are appended
@@ -43,22 +53,36 @@ final class PageSink extends OutputStream {
   }
 
   @Override
-  public void write(int b) throws IOException {
+  public void write(int b) {
     write(new byte[] {(byte) b}, 0, 1);
   }
 
+  /** The write that failed, if one did: the page failed with it, whatever the COPY returned. */
+  RuntimeException failure() {
+    return failure;
+  }
+
   @Override
-  public void write(byte[] b, int off, int len) throws IOException {
-    if (end < 0 && before.isDone() && !before.isCompletedExceptionally()) {
-      end = file.append(pageFile, before.join(), stop);
+  public void write(byte[] b, int off, int len) {
+    if (failure != null) {
+      return;
     }
-    ByteBuffer bytes = ByteBuffer.wrap(b, off, len);
-    if (end >= 0) {
-      end = file.write(bytes, end, stop);
-    } else {
-      while (bytes.hasRemaining()) {
-        pageFile.write(bytes);
+    try {
+      if (end < 0 && before.isDone() && !before.isCompletedExceptionally()) {
+        end = file.append(pageFile, before.join(), stop);
       }
+      ByteBuffer bytes = ByteBuffer.wrap(b, off, len);
+      if (end >= 0) {
+        end = file.write(bytes, end, stop);
+      } else {
+        while (bytes.hasRemaining()) {
+          pageFile.write(bytes);
+        }
+      }
+    } catch (IOException e) {
+      failure = new UncheckedIOException("cannot write the export file: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      failure = e;
     }
   }
 

@@ -10,6 +10,16 @@ import java.sql.SQLException;
 final class Failures {
   private Failures() {}
 
+  /** Whether the failure says all there is (bad input, a limit): no stack trace helps with it. */
+  static boolean explained(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof ExplainedFailure) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static String describe(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof ExplainedFailure) {

@@ -95,7 +95,9 @@ class RunEnds {
                 // holds the task now and the failure is this stale run's, not the task's.
                 return terminate(run, reason, "it failed: " + reason);
               }
-              TaskLog.warn(LOG, id, "task %s failed: %s", id, reason);
+              // With its stack unless it is explained: one the service did not expect is found so.
+              Throwable stack = Failures.explained(failure) ? null : failure;
+              TaskLog.warn(LOG, id, stack, "task %s failed: %s", id, reason);
               return Uni.createFrom().item(Run.Result.FAILED);
             });
   }

@@ -9,19 +9,23 @@ public final class TaskLog {
   private TaskLog() {}
 
   public static void info(Logger log, UUID taskId, String format, Object... args) {
-    write(log, Logger.Level.INFO, taskId, format, args);
+    write(log, Logger.Level.INFO, taskId, null, format, args);
   }
 
   public static void warn(Logger log, UUID taskId, String format, Object... args) {
-    write(log, Logger.Level.WARN, taskId, format, args);
+    write(log, Logger.Level.WARN, taskId, null, format, args);
+  }
+
+  public static void warn(Logger log, UUID taskId, Throwable cause, String format, Object... args) {
+    write(log, Logger.Level.WARN, taskId, cause, format, args);
   }
 
   private static void write(
-      Logger log, Logger.Level level, UUID taskId, String format, Object... args) {
+      Logger log, Logger.Level level, UUID taskId, Throwable cause, String format, Object... args) {
     Object previous = MDC.get("taskId");
     MDC.put("taskId", String.valueOf(taskId));
     try {
-      log.logf(level, format, args);
+      log.logf(level, cause, format, args);
     } finally {
       if (previous == null) {
         MDC.remove("taskId");
