@@ -31,6 +31,9 @@ public class TaskEvents {
   private static final Logger LOG = Logger.getLogger(TaskEvents.class);
   private static final long FLUSH_MILLIS = 200;
 
+  /** The feeds' clock: each sends what changed at most once a tick (four events a second). */
+  private static final long TICK_MILLIS = 250;
+
   private final Set<TaskFeed> feeds = ConcurrentHashMap.newKeySet();
   private final Set<UUID> changed = ConcurrentHashMap.newKeySet();
   private final List<BiConsumer<UUID, TaskState>> stopListeners = new CopyOnWriteArrayList<>();
@@ -42,6 +45,7 @@ public class TaskEvents {
   private final String password;
   private PgSubscriber subscriber;
   private long timer = -1;
+  private long ticker = -1;
 
   TaskEvents(
       TaskStore store,
@@ -82,11 +86,15 @@ public class TaskEvents {
         .connect()
         .onFailure(e -> LOG.warnf("cannot LISTEN for task changes yet: %s", e.getMessage()));
     timer = vertx.setPeriodic(FLUSH_MILLIS, id -> flush());
+    ticker = vertx.setPeriodic(TICK_MILLIS, id -> feeds.forEach(TaskFeed::tick));
   }
 
   void stop(@Observes ShutdownEvent event) {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
+    }
+    if (ticker >= 0) {
+      vertx.cancelTimer(ticker);
     }
     if (subscriber != null) {
       subscriber.close();

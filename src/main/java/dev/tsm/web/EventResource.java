@@ -47,7 +47,6 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 @Path("/tasks")
 @Tag(name = "Tasks")
 public class EventResource {
-  private static final Duration THROTTLE = Duration.ofMillis(250);
   private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
   /** How long a client waits before reconnecting ({@code retry:} on the first event). */
@@ -125,8 +124,7 @@ public class EventResource {
             .snapshot(caller, SNAPSHOT_LIMIT)
             .onItem()
             .transformToMulti(list -> Multi.createFrom().iterable(list));
-    Multi<Task> changes =
-        feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(batch -> batch);
+    Multi<Task> changes = feed.changes(HEARTBEAT).onItem().transformToIterable(batch -> batch);
     return Multi.createBy()
         .concatenating()
         .streams(Multi.createFrom().item(TaskFeed.HEARTBEAT), snapshot, changes)
@@ -197,8 +195,7 @@ public class EventResource {
       feed.close();
       throw new Over();
     }
-    Multi<Task> changes =
-        feed.changes(THROTTLE, HEARTBEAT).onItem().transformToIterable(batch -> batch);
+    Multi<Task> changes = feed.changes(HEARTBEAT).onItem().transformToIterable(batch -> batch);
     // The current state, or a comment in its place when the client has it: either way the stream
     // opens (and says retry:) at once.
     Task first = news ? current : TaskFeed.HEARTBEAT;
@@ -245,7 +242,8 @@ public class EventResource {
 
     String json(Task task) {
       Map.Entry<Task, String> cached = latest.get(task.id());
-      if (cached != null && cached.getKey().equals(task)) {
+      // The same object reaches every subscriber: identity first, a record's deep equals after.
+      if (cached != null && (cached.getKey() == task || cached.getKey().equals(task))) {
         return cached.getValue();
       }
       try {

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Tasks;
+import io.smallrye.mutiny.helpers.test.AssertSubscriber;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -40,5 +42,31 @@ class TaskFeedTest {
     List<Task> sent = feed.drain(Duration.ofMillis(10));
     assertEquals(1, sent.size());
     assertTrue(sent.get(0) == TaskFeed.HEARTBEAT, "only a heartbeat: " + sent);
+  }
+
+  @Test
+  void aTickSendsOnlyWhatTheSubscriberAskedForAndNothingIsLostMeanwhile() {
+    AtomicInteger closed = new AtomicInteger();
+    TaskFeed feed = new TaskFeed(task -> true, f -> closed.incrementAndGet(), () -> 0);
+    Task a = Tasks.running(null);
+    Task b = Tasks.running(null);
+    AssertSubscriber<List<Task>> subscriber =
+        feed.changes(NO_HEARTBEAT).subscribe().withSubscriber(AssertSubscriber.create(0));
+
+    feed.offer(a);
+    feed.tick();
+    assertEquals(List.of(), subscriber.getItems(), "no demand: the tick sends nothing");
+    feed.offer(b);
+    subscriber.request(1);
+    feed.tick();
+    assertEquals(List.of(List.of(a, b)), subscriber.getItems(), "what waited, in one list");
+    feed.tick();
+    assertEquals(1, subscriber.getItems().size(), "nothing new, nothing sent");
+
+    subscriber.cancel();
+    assertEquals(1, closed.get(), "a cancelled stream closes its feed");
+    feed.offer(a);
+    feed.tick(); // after the cancel: a no-op
+    assertEquals(1, subscriber.getItems().size());
   }
 }
