@@ -12,19 +12,15 @@ final class Failures {
 
   /** Whether the failure says all there is (bad input, a limit): no stack trace helps with it. */
   static boolean explained(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof ExplainedFailure) {
-        return true;
-      }
-    }
-    return false;
+    return explanation(failure) != null;
   }
 
   static String describe(Throwable failure) {
+    Throwable explained = explanation(failure);
+    if (explained != null) {
+      return explained.getMessage();
+    }
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof ExplainedFailure) {
-        return t.getMessage();
-      }
       if (t instanceof SQLException sql && sql.getSQLState() != null) {
         if (DatabaseErrors.unreachable(sql)) {
           return "the database connection was lost ("
@@ -46,6 +42,16 @@ final class Failures {
     }
     String message = failure.getMessage();
     return message == null ? failure.getClass().getSimpleName() : message;
+  }
+
+  /** The first failure in the chain that says all there is, or null. */
+  private static Throwable explanation(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof ExplainedFailure) {
+        return t;
+      }
+    }
+    return null;
   }
 
   /**

@@ -77,8 +77,9 @@ public final class TaskFeed {
 
   /**
    * One tick of the instance's clock, which ticks every feed: one timer for hundreds of streams,
-   * not one each (each woke a thread four times a second, a sixth of what 500 idle subscribers cost
-   * an import). Called from that clock only, so sends never overlap.
+   * not one each (each woke a thread four times a second: 2,000 wake-ups a second for 500 idle
+   * streams, about a quarter of the CPU they cost beside an import in a diagnostic run). Called
+   * from that clock only, so sends never overlap.
    */
   void tick() {
     MultiEmitter<? super List<Task>> e = emitter;

@@ -140,6 +140,32 @@ class ExportFileTest {
     }
   }
 
+  @Test
+  void aPageWhoseFileCannotBeWrittenKeepsTheFailureAndWritesNothingMore() throws Exception {
+    Path pageFile = Files.createTempFile("page", ".csv");
+    FileChannel channel =
+        FileChannel.open(pageFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    try {
+      // The pages before it are not appended: its bytes go to its page file, which is gone.
+      PageSink sink = new PageSink(channel, new CompletableFuture<>(), null, RunStop.never());
+      sink.write(bytes("1,one\n"));
+      channel.close();
+      sink.write(bytes("2,two\n"));
+      assertTrue(
+          sink.failure() instanceof java.io.UncheckedIOException, String.valueOf(sink.failure()));
+      assertTrue(
+          sink.failure().getMessage().startsWith("cannot write the export file"),
+          sink.failure().getMessage());
+      RuntimeException first = sink.failure();
+      sink.write(bytes("3,three\n"));
+      assertTrue(first == sink.failure(), "the first failure is the one kept");
+      assertEquals("1,one\n", Files.readString(pageFile, StandardCharsets.UTF_8));
+    } finally {
+      channel.close();
+      Files.delete(pageFile);
+    }
+  }
+
   private static byte[] bytes(String text) {
     return text.getBytes(StandardCharsets.UTF_8);
   }
