@@ -299,6 +299,22 @@ public class TaskStore {
   }
 
   /**
+   * Ends a run at the pause asked of it: PAUSED, or PENDING if a resume withdrew that pause
+   * meanwhile (the run was stopped at once all the same: its next run goes on from the checkpoint).
+   * Fenced on the owner; null while a terminate waits (the caller terminates instead).
+   */
+  public Uni<Task> releasePaused(UUID id, String owner) {
+    String sql =
+        "UPDATE tsm.task SET state = CASE WHEN requested_state = 'PAUSED' THEN 'PAUSED'"
+            + " ELSE 'PENDING' END, owner = NULL, lease_until = NULL, requested_state = NULL,"
+            + " error = NULL, updated_at = now(), finished_at = NULL"
+            + " WHERE id = $1 AND owner = $2 AND state = 'RUNNING'"
+            + " AND requested_state IS DISTINCT FROM 'TERMINATED'"
+            + " RETURNING *";
+    return one(pool.preparedQuery(sql).execute(Tuple.of(id, owner)));
+  }
+
+  /**
    * Hands a run's task back to wait for input beyond {@code readable} ({@link WaitingForInput}).
    * Fenced on the owner, and only while no stop is asked (null then: the stop is acted on instead).
    */

@@ -10,9 +10,13 @@ import dev.tsm.support.CsvFiles;
 import dev.tsm.support.Db;
 import dev.tsm.support.TestDatabase;
 import dev.tsm.support.Waits;
+import dev.tsm.task.Task;
+import dev.tsm.task.TaskState;
+import dev.tsm.task.TaskStore;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,6 +27,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import java.util.UUID;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +39,8 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
 class ImportInterruptionTest {
   private static final int ROWS = 20_000;
+
+  @Inject TaskStore store;
 
   @Test
   void pausedAndResumedAtRandomPointsEqualsPsqlCopy() {
@@ -71,6 +78,59 @@ class ImportInterruptionTest {
     String staging = Db.single("SELECT staging_table FROM tsm.task WHERE id = '" + id + "'");
     assertFalse(Db.tableExists("tsm." + staging), "no staging table left");
     Api.command(id, "resume").then().statusCode(409);
+  }
+
+  /**
+   * A resume that withdraws a pause before it took effect: the run was stopped at once all the
+   * same, so its end hands the task back PENDING (it goes on from its checkpoint) instead of
+   * PAUSED. Over HTTP the window is a few milliseconds wide, so the run's end is driven here as it
+   * runs in the service, on a task held by a run of another instance.
+   */
+  @Test
+  void aPauseWithdrawnBeforeItTookEffectEndsTheRunPendingAndTheImportEqualsPsqlCopy() {
+    Path file = CsvFiles.mixed("withdrawn-pause.csv", ROWS, 13);
+    String id = Api.startImport("withdrawn_pause", file);
+    JsonPath paused = Api.pauseAt(id, ROWS / 3);
+    assertTrue(paused != null, "paused before it completed");
+    UUID task = UUID.fromString(id);
+    String owner = "elsewhere/1";
+    Runnable heldElsewhere =
+        () ->
+            Db.execute(
+                "UPDATE tsm.task SET state = 'RUNNING', owner = '"
+                    + owner
+                    + "', lease_until = now() + interval '1 hour' WHERE id = '"
+                    + id
+                    + "'");
+    TaskStore.By by = new TaskStore.By("pause", "test");
+    Duration wait = Duration.ofSeconds(10);
+
+    heldElsewhere.run();
+    store.request(task, TaskState.PAUSED, null, by).await().atMost(wait);
+    assertEquals(null, store.releasePaused(task, "stale/1").await().atMost(wait), "fenced");
+    Task ended = store.releasePaused(task, owner).await().atMost(wait);
+    assertEquals(TaskState.PAUSED, ended.state(), "the pause asked took effect");
+    assertEquals(null, ended.owner());
+    assertEquals(paused.getLong("rowsDone"), ended.checkpoint().rowsDone());
+
+    heldElsewhere.run();
+    store.request(task, TaskState.TERMINATED, null, by).await().atMost(wait);
+    assertEquals(
+        null, store.releasePaused(task, owner).await().atMost(wait), "a terminate asked wins");
+    Db.execute(
+        "UPDATE tsm.task SET requested_state = NULL, requested_at = NULL WHERE id = '" + id + "'");
+
+    store.request(task, TaskState.PAUSED, null, by).await().atMost(wait);
+    store.withdrawPause(task, by).await().atMost(wait); // a resume, before the pause took effect
+    ended = store.releasePaused(task, owner).await().atMost(wait);
+    assertEquals(TaskState.PENDING, ended.state(), "handed back to go on, not PAUSED");
+    assertEquals(null, ended.requestedState());
+    // A runner takes it up again from the checkpoint.
+    JsonPath done = Api.awaitState(id, "COMPLETED", "PAUSED", "FAILED");
+    assertEquals("COMPLETED", done.getString("state"), done.prettify());
+    assertEquals(ROWS, done.getLong("rowsDone"));
+    Db.copyReference("ref_withdrawn_pause", "public.withdrawn_pause", file, ", HEADER true");
+    Db.assertSameRows("ref_withdrawn_pause", "public.withdrawn_pause");
   }
 
   /** While paused: the staging table holds exactly the checkpoint's rows, and nothing moves. */
