@@ -37,6 +37,18 @@ record FollowedExport(
     Semaphore followers)
     implements StreamingOutput {
   private static final long POLL_MILLIS = 20;
+
+  /**
+   * The download ends short because the export did (terminated, failed, stuck): an outcome its
+   * client is told of by the cut, not a failure of the service (see {@link
+   * ProblemMapper#cutShort}).
+   */
+  static final class CutShort extends IOException {
+    CutShort(String message) {
+      super(message);
+    }
+  }
+
   private static final int CHUNK = 1 << 20;
 
   @Override
@@ -63,11 +75,11 @@ record FollowedExport(
           return;
         }
         if (task.state().isFinal() || task.state() == TaskState.FAILED) {
-          throw new IOException(
+          throw new CutShort(
               "export " + id + " ended " + task.state() + " before its file was complete");
         }
         if (System.nanoTime() - progressAt > idleTimeout.toNanos()) {
-          throw new IOException(
+          throw new CutShort(
               "export " + id + " made no progress for " + idleTimeout + " (" + task.state() + ")");
         }
         sleep();

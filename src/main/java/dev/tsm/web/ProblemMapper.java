@@ -99,6 +99,16 @@ public class ProblemMapper {
     return answered(response, routing);
   }
 
+  /**
+   * A followed download whose export ended first: logged as what it is, without a stack. Once the
+   * body has begun, the answer is the cut connection; before, it is the 409 of an ended export.
+   */
+  @ServerExceptionMapper
+  public Response cutShort(FollowedExport.CutShort e, RoutingContext routing) {
+    LOG.infof("%s: download cut short: %s", routing.request().path(), e.getMessage());
+    return answered(Problem.response(409, e.getMessage(), routing.request().path(), null), routing);
+  }
+
   /** The answer, marked to close the connection when the request's body is left unread. */
   private static Response answered(Response response, RoutingContext routing) {
     // 408: the client went silent, nothing more is coming to wait for.
