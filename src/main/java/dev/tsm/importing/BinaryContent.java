@@ -7,19 +7,25 @@ import java.nio.file.Path;
 
 /**
  * Tells a file that is not text at all (an image, an archive, a spreadsheet) from a CSV file with a
- * bad header, by its first KiB: a known signature, or NUL and other control bytes. A person who
- * picked the wrong file learns that, rather than which byte of its "header" is wrong.
+ * bad header, by its start: a known signature, or NUL and other control bytes in its first record
+ * (at most its first KiB). A person who picked the wrong file learns that, rather than which byte
+ * of its "header" is wrong. Only the first record: a text header followed by a row holding a NUL is
+ * a CSV file, and its header's own error (too many fields, say) is what to fix first.
  */
 final class BinaryContent {
   private static final int LOOK = 1024;
 
   private BinaryContent() {}
 
-  /** What the file is when its start is not text ("a PNG image", "binary data"); else null. */
-  static String of(Path file) {
+  /**
+   * What the file is when its start is not text ("a PNG image", "binary data"); else null.
+   *
+   * @param firstRecordEnd where the file's first record ends (its line end included)
+   */
+  static String of(Path file, long firstRecordEnd) {
     byte[] head;
     try (InputStream in = Files.newInputStream(file)) {
-      head = in.readNBytes(LOOK);
+      head = in.readNBytes((int) Math.max(4, Math.min(LOOK, firstRecordEnd)));
     } catch (IOException e) {
       return null; // unreadable: the scanner's own error stands
     }

@@ -70,7 +70,7 @@ record FileSample(
         }
       } while (rec.blank());
       if (rec.error() != null) {
-        String binary = BinaryContent.of(file);
+        String binary = BinaryContent.of(file, rec.endOffset());
         if (binary != null) {
           throw Refusal.invalid(
               "this is not a CSV text file: its first bytes are "
