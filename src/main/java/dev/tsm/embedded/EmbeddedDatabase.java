@@ -30,6 +30,11 @@ public final class EmbeddedDatabase {
             .setCleanDataDirectory(false)
             .setPort(port)
             .setServerConfig("max_connections", "100")
+            // The library's defaults are for throwaway test databases: fsync off (-F, which a later
+            // setting overrides) and synchronous_commit off. This one keeps a user's data across
+            // restarts, so a commit the service reports is on disk, as with any other server.
+            .setServerConfig("fsync", "on")
+            .setServerConfig("synchronous_commit", "on")
             .start();
     String hostPort = "localhost:" + pg.getPort() + "/postgres";
     System.setProperty(JDBC_URL, "jdbc:postgresql://" + hostPort);
