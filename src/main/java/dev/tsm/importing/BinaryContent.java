@@ -15,6 +15,9 @@ import java.nio.file.Path;
 final class BinaryContent {
   private static final int LOOK = 1024;
 
+  /** The longest signature {@link #kind} knows: read whatever the first record's length. */
+  private static final int SIGNATURE = 4;
+
   private BinaryContent() {}
 
   /**
@@ -25,7 +28,7 @@ final class BinaryContent {
   static String of(Path file, long firstRecordEnd) {
     byte[] head;
     try (InputStream in = Files.newInputStream(file)) {
-      head = in.readNBytes((int) Math.max(4, Math.min(LOOK, firstRecordEnd)));
+      head = in.readNBytes((int) Math.max(SIGNATURE, Math.min(LOOK, firstRecordEnd)));
     } catch (IOException e) {
       return null; // unreadable: the scanner's own error stands
     }

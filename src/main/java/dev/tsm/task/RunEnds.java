@@ -59,25 +59,27 @@ class RunEnds {
     if (state == TaskState.TERMINATED) {
       return terminate(run, null, "it was terminated");
     }
-    Uni<Task> released =
-        state == TaskState.PAUSED
-            ? store.releasePaused(run.task.id(), run.owner)
-            : store.release(run.task.id(), run.owner, state, null);
-    return released.flatMap(
-        task -> {
-          if (task == null) {
-            // A terminate came in after the pause was seen (it wins), or the task is lost.
-            return state == TaskState.PAUSED
-                ? terminate(run, null, "it was paused")
-                : Uni.createFrom().item(lost(run, "it was handed back"));
-          }
-          if (task.state() == TaskState.PAUSED && task.requestedAt() != null) {
-            metrics.paused(Duration.between(task.requestedAt(), task.updatedAt()));
-          }
-          // PENDING after a pause: a resume withdrew it as the run stopped; the next run goes on.
-          return Uni.createFrom()
-              .item(task.state() == TaskState.PAUSED ? Run.Result.PAUSED : Run.Result.HANDED_BACK);
-        });
+    return store
+        .release(run.task.id(), run.owner, state, null)
+        .flatMap(
+            task -> {
+              if (task == null) {
+                // A terminate came in after the pause was seen (it wins), or the task is lost.
+                return state == TaskState.PAUSED
+                    ? terminate(run, null, "it was paused")
+                    : Uni.createFrom().item(lost(run, "it was handed back"));
+              }
+              if (task.state() == TaskState.PAUSED && task.requestedAt() != null) {
+                metrics.paused(Duration.between(task.requestedAt(), task.updatedAt()));
+              }
+              // PENDING after a pause: a resume withdrew it as the run stopped; the next run goes
+              // on from the checkpoint.
+              return Uni.createFrom()
+                  .item(
+                      task.state() == TaskState.PAUSED
+                          ? Run.Result.PAUSED
+                          : Run.Result.HANDED_BACK);
+            });
   }
 
   private Uni<Run.Result> failed(Run run, Throwable failure) {

@@ -281,11 +281,14 @@ public class TaskStore {
   /**
    * Ends this instance's run of a task: the task goes to {@code to} and loses its owner. Fenced on
    * the owner: an instance that lost the task changes nothing. Null also when a pause or a failure
-   * ends the run while a terminate waits: the caller terminates instead.
+   * ends the run while a terminate waits: the caller terminates instead. A run ended by a pause
+   * that a resume withdrew meanwhile (the run was stopped at once all the same) goes PENDING, not
+   * PAUSED: its next run goes on from the checkpoint.
    */
   public Uni<Task> release(UUID id, String owner, TaskState to, String error) {
     String sql =
-        "UPDATE tsm.task SET state = $3, owner = NULL, lease_until = NULL,"
+        "UPDATE tsm.task SET state = CASE WHEN $3 = 'PAUSED' AND requested_state IS NULL"
+            + " THEN 'PENDING' ELSE $3 END, owner = NULL, lease_until = NULL,"
             // A task handed back (PENDING) keeps a terminate asked meanwhile for its next owner.
             + " requested_state = CASE WHEN $3 = 'PENDING' THEN requested_state END,"
             + " error = $4, updated_at = now(),"
@@ -296,22 +299,6 @@ public class TaskStore {
             + "   AND requested_state IS NOT DISTINCT FROM 'TERMINATED')"
             + " RETURNING *";
     return one(pool.preparedQuery(sql).execute(Tuple.of(id, owner, to.name(), error)));
-  }
-
-  /**
-   * Ends a run at the pause asked of it: PAUSED, or PENDING if a resume withdrew that pause
-   * meanwhile (the run was stopped at once all the same: its next run goes on from the checkpoint).
-   * Fenced on the owner; null while a terminate waits (the caller terminates instead).
-   */
-  public Uni<Task> releasePaused(UUID id, String owner) {
-    String sql =
-        "UPDATE tsm.task SET state = CASE WHEN requested_state = 'PAUSED' THEN 'PAUSED'"
-            + " ELSE 'PENDING' END, owner = NULL, lease_until = NULL, requested_state = NULL,"
-            + " error = NULL, updated_at = now(), finished_at = NULL"
-            + " WHERE id = $1 AND owner = $2 AND state = 'RUNNING'"
-            + " AND requested_state IS DISTINCT FROM 'TERMINATED'"
-            + " RETURNING *";
-    return one(pool.preparedQuery(sql).execute(Tuple.of(id, owner)));
   }
 
   /**

@@ -37,6 +37,7 @@ record FollowedExport(
     Semaphore followers)
     implements StreamingOutput {
   private static final long POLL_MILLIS = 20;
+  private static final int CHUNK = 1 << 20;
 
   /**
    * The download ends short because the export did (terminated, failed, stuck): an outcome its
@@ -48,8 +49,6 @@ record FollowedExport(
       super(message);
     }
   }
-
-  private static final int CHUNK = 1 << 20;
 
   @Override
   public void write(OutputStream out) throws IOException {

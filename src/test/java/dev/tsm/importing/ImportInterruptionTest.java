@@ -107,8 +107,11 @@ class ImportInterruptionTest {
 
     heldElsewhere.run();
     store.request(task, TaskState.PAUSED, null, by).await().atMost(wait);
-    assertEquals(null, store.releasePaused(task, "stale/1").await().atMost(wait), "fenced");
-    Task ended = store.releasePaused(task, owner).await().atMost(wait);
+    assertEquals(
+        null,
+        store.release(task, "stale/1", TaskState.PAUSED, null).await().atMost(wait),
+        "fenced");
+    Task ended = store.release(task, owner, TaskState.PAUSED, null).await().atMost(wait);
     assertEquals(TaskState.PAUSED, ended.state(), "the pause asked took effect");
     assertEquals(null, ended.owner());
     assertEquals(paused.getLong("rowsDone"), ended.checkpoint().rowsDone());
@@ -116,13 +119,15 @@ class ImportInterruptionTest {
     heldElsewhere.run();
     store.request(task, TaskState.TERMINATED, null, by).await().atMost(wait);
     assertEquals(
-        null, store.releasePaused(task, owner).await().atMost(wait), "a terminate asked wins");
+        null,
+        store.release(task, owner, TaskState.PAUSED, null).await().atMost(wait),
+        "a terminate asked wins");
     Db.execute(
         "UPDATE tsm.task SET requested_state = NULL, requested_at = NULL WHERE id = '" + id + "'");
 
     store.request(task, TaskState.PAUSED, null, by).await().atMost(wait);
     store.withdrawPause(task, by).await().atMost(wait); // a resume, before the pause took effect
-    ended = store.releasePaused(task, owner).await().atMost(wait);
+    ended = store.release(task, owner, TaskState.PAUSED, null).await().atMost(wait);
     assertEquals(TaskState.PENDING, ended.state(), "handed back to go on, not PAUSED");
     assertEquals(null, ended.requestedState());
     // A runner takes it up again from the checkpoint.

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.ServiceProcess;
 import dev.tsm.support.Waits;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,10 +27,7 @@ class EmbeddedDatabaseIT {
   void withNoDatabaseConfiguredTheServiceRunsOnADurableEmbeddedPostgresThatStopsWithIt()
       throws Exception {
     Path dir = Files.createTempDirectory("tsm-embedded-it");
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = ServiceProcess.freePort();
     Map<String, String> env =
         Map.of(
             "TSM_EMBEDDED_DATA_DIR", dir.resolve("postgres").toString(),

@@ -469,7 +469,8 @@ public final class ServiceProcess implements AutoCloseable {
     return env;
   }
 
-  private static int freePort() {
+  /** A TCP port free at the moment of asking. */
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       s.setReuseAddress(true);
       return s.getLocalPort();
