@@ -49,6 +49,41 @@ public final class Api {
     return startImport(table, file, Map.of());
   }
 
+  /**
+   * Starts an import fed by a resumable (tus) upload of {@code length} bytes and sends only {@code
+   * sent} of them: the task cannot complete before the test ends it. It is planned, and loads what
+   * arrived, once a megabyte is here; with less it waits for its plan. Returns the task id.
+   */
+  public static String startImportOfPartialUpload(String table, byte[] sent, long length) {
+    Response created =
+        given()
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", String.valueOf(length))
+            .header(
+                "Upload-Metadata",
+                "table "
+                    + java.util.Base64.getEncoder()
+                        .encodeToString(table.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            .post("/uploads");
+    assertEquals(201, created.statusCode(), created.asString());
+    java.util.regex.Matcher task =
+        java.util.regex.Pattern.compile("</tasks/([^>]+)>").matcher(created.header("Link"));
+    if (!task.find()) {
+      throw new AssertionError("no task in the Link header: " + created.header("Link"));
+    }
+    if (sent.length > 0) {
+      Response patched =
+          given()
+              .header("Tus-Resumable", "1.0.0")
+              .header("Upload-Offset", "0")
+              .contentType("application/offset+octet-stream")
+              .body(sent)
+              .patch(created.header("Location"));
+      assertEquals(204, patched.statusCode(), patched.asString());
+    }
+    return task.group(1);
+  }
+
   /** How many tasks the caller has (up to 1000). */
   public static int listSize() {
     return given()

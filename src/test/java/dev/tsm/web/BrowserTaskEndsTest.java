@@ -88,24 +88,7 @@ class BrowserTaskEndsTest extends BrowserTest {
         () -> {
           TaskPage p = open();
           // an import fed by an upload that sent nothing yet: it waits until terminated
-          String link =
-              Auth.given()
-                  .header("Tus-Resumable", "1.0.0")
-                  .header("Upload-Length", "10")
-                  .header(
-                      "Upload-Metadata",
-                      "table "
-                          + java.util.Base64.getEncoder()
-                              .encodeToString("web_terminated".getBytes()))
-                  .post("/uploads")
-                  .then()
-                  .statusCode(201)
-                  .extract()
-                  .header("Link");
-          java.util.regex.Matcher task =
-              java.util.regex.Pattern.compile("</tasks/([^>]+)>").matcher(link);
-          assertTrue(task.find(), link);
-          String id = task.group(1);
+          String id = Api.startImportOfPartialUpload("web_terminated", new byte[0], 10);
           Api.command(id, "terminate");
           TaskPage.Row row = p.awaitRow(id).awaitState("TERMINATED");
           String reason = row.text(".error");
