@@ -209,7 +209,7 @@ public class TusUploads {
     Checksum checksum = Checksum.parse(append.checksum());
     UploadRow u = transactions.inTransaction(c -> take(c, caller, id, append, writer));
     if (u == null) {
-      return get(caller, id); // complete, and nothing sent: the offset stays
+      return unchanged(caller, id, body);
     }
     try {
       return State.of(write(u, append, checksum, body, writer));
@@ -222,6 +222,31 @@ public class TusUploads {
     }
   }
 
+  /**
+   * A complete upload, and a request at its end that declared no bytes: the offset stays. A body of
+   * unknown length (chunked) is read first: the client was told to send it (100 Continue), and one
+   * answered before it ends may wait for another answer (tus-java-client does); a byte in it is
+   * more than the upload holds.
+   */
+  private State unchanged(Caller caller, UUID id, BlockingBody body) {
+    State state = get(caller, id);
+    int first;
+    try {
+      first = body.read();
+    } catch (IOException e) {
+      first = -1; // broke off: nothing changed, and no one to tell
+    }
+    if (first != -1) {
+      throw complete(state.offset());
+    }
+    return state;
+  }
+
+  private static Refusal complete(long received) {
+    return Refusal.conflict(
+        "this upload is complete (" + received + " bytes): there is nothing more to send");
+  }
+
   /** Takes the upload for this request, after the protocol's checks; null for an empty no-op. */
   private UploadRow take(
       java.sql.Connection c, Caller caller, UUID id, Append append, String writer)
@@ -232,10 +257,7 @@ public class TusUploads {
       if (append.offset() == found.received() && append.contentLength() <= 0) {
         return null;
       }
-      throw Refusal.conflict(
-          "this upload is complete ("
-              + found.received()
-              + " bytes): there is nothing more to send");
+      throw complete(found.received());
     }
     UploadRow taken = UploadStore.take(c, id, writer, config.upload().writerLease());
     if (taken == null) {

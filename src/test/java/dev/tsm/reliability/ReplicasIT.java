@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Auth;
+import dev.tsm.support.BoundedTusClient;
 import dev.tsm.support.CuttingProxy;
 import dev.tsm.support.Db;
 import dev.tsm.support.EventStream;
@@ -511,7 +512,7 @@ class ReplicasIT {
       for (int turn = 0; turn < 200 && !done; turn++) {
         // Each turn goes through the other replica (only B once A is dead).
         CuttingProxy proxy = killed || turn % 2 == 1 ? toB : toA;
-        TusClient client = new TusClient();
+        TusClient client = new BoundedTusClient();
         client.setUploadCreationURL(new URL("http://127.0.0.1:" + proxy.port() + "/uploads"));
         client.enableResuming(urls);
         client.setHeaders(Map.of("Authorization", Auth.bearer(ServiceProcess.KEY)));

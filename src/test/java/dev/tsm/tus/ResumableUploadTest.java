@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tsm.support.Api;
 import dev.tsm.support.Auth;
+import dev.tsm.support.BoundedTusClient;
 import dev.tsm.support.CsvFiles;
 import dev.tsm.support.CuttingProxy;
 import dev.tsm.support.Db;
@@ -76,7 +77,7 @@ class ResumableUploadTest {
   /** Uploads with the tus client, starting again from the server's offset after every cut. */
   private static void uploadThroughCuts(Path file, String table, CuttingProxy proxy, long seed)
       throws Exception {
-    TusClient client = new TusClient();
+    TusClient client = new BoundedTusClient();
     client.setUploadCreationURL(new URL("http://127.0.0.1:" + proxy.port() + "/uploads"));
     client.enableResuming(new TusURLMemoryStore());
     client.setHeaders(Map.of("Authorization", Auth.bearer(Auth.ALICE)));
@@ -279,6 +280,63 @@ class ResumableUploadTest {
     patch(up.location, 4, Arrays.copyOfRange(csv, 4, csv.length)).then().statusCode(204);
     patch(up.location, csv.length, new byte[1]).then().statusCode(409);
     assertEquals(2, Api.awaitState(up.taskId, "COMPLETED").getLong("rowsDone"));
+  }
+
+  /**
+   * A client whose last answer was lost asks again at the end of a complete upload, as the tus
+   * client does: {@code Expect: 100-continue} and a chunked body. The answer comes once the body
+   * ends (one sent before it left the tus client waiting for another answer forever); an empty body
+   * changes nothing, a byte is more than the upload holds.
+   */
+  @Test
+  void aRequestAtTheEndOfACompleteUploadIsAnsweredOnceItsBodyEnds() throws Exception {
+    byte[] csv = "a,b\n1,x\n".getBytes(StandardCharsets.UTF_8);
+    Created up = create("tus_asked_again", csv.length, null);
+    patch(up.location, 0, csv).then().statusCode(204);
+    String head =
+        "PATCH "
+            + up.location
+            + " HTTP/1.1\r\nHost: localhost\r\n"
+            + Auth.headerLine()
+            + "Tus-Resumable: 1.0.0\r\nUpload-Offset: "
+            + csv.length
+            + "\r\nContent-Type: application/offset+octet-stream\r\nExpect: 100-continue\r\n"
+            + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    for (String chunks : new String[] {"0\r\n\r\n", "1\r\nx\r\n0\r\n\r\n"}) {
+      byte[] body = chunks.getBytes(StandardCharsets.US_ASCII);
+      try (dev.tsm.support.SlowUpload request =
+          dev.tsm.support.SlowUpload.open(RestAssured.port, head, body)) {
+        assertTrue(request.head(Duration.ofSeconds(5)).startsWith("HTTP/1.1 100 Continue"));
+        AssertionError early =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                AssertionError.class, () -> request.head(Duration.ofMillis(500)));
+        assertTrue(early.getMessage().startsWith("no answer within"), early.getMessage());
+        request.send(body.length);
+        dev.tsm.support.RawResponse answer = request.response(Duration.ofSeconds(10));
+        if (body.length == 5) {
+          assertEquals(204, answer.status(), answer.toString());
+          assertEquals(String.valueOf(csv.length), answer.header("Upload-Offset"));
+        } else {
+          answer.assertProblem(409, "complete", csv.length + " bytes");
+        }
+      }
+    }
+    assertOffset(up.location, csv.length);
+
+    // The tus client that lost its last answer: it resumes at the end and finishes.
+    TusClient client = new BoundedTusClient();
+    client.setUploadCreationURL(new URL("http://127.0.0.1:" + RestAssured.port + "/uploads"));
+    TusURLMemoryStore urls = new TusURLMemoryStore();
+    urls.set("asked-again", new URL("http://127.0.0.1:" + RestAssured.port + up.location));
+    client.enableResuming(urls);
+    client.setHeaders(Map.of("Authorization", Auth.bearer(Auth.ALICE)));
+    TusUpload upload = new TusUpload(CsvFiles.write("tus_asked_again.csv", csv).toFile());
+    upload.setFingerprint("asked-again");
+    TusUploader uploader = client.resumeOrCreateUpload(upload);
+    assertEquals(csv.length, uploader.getOffset());
+    assertEquals(-1, uploader.uploadChunk());
+    uploader.finish();
+    assertEquals(1, Api.awaitState(up.taskId, "COMPLETED").getLong("rowsDone"));
   }
 
   @Test
