@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -202,17 +203,18 @@ public class TusUploads {
   /**
    * Appends one request's bytes at {@code offset}. Bytes are kept as they arrive: a request that
    * breaks off keeps what came (unless it carries a checksum, which only the whole can match). The
-   * offset moves in one transaction at the end, fenced on this request's hold of the upload.
+   * offset moves in one transaction at the end, fenced on this request's hold of the upload. The
+   * body is opened ({@code opener}: the client told to send it) only once the request is taken.
    */
-  public State append(Caller caller, UUID id, Append append, BlockingBody body) {
+  public State append(Caller caller, UUID id, Append append, Supplier<BlockingBody> opener) {
     String writer = runner.instanceId() + "/" + UUID.randomUUID();
     Checksum checksum = Checksum.parse(append.checksum());
     UploadRow u = transactions.inTransaction(c -> take(c, caller, id, append, writer));
     if (u == null) {
-      return unchanged(caller, id, body);
+      return unchanged(caller, id, opener.get());
     }
     try {
-      return State.of(write(u, append, checksum, body, writer));
+      return State.of(write(u, append, checksum, opener.get(), writer));
     } finally {
       transactions.withConnection(
           c -> {
@@ -396,20 +398,17 @@ public class TusUploads {
       boolean detected = gzip && !u.gzip();
       UploadRow moved =
           transactions.inTransaction(
-              c -> {
-                if (detected) {
-                  UploadStore.markGzip(c, u.id());
-                }
-                return UploadStore.advance(
-                    c,
-                    u.id(),
-                    writer,
-                    start,
-                    end,
-                    plain,
-                    append.length(),
-                    config.upload().expiry());
-              });
+              c ->
+                  UploadStore.advance(
+                      c,
+                      u.id(),
+                      writer,
+                      start,
+                      end,
+                      plain,
+                      append.length(),
+                      config.upload().expiry(),
+                      detected));
       if (moved == null) {
         // Terminated or expired meanwhile: say so (410); else another request took over.
         transactions.withConnection(c -> notEnded(UploadStore.find(c, u.id())));

@@ -82,7 +82,8 @@ final class UploadStore {
   /**
    * Moves the offset from {@code from} to {@code received} (and the file's bytes to {@code plain}),
    * declares the length if it was deferred, lets go of the upload and starts its expiry again; the
-   * task shows it in the same transaction. Null when the writer lost the upload meanwhile.
+   * task shows it in the same transaction. If {@code gzip}, the upload is marked gzip first (its
+   * first bytes showed it). Null when the writer lost the upload meanwhile.
    */
   static UploadRow advance(
       Connection c,
@@ -92,8 +93,21 @@ final class UploadStore {
       long received,
       long plain,
       Long length,
-      Duration expiry)
+      Duration expiry,
+      boolean gzip)
       throws SQLException {
+    // The task's row first: a transaction that changes both rows takes it before the upload's, as
+    // a terminate does (it then ends the upload), so two never wait on each other in turn.
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT 1 FROM tsm.task WHERE id = (SELECT task_id FROM tsm.upload WHERE id = ?)"
+                + " FOR NO KEY UPDATE")) {
+      ps.setObject(1, id);
+      ps.executeQuery().close();
+    }
+    if (gzip) {
+      markGzip(c, id);
+    }
     UploadRow moved;
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -143,7 +157,7 @@ final class UploadStore {
   }
 
   /** The first bytes showed a gzip file: they are decompressed as they arrive. */
-  static void markGzip(Connection c, UUID id) throws SQLException {
+  private static void markGzip(Connection c, UUID id) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("UPDATE tsm.upload SET gzip = true WHERE id = ? AND received = 0")) {
       ps.setObject(1, id);

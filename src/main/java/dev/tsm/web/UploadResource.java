@@ -365,8 +365,13 @@ public class UploadResource {
       long offset) {
     UploadSlots.Slot slot = slots.take();
     try {
-      RawBody.sendContinue(http);
-      BlockingBody body = BlockingBody.open(http, context, config.importing().idleTimeout());
+      // Told to send its body (100 Continue) only once the upload takes it: a request refused at
+      // its offset or lock is answered before it sends anything.
+      java.util.function.Supplier<BlockingBody> body =
+          () -> {
+            RawBody.sendContinue(http);
+            return BlockingBody.open(http, context, config.importing().idleTimeout());
+          };
       long declared = http.headers().contains("Content-Length") ? lengthOf(http) : -1;
       return uploads.append(
           caller,

@@ -520,6 +520,7 @@ class SecurityTest {
         HttpRequest.newBuilder(base.toURI().resolve(path.substring(1)))
             .header("Authorization", Auth.bearer(key))
             .header("Accept", "text/event-stream")
+            .timeout(java.time.Duration.ofSeconds(30))
             .build();
     HttpResponse<java.io.InputStream> r =
         HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());

@@ -134,6 +134,7 @@ public final class Exports {
         .send(
             HttpRequest.newBuilder(base.toURI().resolve("tasks/" + id + "/file?follow=true"))
                 .header("Authorization", Auth.bearer(Auth.ALICE))
+                .timeout(java.time.Duration.ofMinutes(2))
                 .build(),
             HttpResponse.BodyHandlers.ofInputStream());
   }

@@ -294,14 +294,7 @@ class ResumableUploadTest {
     Created up = create("tus_asked_again", csv.length, null);
     patch(up.location, 0, csv).then().statusCode(204);
     String head =
-        "PATCH "
-            + up.location
-            + " HTTP/1.1\r\nHost: localhost\r\n"
-            + Auth.headerLine()
-            + "Tus-Resumable: 1.0.0\r\nUpload-Offset: "
-            + csv.length
-            + "\r\nContent-Type: application/offset+octet-stream\r\nExpect: 100-continue\r\n"
-            + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        askingPatch(up.location, csv.length, "Transfer-Encoding: chunked\r\nConnection: close");
     for (String chunks : new String[] {"0\r\n\r\n", "1\r\nx\r\n0\r\n\r\n"}) {
       byte[] body = chunks.getBytes(StandardCharsets.US_ASCII);
       try (dev.tsm.support.SlowUpload request =
@@ -337,6 +330,42 @@ class ResumableUploadTest {
     assertEquals(-1, uploader.uploadChunk());
     uploader.finish();
     assertEquals(1, Api.awaitState(up.taskId, "COMPLETED").getLong("rowsDone"));
+  }
+
+  /**
+   * A PATCH that asks first ({@code Expect: 100-continue}) and is refused at its offset or its
+   * length is answered before it sends its body, and never told to go on.
+   */
+  @Test
+  void aRefusedPatchIsAnsweredBeforeItSendsItsBody() {
+    byte[] csv = "a,b\n1,x\n2,y\n".getBytes(StandardCharsets.UTF_8);
+    Created up = create("tus_asks_first", csv.length, null);
+    patch(up.location, 0, Arrays.copyOf(csv, 4)).then().statusCode(204);
+    for (int[] offsetAndLength : new int[][] {{0, 4}, {4, csv.length}}) {
+      String head =
+          askingPatch(up.location, offsetAndLength[0], "Content-Length: " + offsetAndLength[1]);
+      try (dev.tsm.support.SlowUpload request =
+          dev.tsm.support.SlowUpload.open(RestAssured.port, head, new byte[offsetAndLength[1]])) {
+        String answer = request.head(Duration.ofSeconds(5));
+        String expected = offsetAndLength[0] == 0 ? "HTTP/1.1 409" : "HTTP/1.1 413";
+        assertTrue(answer.startsWith(expected), "answered before the body: " + answer);
+        assertTrue(answer.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), answer);
+      }
+    }
+    assertOffset(up.location, 4);
+  }
+
+  /** A PATCH's head that asks before its body ({@code Expect: 100-continue}), with more lines. */
+  private static String askingPatch(String location, long offset, String more) {
+    return "PATCH "
+        + location
+        + " HTTP/1.1\r\nHost: localhost\r\n"
+        + Auth.headerLine()
+        + "Tus-Resumable: 1.0.0\r\nUpload-Offset: "
+        + offset
+        + "\r\nContent-Type: application/offset+octet-stream\r\nExpect: 100-continue\r\n"
+        + more
+        + "\r\n\r\n";
   }
 
   @Test

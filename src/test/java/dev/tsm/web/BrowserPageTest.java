@@ -223,6 +223,7 @@ class BrowserPageTest extends BrowserTest {
                   .send(
                       HttpRequest.newBuilder(URI.create(href))
                           .header("Authorization", Auth.bearer(Auth.ALICE))
+                          .timeout(Duration.ofSeconds(60))
                           .GET()
                           .build(),
                       HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));

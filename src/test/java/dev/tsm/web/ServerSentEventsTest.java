@@ -308,6 +308,7 @@ class ServerSentEventsTest {
                         base.toURI().resolve("tasks/0b6f2c9e-3f0a-4a57-9d1e-2f7c5f1f9a10/events"))
                     .header("Authorization", Auth.bearer(Auth.ALICE))
                     .header("Accept", "text/event-stream")
+                    .timeout(Duration.ofSeconds(30))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
     assertEquals(404, r.statusCode());
