@@ -367,7 +367,7 @@ public class UploadResource {
     try {
       // Told to send its body (100 Continue) only once the upload takes it: a request refused at
       // its offset or lock is answered before it sends anything.
-      java.util.function.Supplier<BlockingBody> body =
+      Supplier<BlockingBody> body =
           () -> {
             RawBody.sendContinue(http);
             return BlockingBody.open(http, context, config.importing().idleTimeout());

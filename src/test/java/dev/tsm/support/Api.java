@@ -55,33 +55,12 @@ public final class Api {
    * arrived, once a megabyte is here; with less it waits for its plan. Returns the task id.
    */
   public static String startImportOfPartialUpload(String table, byte[] sent, long length) {
-    Response created =
-        given()
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", String.valueOf(length))
-            .header(
-                "Upload-Metadata",
-                "table "
-                    + java.util.Base64.getEncoder()
-                        .encodeToString(table.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-            .post("/uploads");
-    assertEquals(201, created.statusCode(), created.asString());
-    java.util.regex.Matcher task =
-        java.util.regex.Pattern.compile("</tasks/([^>]+)>").matcher(created.header("Link"));
-    if (!task.find()) {
-      throw new AssertionError("no task in the Link header: " + created.header("Link"));
-    }
+    Tus.Created up = Tus.create(table, length, null);
     if (sent.length > 0) {
-      Response patched =
-          given()
-              .header("Tus-Resumable", "1.0.0")
-              .header("Upload-Offset", "0")
-              .contentType("application/offset+octet-stream")
-              .body(sent)
-              .patch(created.header("Location"));
+      Response patched = Tus.patch(up.location(), 0, sent);
       assertEquals(204, patched.statusCode(), patched.asString());
     }
-    return task.group(1);
+    return up.taskId();
   }
 
   /** How many tasks the caller has (up to 1000). */

@@ -1,5 +1,11 @@
 package dev.tsm.tus;
 
+import static dev.tsm.support.Tus.assertOffset;
+import static dev.tsm.support.Tus.create;
+import static dev.tsm.support.Tus.metadata;
+import static dev.tsm.support.Tus.patch;
+import static dev.tsm.support.Tus.taskOf;
+import static dev.tsm.support.Tus.tus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -12,6 +18,7 @@ import dev.tsm.support.CsvFiles;
 import dev.tsm.support.CuttingProxy;
 import dev.tsm.support.Db;
 import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Tus.Created;
 import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -35,11 +42,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,9 +54,6 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(value = TestDatabase.class, restrictToAnnotatedClass = false)
 class ResumableUploadTest {
-  private static final Pattern TASK_LINK =
-      Pattern.compile("</tasks/([0-9a-f-]{36})>; rel=\"task\"");
-
   @Inject ExpiredUploads expired;
   @Inject Decoders decoders;
 
@@ -118,25 +119,25 @@ class ResumableUploadTest {
     byte[] bytes = Files.readAllBytes(file);
     Created up = create("tus_park", bytes.length, null);
     int half = bytes.length / 2;
-    patch(up.location, 0, Arrays.copyOfRange(bytes, 0, half)).then().statusCode(204);
+    patch(up.location(), 0, Arrays.copyOfRange(bytes, 0, half)).then().statusCode(204);
     JsonPath waiting =
         Waits.untilValue(
             Duration.ofSeconds(30),
             "the import waits for more bytes",
             () -> {
-              JsonPath t = Api.task(up.taskId);
+              JsonPath t = Api.task(up.taskId());
               return t.getBoolean("upload.waiting") ? t : null;
             });
     assertEquals("PENDING", waiting.getString("state"));
     assertEquals(half, waiting.getLong("upload.bytesReceived"));
     assertTrue(waiting.getLong("rowsDone") > 0, "loaded what arrived");
     assertEquals(
-        null, Db.single("SELECT owner FROM tsm.task WHERE id = '" + up.taskId + "'"), "owner");
-    patch(up.location, half, Arrays.copyOfRange(bytes, half, bytes.length))
+        null, Db.single("SELECT owner FROM tsm.task WHERE id = '" + up.taskId() + "'"), "owner");
+    patch(up.location(), half, Arrays.copyOfRange(bytes, half, bytes.length))
         .then()
         .statusCode(204)
         .header("Upload-Offset", String.valueOf(bytes.length));
-    Api.awaitState(up.taskId, Duration.ofSeconds(60), "COMPLETED");
+    Api.awaitState(up.taskId(), Duration.ofSeconds(60), "COMPLETED");
     Db.copyReference("ref_tus_park", "public.tus_park", file, ", HEADER true");
     Db.assertSameRows("ref_tus_park", "public.tus_park");
   }
@@ -155,16 +156,16 @@ class ResumableUploadTest {
     Created up = create("tus_head", 10, null);
     tus()
         .when()
-        .head(up.location)
+        .head(up.location())
         .then()
         .statusCode(200)
         .header("Upload-Offset", "0")
         .header("Upload-Length", "10")
         .header("Cache-Control", "no-store")
         .header("Upload-Expires", org.hamcrest.Matchers.endsWith("GMT"));
-    JsonPath task = Api.task(up.taskId);
+    JsonPath task = Api.task(up.taskId());
     assertEquals("PENDING", task.getString("state"));
-    assertEquals(up.location, "/uploads/" + task.getString("upload.id"));
+    assertEquals(up.location(), "/uploads/" + task.getString("upload.id"));
     assertEquals(0, task.getLong("upload.bytesReceived"));
   }
 
@@ -207,7 +208,7 @@ class ResumableUploadTest {
         .header("Upload-Offset", "0")
         .contentType("application/offset+octet-stream")
         .body(first)
-        .patch(up.location)
+        .patch(up.location())
         .then()
         .statusCode(412)
         .header("Tus-Version", "1.0.0")
@@ -217,11 +218,11 @@ class ResumableUploadTest {
         .header("Upload-Offset", "0")
         .contentType("text/csv")
         .body(first)
-        .patch(up.location)
+        .patch(up.location())
         .then()
         .statusCode(415);
     // Wrong offset: 409.
-    patch(up.location, 3, first)
+    patch(up.location(), 3, first)
         .then()
         .statusCode(409)
         .contentType("application/problem+json")
@@ -232,18 +233,18 @@ class ResumableUploadTest {
         .header("Upload-Checksum", "sha1 " + sha1("something else"))
         .contentType("application/offset+octet-stream")
         .body(first)
-        .patch(up.location)
+        .patch(up.location())
         .then()
         .statusCode(460)
         .contentType("application/problem+json");
-    assertOffset(up.location, 0);
+    assertOffset(up.location(), 0);
     // An unknown algorithm: 400.
     tus()
         .header("Upload-Offset", "0")
         .header("Upload-Checksum", "crc99 AAAA")
         .contentType("application/offset+octet-stream")
         .body(first)
-        .patch(up.location)
+        .patch(up.location())
         .then()
         .statusCode(400);
     // The right checksum: kept.
@@ -252,16 +253,16 @@ class ResumableUploadTest {
         .header("Upload-Checksum", "sha1 " + sha1(new String(first, StandardCharsets.UTF_8)))
         .contentType("application/offset+octet-stream")
         .body(first)
-        .patch(up.location)
+        .patch(up.location())
         .then()
         .statusCode(204)
         .header("Upload-Offset", "4");
     // More than declared: 413, nothing kept.
-    patch(up.location, 4, new byte[csv.length])
+    patch(up.location(), 4, new byte[csv.length])
         .then()
         .statusCode(413)
         .contentType("application/problem+json");
-    assertOffset(up.location, 4);
+    assertOffset(up.location(), 4);
     // Unknown upload, and another caller's: 404; an id that is not one: 400 that says so.
     tus().head("/uploads/7d1e3a58-0000-4000-8000-000000000000").then().statusCode(404);
     tus()
@@ -273,13 +274,13 @@ class ResumableUploadTest {
     RestAssured.given()
         .header("Authorization", Auth.bearer(Auth.BOB))
         .header("Tus-Resumable", "1.0.0")
-        .head(up.location)
+        .head(up.location())
         .then()
         .statusCode(404);
     // The rest completes it; a complete upload takes nothing more (409).
-    patch(up.location, 4, Arrays.copyOfRange(csv, 4, csv.length)).then().statusCode(204);
-    patch(up.location, csv.length, new byte[1]).then().statusCode(409);
-    assertEquals(2, Api.awaitState(up.taskId, "COMPLETED").getLong("rowsDone"));
+    patch(up.location(), 4, Arrays.copyOfRange(csv, 4, csv.length)).then().statusCode(204);
+    patch(up.location(), csv.length, new byte[1]).then().statusCode(409);
+    assertEquals(2, Api.awaitState(up.taskId(), "COMPLETED").getLong("rowsDone"));
   }
 
   /**
@@ -292,9 +293,9 @@ class ResumableUploadTest {
   void aRequestAtTheEndOfACompleteUploadIsAnsweredOnceItsBodyEnds() throws Exception {
     byte[] csv = "a,b\n1,x\n".getBytes(StandardCharsets.UTF_8);
     Created up = create("tus_asked_again", csv.length, null);
-    patch(up.location, 0, csv).then().statusCode(204);
+    patch(up.location(), 0, csv).then().statusCode(204);
     String head =
-        askingPatch(up.location, csv.length, "Transfer-Encoding: chunked\r\nConnection: close");
+        askingPatch(up.location(), csv.length, "Transfer-Encoding: chunked\r\nConnection: close");
     for (String chunks : new String[] {"0\r\n\r\n", "1\r\nx\r\n0\r\n\r\n"}) {
       byte[] body = chunks.getBytes(StandardCharsets.US_ASCII);
       try (dev.tsm.support.SlowUpload request =
@@ -314,13 +315,13 @@ class ResumableUploadTest {
         }
       }
     }
-    assertOffset(up.location, csv.length);
+    assertOffset(up.location(), csv.length);
 
     // The tus client that lost its last answer: it resumes at the end and finishes.
     TusClient client = new BoundedTusClient();
     client.setUploadCreationURL(new URL("http://127.0.0.1:" + RestAssured.port + "/uploads"));
     TusURLMemoryStore urls = new TusURLMemoryStore();
-    urls.set("asked-again", new URL("http://127.0.0.1:" + RestAssured.port + up.location));
+    urls.set("asked-again", new URL("http://127.0.0.1:" + RestAssured.port + up.location()));
     client.enableResuming(urls);
     client.setHeaders(Map.of("Authorization", Auth.bearer(Auth.ALICE)));
     TusUpload upload = new TusUpload(CsvFiles.write("tus_asked_again.csv", csv).toFile());
@@ -329,7 +330,7 @@ class ResumableUploadTest {
     assertEquals(csv.length, uploader.getOffset());
     assertEquals(-1, uploader.uploadChunk());
     uploader.finish();
-    assertEquals(1, Api.awaitState(up.taskId, "COMPLETED").getLong("rowsDone"));
+    assertEquals(1, Api.awaitState(up.taskId(), "COMPLETED").getLong("rowsDone"));
   }
 
   /**
@@ -340,10 +341,10 @@ class ResumableUploadTest {
   void aRefusedPatchIsAnsweredBeforeItSendsItsBody() {
     byte[] csv = "a,b\n1,x\n2,y\n".getBytes(StandardCharsets.UTF_8);
     Created up = create("tus_asks_first", csv.length, null);
-    patch(up.location, 0, Arrays.copyOf(csv, 4)).then().statusCode(204);
+    patch(up.location(), 0, Arrays.copyOf(csv, 4)).then().statusCode(204);
     for (int[] offsetAndLength : new int[][] {{0, 4}, {4, csv.length}}) {
       String head =
-          askingPatch(up.location, offsetAndLength[0], "Content-Length: " + offsetAndLength[1]);
+          askingPatch(up.location(), offsetAndLength[0], "Content-Length: " + offsetAndLength[1]);
       try (dev.tsm.support.SlowUpload request =
           dev.tsm.support.SlowUpload.open(RestAssured.port, head, new byte[offsetAndLength[1]])) {
         String answer = request.head(Duration.ofSeconds(5));
@@ -352,7 +353,7 @@ class ResumableUploadTest {
         assertTrue(answer.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), answer);
       }
     }
-    assertOffset(up.location, 4);
+    assertOffset(up.location(), 4);
   }
 
   /** A PATCH's head that asks before its body ({@code Expect: 100-continue}), with more lines. */
@@ -374,7 +375,7 @@ class ResumableUploadTest {
     Created up = create("tus_locked", csv.length, null);
     String head =
         "PATCH "
-            + up.location
+            + up.location()
             + " HTTP/1.1\r\nHost: localhost\r\n"
             + Auth.headerLine()
             + "Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
@@ -390,12 +391,12 @@ class ResumableUploadTest {
           () ->
               Db.single("SELECT writer FROM tsm.upload WHERE id = '" + up.uploadId() + "'")
                   != null);
-      patch(up.location, 0, csv).then().statusCode(423).contentType("application/problem+json");
+      patch(up.location(), 0, csv).then().statusCode(423).contentType("application/problem+json");
       String answer = slow.finish();
       assertTrue(answer.startsWith("HTTP/1.1 204"), answer);
     }
-    assertOffset(up.location, csv.length);
-    Api.awaitState(up.taskId, "COMPLETED");
+    assertOffset(up.location(), csv.length);
+    Api.awaitState(up.taskId(), "COMPLETED");
   }
 
   @Test
@@ -403,36 +404,36 @@ class ResumableUploadTest {
     Path file = CsvFiles.mixed("tus_gone.csv", 40_000, 9);
     byte[] bytes = Files.readAllBytes(file);
     Created up = create("tus_gone", bytes.length, null);
-    patch(up.location, 0, Arrays.copyOfRange(bytes, 0, bytes.length / 2)).then().statusCode(204);
-    Api.awaitRows(up.taskId, 1);
-    tus().delete(up.location).then().statusCode(204);
-    JsonPath gone = Api.awaitState(up.taskId, "TERMINATED");
+    patch(up.location(), 0, Arrays.copyOfRange(bytes, 0, bytes.length / 2)).then().statusCode(204);
+    Api.awaitRows(up.taskId(), 1);
+    tus().delete(up.location()).then().statusCode(204);
+    JsonPath gone = Api.awaitState(up.taskId(), "TERMINATED");
     assertFalse(Db.tableExists("public.tus_gone"));
-    assertNoStagingTable(up.taskId);
-    tus().head(up.location).then().statusCode(410);
-    patch(up.location, bytes.length / 2, new byte[10]).then().statusCode(410);
+    assertNoStagingTable(up.taskId());
+    tus().head(up.location()).then().statusCode(410);
+    patch(up.location(), bytes.length / 2, new byte[10]).then().statusCode(410);
     assertNotNull(gone.getString("id"));
     Waits.until(
         Duration.ofSeconds(10),
         "the upload's bytes are deleted",
-        () -> !Files.exists(Path.of("target", "test-files", "imports", up.taskId + ".csv")));
+        () -> !Files.exists(Path.of("target", "test-files", "imports", up.taskId() + ".csv")));
   }
 
   @Test
   void anUploadThatExpiresTerminatesItsImport() {
     Created up = create("tus_expired", 100, null);
-    patch(up.location, 0, "a,b\n1,x\n".getBytes(StandardCharsets.UTF_8)).then().statusCode(204);
+    patch(up.location(), 0, "a,b\n1,x\n".getBytes(StandardCharsets.UTF_8)).then().statusCode(204);
     Db.execute(
         "UPDATE tsm.upload SET expires_at = now() - interval '1 second' WHERE id = '"
             + up.uploadId()
             + "'");
     assertTrue(expired.sweep() >= 1);
-    tus().head(up.location).then().statusCode(410);
-    patch(up.location, 8, new byte[4])
+    tus().head(up.location()).then().statusCode(410);
+    patch(up.location(), 8, new byte[4])
         .then()
         .statusCode(410)
         .body("detail", org.hamcrest.Matchers.containsString("expired"));
-    JsonPath task = Api.awaitState(up.taskId, "TERMINATED");
+    JsonPath task = Api.awaitState(up.taskId(), "TERMINATED");
     assertTrue(task.getString("error").contains("expired"), task.getString("error"));
   }
 
@@ -440,12 +441,12 @@ class ResumableUploadTest {
   void aFileThatCannotBeImportedEndsItsTaskWithTheReason() {
     byte[] csv = "a,b\n".getBytes(StandardCharsets.UTF_8); // a header and no data
     Created up = create("tus_bad_header", csv.length, null);
-    patch(up.location, 0, csv)
+    patch(up.location(), 0, csv)
         .then()
         .statusCode(400)
         .contentType("application/problem+json")
         .body("detail", org.hamcrest.Matchers.containsString("terminated"));
-    JsonPath task = Api.awaitState(up.taskId, "TERMINATED");
+    JsonPath task = Api.awaitState(up.taskId(), "TERMINATED");
     assertNotNull(task.getString("error"));
     tus()
         .header("Upload-Metadata", metadata("tus_no_table", null).replace("table", "tablex"))
@@ -526,18 +527,18 @@ class ResumableUploadTest {
         // As if the next request reached another replica: the decoder is rebuilt from disk.
         decoders.forget(java.util.UUID.fromString(up.uploadId()));
       }
-      patch(up.location, cuts[i], Arrays.copyOfRange(gz, cuts[i], cuts[i + 1]))
+      patch(up.location(), cuts[i], Arrays.copyOfRange(gz, cuts[i], cuts[i + 1]))
           .then()
           .statusCode(204)
           .header("Upload-Offset", String.valueOf(cuts[i + 1]));
     }
-    JsonPath done = Api.awaitState(up.taskId, Duration.ofSeconds(60), "COMPLETED");
+    JsonPath done = Api.awaitState(up.taskId(), Duration.ofSeconds(60), "COMPLETED");
     assertEquals(gz.length, done.getLong("upload.bytesReceived"));
     assertEquals(Files.size(plain), done.getLong("bytesTotal"), "the decompressed size");
     Db.copyReference("ref_tus_gz", "public.tus_gz", plain, ", HEADER true");
     Db.assertSameRows("ref_tus_gz", "public.tus_gz");
     assertFalse(
-        Files.exists(Path.of("target", "test-files", "imports", up.taskId + ".csv.gz")),
+        Files.exists(Path.of("target", "test-files", "imports", up.taskId() + ".csv.gz")),
         "the compressed bytes are deleted once loaded");
   }
 
@@ -561,85 +562,30 @@ class ResumableUploadTest {
     corrupt[gz.length / 2] ^= 0x55;
     corrupt[gz.length / 2 + 1] ^= 0x55;
     Created bad = create("tus_gz_bad", corrupt.length, Map.of("filename", "x.csv.gz"));
-    patch(bad.location, 0, corrupt)
+    patch(bad.location(), 0, corrupt)
         .then()
         .statusCode(400)
         .body("detail", org.hamcrest.Matchers.containsString("gzip"));
-    JsonPath failed = Api.awaitState(bad.taskId, "TERMINATED");
+    JsonPath failed = Api.awaitState(bad.taskId(), "TERMINATED");
     assertTrue(failed.getString("error").contains("gzip"), failed.getString("error"));
     assertFalse(Db.tableExists("public.tus_gz_bad"));
 
     byte[] cut = Arrays.copyOf(gz, gz.length - 6); // its trailer cut short
     Created truncated = create("tus_gz_cut", cut.length, Map.of("filename", "x.csv.gz"));
-    patch(truncated.location, 0, cut).then().statusCode(400);
-    Api.awaitState(truncated.taskId, "TERMINATED");
+    patch(truncated.location(), 0, cut).then().statusCode(400);
+    Api.awaitState(truncated.taskId(), "TERMINATED");
     assertFalse(Db.tableExists("public.tus_gz_cut"));
-    assertNoStagingTable(bad.taskId);
-    assertNoStagingTable(truncated.taskId);
+    assertNoStagingTable(bad.taskId());
+    assertNoStagingTable(truncated.taskId());
   }
 
   // ---- helpers ---------------------------------------------------------------------------
-
-  record Created(String location, String taskId) {
-    String uploadId() {
-      return location.substring(location.lastIndexOf('/') + 1);
-    }
-  }
-
-  static RequestSpecification tus() {
-    return Auth.given().header("Tus-Resumable", "1.0.0");
-  }
-
-  static Created create(String table, long length, Map<String, String> more) {
-    Response r =
-        tus()
-            .header("Upload-Length", String.valueOf(length))
-            .header("Upload-Metadata", metadata(table, more))
-            .post("/uploads");
-    r.then().statusCode(201).header("Tus-Resumable", "1.0.0");
-    return new Created(r.header("Location"), taskOf(r));
-  }
-
-  static String taskOf(Response r) {
-    Matcher m = TASK_LINK.matcher(r.header("Link"));
-    assertTrue(m.find(), r.header("Link"));
-    return m.group(1);
-  }
-
-  static Response patch(String location, long offset, byte[] bytes) {
-    return tus()
-        .header("Upload-Offset", String.valueOf(offset))
-        .contentType("application/offset+octet-stream")
-        .body(bytes)
-        .patch(location);
-  }
 
   /** The task's own staging table is gone (other tests' tasks may keep theirs). */
   static void assertNoStagingTable(String taskId) {
     String staging = "tsm.import_" + taskId.replace("-", "");
     Waits.until(
         Duration.ofSeconds(10), "no staging table " + staging, () -> !Db.tableExists(staging));
-  }
-
-  static void assertOffset(String location, long offset) {
-    tus().head(location).then().statusCode(200).header("Upload-Offset", String.valueOf(offset));
-  }
-
-  static String metadata(String table, Map<String, String> more) {
-    Map<String, String> pairs = new LinkedHashMap<>();
-    pairs.put("table", table);
-    if (more != null) {
-      pairs.putAll(more);
-    }
-    StringBuilder header = new StringBuilder();
-    pairs.forEach(
-        (k, v) ->
-            header
-                .append(header.length() == 0 ? "" : ",")
-                .append(k)
-                .append(' ')
-                .append(Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-    return header.toString();
   }
 
   static byte[] gzip(byte[] plain, int level) throws IOException {

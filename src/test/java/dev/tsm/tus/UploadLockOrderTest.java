@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tsm.support.Api;
 import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Tus;
 import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -30,12 +30,9 @@ class UploadLockOrderTest {
   @Test
   void bytesCommittedWhileTheImportIsTerminatedWaitForTheTerminateInsteadOfDeadlocking()
       throws Exception {
-    String taskId = Api.startImportOfPartialUpload("tus_lock_order", new byte[0], 100);
-    UUID upload =
-        UUID.fromString(
-            String.valueOf(
-                dev.tsm.support.Db.single(
-                    "SELECT id FROM tsm.upload WHERE task_id = '" + taskId + "'")));
+    Tus.Created created = Tus.create("tus_lock_order", 100, null);
+    String taskId = created.taskId();
+    UUID upload = UUID.fromString(created.uploadId());
     String writer = "elsewhere/" + UUID.randomUUID();
     try (Connection c = TestDatabase.pg().connect()) {
       assertTrue(UploadStore.take(c, upload, writer, Duration.ofMinutes(1)) != null, "taken");

@@ -8,6 +8,7 @@ import dev.tsm.support.CallbackReceiver;
 import dev.tsm.support.CallbackReceiver.Received;
 import dev.tsm.support.Db;
 import dev.tsm.support.TestDatabase;
+import dev.tsm.support.Tus;
 import dev.tsm.support.Waits;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -42,12 +43,10 @@ class UploadOptionsTest {
       meta.put("rename", "Zip Code:zip");
       meta.put("callback", receiver.url());
       meta.put("filename", "zips.csv");
-      ResumableUploadTest.Created up = ResumableUploadTest.create("tus_options", csv.length, meta);
+      Tus.Created up = Tus.create("tus_options", csv.length, meta);
       int half = csv.length / 2;
-      ResumableUploadTest.patch(up.location(), 0, Arrays.copyOfRange(csv, 0, half))
-          .then()
-          .statusCode(204);
-      ResumableUploadTest.patch(up.location(), half, Arrays.copyOfRange(csv, half, csv.length))
+      Tus.patch(up.location(), 0, Arrays.copyOfRange(csv, 0, half)).then().statusCode(204);
+      Tus.patch(up.location(), half, Arrays.copyOfRange(csv, half, csv.length))
           .then()
           .statusCode(204);
       JsonPath done = Api.awaitState(up.taskId(), "COMPLETED", "FAILED", "TERMINATED");
@@ -95,11 +94,9 @@ class UploadOptionsTest {
     cases.forEach(
         (what, c) -> {
           var r =
-              ResumableUploadTest.tus()
+              Tus.tus()
                   .header("Upload-Length", "10")
-                  .header(
-                      "Upload-Metadata",
-                      ResumableUploadTest.metadata("tus_bad_options", Map.of(c[0], c[1])))
+                  .header("Upload-Metadata", Tus.metadata("tus_bad_options", Map.of(c[0], c[1])))
                   .post("/uploads");
           dev.tsm.support.Problems.assertProblem(r, 400, c[2]);
         });
