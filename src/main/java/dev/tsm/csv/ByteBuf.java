@@ -2,13 +2,18 @@ package dev.tsm.csv;
 
 import java.util.Arrays;
 
-/** A growable byte array: the bytes of one batch, reused from batch to batch by its reader. */
+/** A growable byte array: the bytes of one batch or sample. */
 public final class ByteBuf {
   private byte[] bytes;
   private int length;
 
   public ByteBuf(int initialCapacity) {
-    bytes = new byte[Math.max(16, initialCapacity)];
+    this(new byte[Math.max(16, initialCapacity)]);
+  }
+
+  /** Starts empty over {@code bytes}, which it replaces if it must grow. */
+  public ByteBuf(byte[] bytes) {
+    this.bytes = bytes;
   }
 
   public void append(byte[] src, int offset, int count) {

@@ -1,6 +1,7 @@
 package dev.tsm.exporting;
 
 import dev.tsm.Config;
+import dev.tsm.buffers.ArrayPool;
 import dev.tsm.csv.FileStore;
 import dev.tsm.db.DatabaseException;
 import dev.tsm.db.Transactions;
@@ -155,10 +156,12 @@ public class ExportJob implements Job {
                   CompletableFuture<Long> mine = new CompletableFuture<>();
                   return new Turn(page, appended.getAndSet(mine), mine);
                 });
+    int parallelism = Math.max(1, config.export().parallelism());
+    ArrayPool writeBuffers = new ArrayPool(PageOutput.WRITE_BUFFER, parallelism + 1);
     return InOrder.commit(
         turns,
         task.checkpoint(),
-        Math.max(1, config.export().parallelism()),
+        parallelism,
         config.runner().throttle(),
         (turn, before, stop) ->
             metrics.batch(
@@ -166,7 +169,7 @@ public class ExportJob implements Job {
                 () -> {
                   Path pageFile = files.exportSegment(task.id(), pageFiles.incrementAndGet());
                   try {
-                    Copied copied = copyPage(plan, turn, file, pageFile, stop);
+                    Copied copied = copyPage(plan, turn, file, pageFile, writeBuffers, stop);
                     long offset = fileEndBefore(turn);
                     long end = copied.direct() ? copied.end() : file.append(pageFile, offset, stop);
                     turn.appended().complete(end); // the next page is appended meanwhile
@@ -230,7 +233,12 @@ public class ExportJob implements Job {
    * own, so that a connection broken under the COPY fails its rollback and leaves the pool.
    */
   private Copied copyPage(
-      ExportPlan plan, Turn turn, ExportFile file, Path pageFile, RunStop stop) {
+      ExportPlan plan,
+      Turn turn,
+      ExportFile file,
+      Path pageFile,
+      ArrayPool writeBuffers,
+      RunStop stop) {
     Pager.Page page = turn.page();
     return transactions.inTransaction(
         c -> {
@@ -244,7 +252,8 @@ public class ExportJob implements Job {
                       StandardOpenOption.WRITE);
               PageSink sink = new PageSink(channel, turn.appendedBefore(), file, stop);
               PageOutput stream =
-                  PageOutput.to(sink, plan.compression(), config.export().gzipLevel())) {
+                  PageOutput.to(
+                      sink, plan.compression(), config.export().gzipLevel(), writeBuffers)) {
             // Cancelled in the server if the run stops meanwhile: a page of up to 16 MB.
             long rows = stop.cancellable(c, connection -> copyOut(connection, plan, page, stream));
             stream.close();

@@ -1,5 +1,7 @@
 package dev.tsm.exporting;
 
+import dev.tsm.buffers.ArrayPool;
+import dev.tsm.buffers.PooledBufferedOutput;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,7 +14,7 @@ import java.util.zip.GZIPOutputStream;
  */
 final class PageOutput extends OutputStream {
   /** Plain pages: few, large writes to the file. */
-  private static final int WRITE_BUFFER = 1 << 20;
+  static final int WRITE_BUFFER = 1 << 20;
 
   /** Gzip pages: COPY hands over a row at a time; the deflater takes them in blocks. */
   private static final int DEFLATE_BUFFER = 1 << 16;
@@ -26,12 +28,16 @@ final class PageOutput extends OutputStream {
 
   /**
    * @param level the deflate level of a gzip page, 0 (stored) to 9 (smallest)
+   * @param writeBuffers where a plain page takes its buffer of {@link #WRITE_BUFFER} bytes from,
+   *     and gives it back when closed
    */
-  static PageOutput to(OutputStream sink, Compression compression, int level) throws IOException {
+  static PageOutput to(
+      OutputStream sink, Compression compression, int level, ArrayPool writeBuffers)
+      throws IOException {
     return new PageOutput(
         compression == Compression.GZIP
             ? new BufferedOutputStream(new Member(sink, level), DEFLATE_BUFFER)
-            : new BufferedOutputStream(sink, WRITE_BUFFER));
+            : new PooledBufferedOutput(sink, writeBuffers));
   }
 
   /** The CSV bytes written so far, before any compression. */

@@ -1,5 +1,6 @@
 package dev.tsm.importing;
 
+import dev.tsm.buffers.ArrayPool;
 import dev.tsm.csv.ByteBuf;
 import dev.tsm.csv.CsvDialect;
 import dev.tsm.csv.CsvLimits;
@@ -41,9 +42,8 @@ final class BatchReader implements Closeable {
   private final boolean stopAtBadRow;
   private final ScannedRecord rec = new ScannedRecord();
   private boolean done;
+  private final ArrayPool buffers;
   private ByteBuf buf;
-  // The buffer of a batch that took no bytes, for the next one.
-  private ByteBuf spare;
 
   BatchReader(
       Path file,
@@ -55,6 +55,7 @@ final class BatchReader implements Closeable {
       int width,
       int maxRows,
       int maxBytes,
+      ArrayPool buffers,
       boolean stopAtBadRow)
       throws IOException {
     this.file = file;
@@ -65,6 +66,7 @@ final class BatchReader implements Closeable {
     this.width = width;
     this.maxRows = maxRows;
     this.maxBytes = maxBytes;
+    this.buffers = buffers;
     this.stopAtBadRow = stopAtBadRow;
   }
 
@@ -76,8 +78,7 @@ final class BatchReader implements Closeable {
     long startOffset = scanner.offset();
     long openedAt = System.nanoTime();
     scanner.stallAfter(openedAt + LINGER_NANOS);
-    buf = spare != null ? spare : new ByteBuf(maxBytes + (maxBytes >> 3));
-    spare = null;
+    buf = new ByteBuf(buffers.take());
     int[] starts = new int[Math.min(maxRows, 1024) + 1];
     long[] lines = new long[starts.length - 1];
     List<Rejects.Reject> rejects = new ArrayList<>();
@@ -134,12 +135,10 @@ final class BatchReader implements Closeable {
       rows++;
     }
     if (done && scanner.offset() == startOffset) {
+      buffers.give(buf.array());
       return null;
     }
     starts[rows] = buf.length();
-    if (buf.length() == 0) {
-      spare = buf;
-    }
     return new Batch(
         buf.array(),
         Arrays.copyOf(starts, rows + 1),

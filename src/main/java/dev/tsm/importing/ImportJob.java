@@ -1,6 +1,7 @@
 package dev.tsm.importing;
 
 import dev.tsm.Config;
+import dev.tsm.buffers.ArrayPool;
 import dev.tsm.csv.CsvLimits;
 import dev.tsm.csv.FileStore;
 import dev.tsm.csv.Growth;
@@ -83,18 +84,28 @@ public class ImportJob implements Job {
             spec.options(),
             config.runner().lease().toMillis(),
             config.importing().maxStoredRejects());
-    // Up to `parallelism` batches are copied side by side, each on its own connection.
+    // Up to `parallelism` batches are copied side by side, each on its own connection; one more
+    // is being read, and merge may ask for one ahead.
+    int parallelism = config.importing().parallelism();
+    int batchBytes = (int) config.importing().batchBytes().asLongValue();
+    // A batch may end past its limit with the record that crosses it.
+    ArrayPool buffers = new ArrayPool(batchBytes + (batchBytes >> 3), parallelism + 2);
     return InOrder.commit(
-        batches(task, spec),
+        batches(task, spec, buffers),
         task.checkpoint(),
-        config.importing().parallelism(),
+        parallelism,
         config.runner().throttle(),
-        (batch, before, stop) ->
-            metrics.batch(TaskKind.IMPORT, () -> writer.write(target, batch, before, stop)));
+        (batch, before, stop) -> {
+          try {
+            return metrics.batch(TaskKind.IMPORT, () -> writer.write(target, batch, before, stop));
+          } finally {
+            buffers.give(batch.data());
+          }
+        });
   }
 
   /** Batches pulled from the file on demand: the next one is read only when asked for. */
-  private Multi<Batch> batches(Task task, ImportSpec spec) {
+  private Multi<Batch> batches(Task task, ImportSpec spec, ArrayPool buffers) {
     AtomicReference<BatchReader> opened = new AtomicReference<>();
     AtomicReference<Growth> growth = new AtomicReference<>();
     long waitNanos = config.upload().waitInRun().toNanos();
@@ -103,7 +114,7 @@ public class ImportJob implements Job {
             () -> {
               // Here, not before: a file that can never be read whole fails the stream (FAILED).
               growth.set(growth(task));
-              opened.set(open(task, spec, growth.get()));
+              opened.set(open(task, spec, growth.get(), buffers));
               return opened.get();
             },
             reader -> generate(reader, growth.get(), waitNanos))
@@ -157,7 +168,7 @@ public class ImportJob implements Job {
             });
   }
 
-  private BatchReader open(Task task, ImportSpec spec, Growth growth) {
+  private BatchReader open(Task task, ImportSpec spec, Growth growth, ArrayPool buffers) {
     Path file = files.importFile(task.id());
     try {
       return new BatchReader(
@@ -170,6 +181,7 @@ public class ImportJob implements Job {
           spec.plan().columns().size(),
           config.importing().batchRows(),
           (int) config.importing().batchBytes().asLongValue(),
+          buffers,
           spec.options().onError() == ImportOptions.OnError.FAIL);
     } catch (NoSuchFileException e) {
       throw new IllegalStateException("the staged file of this import is gone: " + file, e);

@@ -1,17 +1,25 @@
 package dev.tsm.importing;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tsm.buffers.ArrayPool;
 import dev.tsm.csv.CsvDialect;
 import dev.tsm.csv.CsvLimits;
 import dev.tsm.csv.Growth;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -104,8 +112,54 @@ class BatchReaderTest {
     return file;
   }
 
+  @Test
+  void arraysHandedBackAreReusedWithoutMixingBatches() throws IOException {
+    // Random rows, a few with a field near its limit.
+    Random random = new Random(11);
+    StringBuilder csv = new StringBuilder();
+    for (int i = 0; i < 20_000; i++) {
+      int length = random.nextInt(50) == 0 ? 900 + random.nextInt(124) : random.nextInt(40);
+      csv.append(i).append(',').append("v".repeat(length)).append('\n');
+    }
+    Path file = write(csv.toString());
+    ArrayPool buffers = new ArrayPool(MAX_BYTES + (MAX_BYTES >> 3), 2);
+    ByteArrayOutputStream loaded = new ByteArrayOutputStream();
+    ArrayDeque<Batch> inFlight = new ArrayDeque<>();
+    ArrayDeque<byte[]> asRead = new ArrayDeque<>();
+    Set<byte[]> arrays = Collections.newSetFromMap(new IdentityHashMap<>());
+    try (BatchReader reader = reader(file, true, buffers)) {
+      for (Batch b = reader.next(); b != null; b = reader.next()) {
+        arrays.add(b.data());
+        inFlight.add(b);
+        asRead.add(Arrays.copyOf(b.data(), b.starts()[b.rows()]));
+        if (inFlight.size() == 2) { // two batches written side by side, as in a run
+          written(inFlight.poll(), asRead.poll(), loaded, buffers);
+        }
+      }
+      while (!inFlight.isEmpty()) {
+        written(inFlight.poll(), asRead.poll(), loaded, buffers);
+      }
+    }
+    assertArrayEquals(Files.readAllBytes(file), loaded.toByteArray());
+    assertTrue(arrays.size() < 10, "arrays were reused: " + arrays.size());
+  }
+
+  /** A batch's bytes are still those it was read with when it is handed back. */
+  private static void written(
+      Batch b, byte[] asRead, ByteArrayOutputStream loaded, ArrayPool buffers) {
+    byte[] now = Arrays.copyOf(b.data(), b.starts()[b.rows()]);
+    assertArrayEquals(asRead, now, "batch ending at " + b.endOffset() + " was overwritten");
+    loaded.writeBytes(now);
+    buffers.give(b.data());
+  }
+
   private static BatchReader reader(Path file, boolean stopAtBadRow) throws IOException {
+    return reader(file, stopAtBadRow, new ArrayPool(MAX_BYTES + (MAX_BYTES >> 3), 2));
+  }
+
+  private static BatchReader reader(Path file, boolean stopAtBadRow, ArrayPool buffers)
+      throws IOException {
     return new BatchReader(
-        file, Growth.WHOLE, 0, 1, DIALECT, LIMITS, 2, MAX_ROWS, MAX_BYTES, stopAtBadRow);
+        file, Growth.WHOLE, 0, 1, DIALECT, LIMITS, 2, MAX_ROWS, MAX_BYTES, buffers, stopAtBadRow);
   }
 }
