@@ -70,6 +70,14 @@ final class BatchReader implements Closeable {
     this.stopAtBadRow = stopAtBadRow;
   }
 
+  /**
+   * The arrays for a run's batches of up to {@code maxBytes}, {@code inFlight} of them kept: a
+   * batch may end past its limit with the record that crosses it, so each is an eighth larger.
+   */
+  static ArrayPool arrays(int maxBytes, int inFlight) {
+    return new ArrayPool(maxBytes + (maxBytes >> 3), inFlight);
+  }
+
   /** The next batch, or null once the file is done. */
   Batch next() throws IOException {
     if (done) {

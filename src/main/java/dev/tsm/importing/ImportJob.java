@@ -87,9 +87,7 @@ public class ImportJob implements Job {
     // Up to `parallelism` batches are copied side by side, each on its own connection; one more
     // is being read, and merge may ask for one ahead.
     int parallelism = config.importing().parallelism();
-    int batchBytes = (int) config.importing().batchBytes().asLongValue();
-    // A batch may end past its limit with the record that crosses it.
-    ArrayPool buffers = new ArrayPool(batchBytes + (batchBytes >> 3), parallelism + 2);
+    ArrayPool buffers = BatchReader.arrays(batchBytes(), parallelism + 2);
     return InOrder.commit(
         batches(task, spec, buffers),
         task.checkpoint(),
@@ -180,7 +178,7 @@ public class ImportJob implements Job {
           limits(config),
           spec.plan().columns().size(),
           config.importing().batchRows(),
-          (int) config.importing().batchBytes().asLongValue(),
+          batchBytes(),
           buffers,
           spec.options().onError() == ImportOptions.OnError.FAIL);
     } catch (NoSuchFileException e) {
@@ -188,6 +186,10 @@ public class ImportJob implements Job {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the staged file " + file, e);
     }
+  }
+
+  private int batchBytes() {
+    return (int) config.importing().batchBytes().asLongValue();
   }
 
   private static void close(BatchReader reader) {

@@ -114,7 +114,7 @@ class BatchReaderTest {
 
   @Test
   void arraysHandedBackAreReusedWithoutMixingBatches() throws IOException {
-    // Random rows, a few with a field near its limit.
+    // Random rows, a few with a field near its limit: every batch fits its array.
     Random random = new Random(11);
     StringBuilder csv = new StringBuilder();
     for (int i = 0; i < 20_000; i++) {
@@ -122,13 +122,44 @@ class BatchReaderTest {
       csv.append(i).append(',').append("v".repeat(length)).append('\n');
     }
     Path file = write(csv.toString());
-    ArrayPool buffers = new ArrayPool(MAX_BYTES + (MAX_BYTES >> 3), 2);
+    Set<byte[]> arrays = readTwoInFlight(file, LIMITS);
+    assertTrue(arrays.size() <= 3, "arrays were reused: " + arrays.size());
+  }
+
+  @Test
+  void aBatchThatOutgrowsItsArrayIsReadWholeAndItsArrayNotKept() throws IOException {
+    // Records of up to 8 KB, half a batch's limit: a batch often ends past its array's size (an
+    // eighth over the limit), grows, and hands back an array of another size.
+    CsvLimits wide = new CsvLimits(8 << 10, 8 << 10, 16);
+    Random random = new Random(12);
+    StringBuilder csv = new StringBuilder();
+    for (int i = 0; i < 3_000; i++) {
+      int length = random.nextInt(3) == 0 ? 6_000 + random.nextInt(2_000) : random.nextInt(200);
+      csv.append(i).append(',').append("w".repeat(length)).append('\n');
+    }
+    Path file = write(csv.toString());
+    Set<byte[]> arrays = readTwoInFlight(file, wide);
+    int size = MAX_BYTES + (MAX_BYTES >> 3);
+    long grown = arrays.stream().filter(a -> a.length != size).count();
+    assertTrue(grown > 10, "batches that outgrew their array: " + grown);
+    // Each grown batch took an array of the pool's size that did not come back; no more than that.
+    long kept = arrays.size() - grown;
+    assertTrue(kept <= grown + 3, "arrays of the pool's size: " + kept + ", grown " + grown);
+  }
+
+  /**
+   * Reads the file as a run does, two batches in flight, each handed back once written; checks that
+   * the batches reassemble the file and returns the arrays they used.
+   */
+  private Set<byte[]> readTwoInFlight(Path file, CsvLimits limits) throws IOException {
+    ArrayPool buffers = BatchReader.arrays(MAX_BYTES, 2);
     ByteArrayOutputStream loaded = new ByteArrayOutputStream();
     ArrayDeque<Batch> inFlight = new ArrayDeque<>();
     ArrayDeque<byte[]> asRead = new ArrayDeque<>();
     Set<byte[]> arrays = Collections.newSetFromMap(new IdentityHashMap<>());
-    try (BatchReader reader = reader(file, true, buffers)) {
+    try (BatchReader reader = reader(file, true, buffers, limits)) {
       for (Batch b = reader.next(); b != null; b = reader.next()) {
+        assertTrue(b.rejects().isEmpty(), "no bad rows: " + b.rejects());
         arrays.add(b.data());
         inFlight.add(b);
         asRead.add(Arrays.copyOf(b.data(), b.starts()[b.rows()]));
@@ -141,7 +172,7 @@ class BatchReaderTest {
       }
     }
     assertArrayEquals(Files.readAllBytes(file), loaded.toByteArray());
-    assertTrue(arrays.size() < 10, "arrays were reused: " + arrays.size());
+    return arrays;
   }
 
   /** A batch's bytes are still those it was read with when it is handed back. */
@@ -154,12 +185,12 @@ class BatchReaderTest {
   }
 
   private static BatchReader reader(Path file, boolean stopAtBadRow) throws IOException {
-    return reader(file, stopAtBadRow, new ArrayPool(MAX_BYTES + (MAX_BYTES >> 3), 2));
+    return reader(file, stopAtBadRow, BatchReader.arrays(MAX_BYTES, 2), LIMITS);
   }
 
-  private static BatchReader reader(Path file, boolean stopAtBadRow, ArrayPool buffers)
-      throws IOException {
+  private static BatchReader reader(
+      Path file, boolean stopAtBadRow, ArrayPool buffers, CsvLimits limits) throws IOException {
     return new BatchReader(
-        file, Growth.WHOLE, 0, 1, DIALECT, LIMITS, 2, MAX_ROWS, MAX_BYTES, buffers, stopAtBadRow);
+        file, Growth.WHOLE, 0, 1, DIALECT, limits, 2, MAX_ROWS, MAX_BYTES, buffers, stopAtBadRow);
   }
 }
