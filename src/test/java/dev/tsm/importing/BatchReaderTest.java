@@ -115,13 +115,7 @@ class BatchReaderTest {
   @Test
   void arraysHandedBackAreReusedWithoutMixingBatches() throws IOException {
     // Random rows, a few with a field near its limit: every batch fits its array.
-    Random random = new Random(11);
-    StringBuilder csv = new StringBuilder();
-    for (int i = 0; i < 20_000; i++) {
-      int length = random.nextInt(50) == 0 ? 900 + random.nextInt(124) : random.nextInt(40);
-      csv.append(i).append(',').append("v".repeat(length)).append('\n');
-    }
-    Path file = write(csv.toString());
+    Path file = write(rows(11, 20_000, 50, 900, 1_024, 40));
     Set<byte[]> arrays = readTwoInFlight(file, LIMITS);
     assertTrue(arrays.size() <= 3, "arrays were reused: " + arrays.size());
   }
@@ -131,13 +125,7 @@ class BatchReaderTest {
     // Records of up to 8 KB, half a batch's limit: a batch often ends past its array's size (an
     // eighth over the limit), grows, and hands back an array of another size.
     CsvLimits wide = new CsvLimits(8 << 10, 8 << 10, 16);
-    Random random = new Random(12);
-    StringBuilder csv = new StringBuilder();
-    for (int i = 0; i < 3_000; i++) {
-      int length = random.nextInt(3) == 0 ? 6_000 + random.nextInt(2_000) : random.nextInt(200);
-      csv.append(i).append(',').append("w".repeat(length)).append('\n');
-    }
-    Path file = write(csv.toString());
+    Path file = write(rows(12, 3_000, 3, 6_000, 8_000, 200));
     Set<byte[]> arrays = readTwoInFlight(file, wide);
     int size = MAX_BYTES + (MAX_BYTES >> 3);
     long grown = arrays.stream().filter(a -> a.length != size).count();
@@ -145,6 +133,24 @@ class BatchReaderTest {
     // Each grown batch took an array of the pool's size that did not come back; no more than that.
     long kept = arrays.size() - grown;
     assertTrue(kept <= grown + 3, "arrays of the pool's size: " + kept + ", grown " + grown);
+  }
+
+  /**
+   * {@code count} rows "number,text" from {@code seed}: one in {@code oneIn} with a text of {@code
+   * longFrom} to {@code longTo} bytes, the others shorter than {@code shortTo}.
+   */
+  private static String rows(
+      long seed, int count, int oneIn, int longFrom, int longTo, int shortTo) {
+    Random random = new Random(seed);
+    StringBuilder csv = new StringBuilder();
+    for (int i = 0; i < count; i++) {
+      int length =
+          random.nextInt(oneIn) == 0
+              ? longFrom + random.nextInt(longTo - longFrom)
+              : random.nextInt(shortTo);
+      csv.append(i).append(',').append("v".repeat(length)).append('\n');
+    }
+    return csv.toString();
   }
 
   /**
