@@ -31,7 +31,9 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
@@ -48,6 +50,16 @@ import org.postgresql.PGConnection;
  */
 @ApplicationScoped
 public class ExportJob implements Job {
+  /**
+   * Pages in flight for each page copying: the others have copied and wait for their turn to be
+   * appended, synced and committed (the slowest step of a page on a wide table), holding only their
+   * page file.
+   */
+  private static final int IN_FLIGHT_PER_COPY = 2;
+
+  /** How often a page waiting for its turn to copy looks whether the run stopped. */
+  private static final long STOP_LOOK_MILLIS = 10;
+
   private final Config config;
   private final FileStore files;
   private final Transactions transactions;
@@ -158,10 +170,13 @@ public class ExportJob implements Job {
                 });
     int parallelism = Math.max(1, config.export().parallelism());
     ArrayPool writeBuffers = new ArrayPool(PageOutput.WRITE_BUFFER, parallelism + 1);
+    // The copies are what costs (connections, CPU): a page that has copied waits for its append,
+    // sync and commit without keeping the next page from starting its COPY.
+    Semaphore copying = new Semaphore(parallelism, true);
     return InOrder.commit(
         turns,
         task.checkpoint(),
-        parallelism,
+        IN_FLIGHT_PER_COPY * parallelism,
         config.runner().throttle(),
         (turn, before, stop) ->
             metrics.batch(
@@ -169,7 +184,13 @@ public class ExportJob implements Job {
                 () -> {
                   Path pageFile = files.exportSegment(task.id(), pageFiles.incrementAndGet());
                   try {
-                    Copied copied = copyPage(plan, turn, file, pageFile, writeBuffers, stop);
+                    Copied copied;
+                    awaitTurnToCopy(copying, stop);
+                    try {
+                      copied = copyPage(plan, turn, file, pageFile, writeBuffers, stop);
+                    } finally {
+                      releaseAfterThrottle(copying);
+                    }
                     long offset = fileEndBefore(turn);
                     long end = copied.direct() ? copied.end() : file.append(pageFile, offset, stop);
                     turn.appended().complete(end); // the next page is appended meanwhile
@@ -202,6 +223,37 @@ public class ExportJob implements Job {
                     files.delete(pageFile);
                   }
                 }));
+  }
+
+  /** Waits for one of the run's copies to end (a stopped run's copies end at once), then copies. */
+  private static void awaitTurnToCopy(Semaphore copying, RunStop stop) {
+    try {
+      while (!copying.tryAcquire(STOP_LOOK_MILLIS, TimeUnit.MILLISECONDS)) {
+        stop.check();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RunStop.Stopped(e);
+    }
+    try {
+      stop.check();
+    } catch (RuntimeException e) {
+      copying.release();
+      throw e;
+    }
+  }
+
+  /**
+   * Lets the next page copy once the throttle's pause after this copy is over: the pause spares the
+   * database the next COPY, whichever page runs it.
+   */
+  private void releaseAfterThrottle(Semaphore copying) {
+    long pause = config.runner().throttle().toMillis();
+    if (pause <= 0) {
+      copying.release();
+    } else {
+      CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS).execute(copying::release);
+    }
   }
 
   /** A page, with the file's end after the page before it and after itself, once appended. */

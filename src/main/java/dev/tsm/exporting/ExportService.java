@@ -17,13 +17,17 @@ import dev.tsm.task.TaskRunner;
 import dev.tsm.task.TaskStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -205,19 +209,43 @@ public class ExportService {
         > 0;
   }
 
-  /** Exact when the table is small enough to count quickly, else PostgreSQL's estimate. */
+  /**
+   * Exact when the table is small enough to count quickly, else PostgreSQL's estimate. The count
+   * stops after the limit: a table without statistics (never analyzed, as right after a bulk load,
+   * or a partitioned table's parent) is not read whole while the request waits, and starts with the
+   * planner's estimate instead.
+   */
   private long rowCount(Connection c, TableName table) throws SQLException {
-    long estimate =
+    long limit = config.export().exactCountLimit();
+    long analyzed =
         Sql.queryLong(
             c,
             "SELECT reltuples::bigint FROM pg_catalog.pg_class WHERE oid = "
                 + Sql.literal(table.sql())
                 + "::regclass",
             -1);
-    if (estimate >= 0 && estimate > config.export().exactCountLimit()) {
-      return estimate;
+    if (analyzed > limit) {
+      return analyzed;
     }
-    return Sql.queryLong(c, "SELECT count(*) FROM " + table.sql(), 0);
+    long counted =
+        Sql.queryLong(
+            c,
+            "SELECT count(*) FROM (SELECT FROM " + table.sql() + " LIMIT " + (limit + 1) + ") r",
+            0);
+    return counted <= limit ? counted : Math.max(counted, plannedRows(c, table));
+  }
+
+  private static final Pattern PLANNED_ROWS = Pattern.compile(" rows=(\\d+) ");
+
+  /**
+   * The planner's row estimate of a whole-table scan (from the table's size without statistics).
+   */
+  private static long plannedRows(Connection c, TableName table) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet plan = s.executeQuery("EXPLAIN SELECT * FROM " + table.sql())) {
+      Matcher rows = plan.next() ? PLANNED_ROWS.matcher(plan.getString(1)) : null;
+      return rows != null && rows.find() ? Long.parseLong(rows.group(1)) : 0;
+    }
   }
 
   /** For tables without a primary key: blocks a page reads to hold about a page of rows. */
