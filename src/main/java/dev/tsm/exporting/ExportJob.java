@@ -15,6 +15,7 @@ import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskMetrics;
 import dev.tsm.task.TaskState;
 import dev.tsm.task.TaskStore;
+import dev.tsm.task.Throttle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -248,12 +249,7 @@ public class ExportJob implements Job {
    * database the next COPY, whichever page runs it.
    */
   private void releaseAfterThrottle(Semaphore copying) {
-    long pause = config.runner().throttle().toMillis();
-    if (pause <= 0) {
-      copying.release();
-    } else {
-      CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS).execute(copying::release);
-    }
+    Throttle.then(copying::release, config.runner().throttle());
   }
 
   /** A page, with the file's end after the page before it and after itself, once appended. */

@@ -4,6 +4,7 @@ import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The pause after each batch ({@code tsm.runner.throttle}), timed by a scheduler of the service's
@@ -22,6 +23,15 @@ public final class Throttle {
           });
 
   private Throttle() {}
+
+  /** Runs {@code action} once {@code pause} is over (at once when zero). */
+  public static void then(Runnable action, Duration pause) {
+    if (pause.isZero() || pause.isNegative()) {
+      action.run();
+    } else {
+      SCHEDULER.schedule(action, pause.toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
 
   /** {@code batch}, its item delayed by {@code pause} (none when zero). */
   public static <T> Uni<T> after(Uni<T> batch, Duration pause) {
