@@ -187,11 +187,13 @@ class RetentionTest {
 
   @Test
   void oneInstanceSweepsAtATime() throws SQLException, IOException {
-    Path orphan = plant(IMPORTS.resolve(UUID.randomUUID() + ".csv"), true);
+    Path orphan;
     try (Connection other = TestDatabase.pg().connect();
         Statement s = other.createStatement()) {
-      // Another replica is sweeping.
+      // Another replica is sweeping. Planted once the lock is held: the scheduled sweep could
+      // otherwise remove it first (seen once in CI).
       s.execute("SELECT pg_advisory_lock(hashtext('tsm.retention'))");
+      orphan = plant(IMPORTS.resolve(UUID.randomUUID() + ".csv"), true);
       assertNull(sweep.sweep(), "no sweep while another instance holds the lock");
       assertTrue(Files.exists(orphan), "nothing removed meanwhile");
       s.execute("SELECT pg_advisory_unlock(hashtext('tsm.retention'))");
