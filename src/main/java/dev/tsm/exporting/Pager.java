@@ -22,12 +22,16 @@ final class Pager {
 
   /**
    * Where the next page starts: after {@code lastKey} (null: the first row), once the file has
-   * begun (its header written, or none asked for).
+   * begun (its header written, or none asked for); {@code runStart} for a run's first page.
    */
-  record Cursor(String lastKey, boolean begun) {
+  record Cursor(String lastKey, boolean begun, boolean runStart) {
+    Cursor(String lastKey, boolean begun) {
+      this(lastKey, begun, false);
+    }
+
     /** Where a run starts: after its checkpoint. */
     static Cursor at(Checkpoint checkpoint) {
-      return new Cursor(checkpoint.lastKey(), checkpoint.bytesDone() > 0);
+      return new Cursor(checkpoint.lastKey(), checkpoint.bytesDone() > 0, true);
     }
   }
 
@@ -70,8 +74,12 @@ final class Pager {
     }
     String base =
         "SELECT " + String.join(", ", keyText) + " FROM " + plan.from() + " WHERE " + after;
+    // A run's first page is small (PageSize), and a resume waits for its commit: scanning its
+    // keys costs less than looking up the statistics (1,000 keys 0.4 ms, the lookup 4 to 5 ms).
     Estimate estimate =
-        plan.key().size() == 1 ? fromStatistics(c, plan, from.lastKey(), pageRows) : null;
+        plan.key().size() == 1 && !from.runStart()
+            ? fromStatistics(c, plan, from.lastKey(), pageRows)
+            : null;
     List<String> upper;
     if (estimate == null) {
       upper =
@@ -118,7 +126,10 @@ final class Pager {
     Sql.Column key = plan.key().get(0);
     String after = lastKey == null ? "true" : "x.b > " + values(plan, lastKey);
     String sql =
-        "SELECT k.reltuples, u.n_mod_since_analyze, cardinality(h.bounds),"
+        // The counter of changes from its function: the view pg_stat_user_tables reads every
+        // table's counters, which doubled the lookup's time.
+        "SELECT k.reltuples, pg_catalog.pg_stat_get_mod_since_analyze(k.oid),"
+            + " cardinality(h.bounds),"
             + " ARRAY(SELECT x.b::text FROM unnest(h.bounds) WITH ORDINALITY AS x(b, i)"
             + " WHERE "
             + after
@@ -126,7 +137,6 @@ final class Pager {
             + " FROM pg_catalog.pg_class k"
             + " JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace"
             + " JOIN pg_catalog.pg_attribute a ON a.attrelid = k.oid"
-            + " JOIN pg_catalog.pg_stat_user_tables u ON u.relid = k.oid"
             + " CROSS JOIN LATERAL (SELECT s.histogram_bounds::text::"
             + key.type()
             + "[] AS bounds FROM pg_catalog.pg_stats s WHERE s.schemaname = n.nspname"

@@ -18,7 +18,8 @@ import org.jboss.logging.Logger;
  * future that completes once that batch committed (or fails as it failed), does its own work
  * meanwhile, and commits after it: each commit so covers everything before its batch's end. At most
  * {@code parallelism} writes are in flight (1: strictly one after the other); the next batch is
- * pulled only when one ends.
+ * pulled only when one ends. A resumed run's first batch is written alone: the writes after it
+ * start once it ended, so the first commit after a resume does not share the cores with them.
  */
 public final class InOrder {
   private static final Logger LOG = Logger.getLogger(InOrder.class);
@@ -44,9 +45,23 @@ public final class InOrder {
     AtomicReference<CompletableFuture<Checkpoint>> previous =
         new AtomicReference<>(CompletableFuture.completedFuture(start));
     RunStop stop = new RunStop();
+    boolean resumed = start.rowsDone() > 0 || start.bytesDone() > 0;
+    CompletableFuture<Void> firstEnded =
+        resumed ? new CompletableFuture<>() : CompletableFuture.completedFuture(null);
+    AtomicBoolean first = new AtomicBoolean(true);
     return batches
         .onItem()
-        .transformToUni(batch -> Throttle.after(one(batch, previous, stop, write), throttle))
+        .transformToUni(
+            batch -> {
+              boolean isFirst = first.getAndSet(false);
+              Uni<Committed> written =
+                  isFirst
+                      ? one(batch, previous, stop, write, CompletableFuture.completedFuture(null))
+                          .onTermination()
+                          .invoke(() -> firstEnded.complete(null))
+                      : one(batch, previous, stop, write, firstEnded);
+              return Throttle.after(written, throttle);
+            })
         .merge(parallelism)
         .onCancellation()
         .invoke(stop::stop);
@@ -74,7 +89,8 @@ public final class InOrder {
       B batch,
       AtomicReference<CompletableFuture<Checkpoint>> previous,
       RunStop stop,
-      Write<B> write) {
+      Write<B> write,
+      CompletableFuture<Void> after) {
     CompletableFuture<Checkpoint> before = previous.get();
     CompletableFuture<Checkpoint> mine = new CompletableFuture<>();
     previous.set(mine);
@@ -83,27 +99,31 @@ public final class InOrder {
             emitter -> {
               AtomicBoolean cancelled = new AtomicBoolean();
               emitter.onTermination(() -> cancelled.set(true)); // before any signal: a cancel
-              Infrastructure.getDefaultWorkerPool()
-                  .execute(
-                      () -> {
-                        Committed committed;
-                        try {
-                          committed = write.write(batch, before, stop);
-                        } catch (RuntimeException e) {
-                          // The run hears of it before the batch after this one (which then
-                          // fails the same way, and finds its run ended).
-                          // Stopped: the stream was cancelled, even if the cancel has not
-                          // reached this batch's emitter yet.
-                          failIfListened(
-                              emitter, cancelled.get() || e instanceof RunStop.Stopped, e);
-                          mine.completeExceptionally(e);
-                          return;
-                        }
-                        // Emitted before the next batch may commit: the run hears of the
-                        // commits in their order, whichever thread ends first.
-                        emitter.complete(committed);
-                        mine.complete(committed.checkpoint());
-                      });
+              // Started once `after` completes: no thread waits for it (a stopped run's write
+              // then gives up at once).
+              after.whenComplete(
+                  (done, firstFailure) ->
+                      Infrastructure.getDefaultWorkerPool()
+                          .execute(
+                              () -> {
+                                Committed committed;
+                                try {
+                                  committed = write.write(batch, before, stop);
+                                } catch (RuntimeException e) {
+                                  // The run hears of it before the batch after this one (which then
+                                  // fails the same way, and finds its run ended).
+                                  // Stopped: the stream was cancelled, even if the cancel has not
+                                  // reached this batch's emitter yet.
+                                  failIfListened(
+                                      emitter, cancelled.get() || e instanceof RunStop.Stopped, e);
+                                  mine.completeExceptionally(e);
+                                  return;
+                                }
+                                // Emitted before the next batch may commit: the run hears of the
+                                // commits in their order, whichever thread ends first.
+                                emitter.complete(committed);
+                                mine.complete(committed.checkpoint());
+                              }));
             });
   }
 

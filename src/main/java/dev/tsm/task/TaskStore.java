@@ -16,6 +16,7 @@ import java.sql.Types;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -106,14 +107,16 @@ public class TaskStore {
 
   /** Moves {@code from -> to} if the task is still in {@code from}; null otherwise. */
   public Uni<Task> move(UUID id, TaskState from, TaskState to, By by) {
-    return move(id, from, to, by, null);
+    return move(id, from, to, by, null, null);
   }
 
   /**
    * Moves {@code from -> to} as {@link #move(UUID, TaskState, TaskState, By)}, merging {@code
-   * options} (null: none) into the task's options in the same update.
+   * options} (null: none) into the task's options in the same update; only a task created by {@code
+   * ownedBy}, unless it is null.
    */
-  public Uni<Task> move(UUID id, TaskState from, TaskState to, By by, JsonObject options) {
+  public Uni<Task> move(
+      UUID id, TaskState from, TaskState to, By by, JsonObject options, String ownedBy) {
     String sql =
         "UPDATE tsm.task SET state = $3, requested_state = NULL, requested_at = NULL,"
             + " options = CASE WHEN $6::text IS NULL THEN options ELSE options || $6::jsonb END,"
@@ -122,17 +125,19 @@ public class TaskStore {
             // A resume (to PENDING) gives the task a fresh start: no error, no crashes counted.
             + " error = CASE WHEN $3 = 'PENDING' THEN NULL ELSE error END,"
             + " crashes = CASE WHEN $3 = 'PENDING' THEN 0 ELSE crashes END"
-            + " WHERE id = $1 AND state = $2 RETURNING *";
+            + " WHERE id = $1 AND state = $2 AND ($7::text IS NULL OR created_by = $7) RETURNING *";
     return one(
         pool.preparedQuery(sql)
             .execute(
-                Tuple.of(
-                    id,
-                    from.name(),
-                    to.name(),
-                    by.command(),
-                    by.subject(),
-                    options == null ? null : options.encode())));
+                Tuple.from(
+                    Arrays.asList(
+                        id,
+                        from.name(),
+                        to.name(),
+                        by.command(),
+                        by.subject(),
+                        options == null ? null : options.encode(),
+                        ownedBy))));
   }
 
   /**
@@ -140,16 +145,28 @@ public class TaskStore {
    * is given (recorded as the error); null if the task is no longer RUNNING.
    */
   public Uni<Task> request(UUID id, TaskState requested, String reason, By by) {
+    return request(id, requested, reason, by, null);
+  }
+
+  /**
+   * Asks as {@link #request(UUID, TaskState, String, By)}, only a task created by {@code ownedBy},
+   * unless it is null; null if the task is no longer RUNNING (or not {@code ownedBy}'s).
+   */
+  public Uni<Task> request(UUID id, TaskState requested, String reason, By by, String ownedBy) {
     String sql =
         "UPDATE tsm.task SET requested_state = $2, updated_at = now(), last_command = $4,"
             + " last_command_by = $5, last_command_at = now(),"
             + " requested_at = COALESCE(requested_at, now()), error = COALESCE($3, error)"
             + " WHERE id = $1 AND state = 'RUNNING'"
             + " AND (requested_state IS NULL OR requested_state = $2 OR $2 = 'TERMINATED')"
+            + " AND ($6::text IS NULL OR created_by = $6)"
             + " RETURNING *";
     return one(
         pool.preparedQuery(sql)
-            .execute(Tuple.of(id, requested.name(), reason, by.command(), by.subject())));
+            .execute(
+                Tuple.from(
+                    Arrays.asList(
+                        id, requested.name(), reason, by.command(), by.subject(), ownedBy))));
   }
 
   /** Withdraws a pause that has not taken effect yet; null if there is none. */

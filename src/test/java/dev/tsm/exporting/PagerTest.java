@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -50,18 +51,7 @@ class PagerTest {
     String table = "pager_" + type;
     create(table, type, key);
     Db.execute("ANALYZE public." + table);
-    Set<String> bounds =
-        new HashSet<>(
-            Db.rows(
-                    "SELECT unnest(histogram_bounds::text::"
-                        + type
-                        + "[])::text FROM pg_stats WHERE tablename = '"
-                        + table
-                        + "' AND attname = 'id'")
-                .stream()
-                .map(row -> row.get(0))
-                .toList());
-    assertTrue(bounds.size() > 50, "the histogram of " + table + ": " + bounds.size());
+    Set<String> bounds = histogram(table, type);
 
     List<Walked> pages = walk(table, type);
     for (int i = 1; i < pages.size() - 1; i++) {
@@ -72,6 +62,26 @@ class PagerTest {
       assertTrue(
           page.rows() >= PAGE / 2 && page.rows() <= PAGE * 3 / 2,
           "page " + i + " is near its size: " + page.rows() + " rows");
+    }
+  }
+
+  @Test
+  void aRunsFirstPageIsScannedToItsExactSizeThePagesAfterItEndAtHistogramBounds() throws Exception {
+    String table = "pager_run_start";
+    create(table, "bigint", "g::bigint * g");
+    Db.execute("ANALYZE public." + table);
+    Set<String> bounds = histogram(table, "bigint");
+    ExportPlan plan = plan(table, "bigint");
+    String checkpointKey = new JsonArray().add("10000").encode(); // after the 100th row
+    try (Connection c = TestDatabase.pg().connect()) {
+      Pager.Page first = Pager.next(c, plan, new Pager.Cursor(checkpointKey, true, true), PAGE);
+      assertEquals(PAGE, rows(plan, first), "a run's first page: its keys scanned, exact");
+      Pager.Page second = Pager.next(c, plan, first.after(), PAGE);
+      assertTrue(bounds.contains(key(second)), "the page after it ends at a bound: " + key(second));
+      Pager.Page notFirst = Pager.next(c, plan, new Pager.Cursor(checkpointKey, true), PAGE);
+      assertTrue(
+          bounds.contains(key(notFirst)),
+          "the same page within a run ends at a bound: " + key(notFirst));
     }
   }
 
@@ -116,6 +126,42 @@ class PagerTest {
     assertEquals((total + PAGE - 1) / PAGE, pages.size(), "pages of " + total + " rows");
   }
 
+  private static ExportPlan plan(String table, String type) {
+    return new ExportPlan(
+        new TableName("public", table),
+        List.of(new Sql.Column("id", type), new Sql.Column("note", "text")),
+        List.of(new Sql.Column("id", type)),
+        ',',
+        false,
+        0,
+        Compression.NONE);
+  }
+
+  /** The bounds of the histogram of {@code table}'s key, as text. */
+  private static Set<String> histogram(String table, String type) {
+    Set<String> bounds =
+        new HashSet<>(
+            Db.rows(
+                    "SELECT unnest(histogram_bounds::text::"
+                        + type
+                        + "[])::text FROM pg_stats WHERE tablename = '"
+                        + table
+                        + "' AND attname = 'id'")
+                .stream()
+                .map(row -> row.get(0))
+                .toList());
+    assertTrue(bounds.size() > 50, "the histogram of " + table + ": " + bounds.size());
+    return bounds;
+  }
+
+  private static long rows(ExportPlan plan, Pager.Page page) {
+    return Db.count("SELECT count(*) FROM " + plan.from() + " WHERE " + page.condition());
+  }
+
+  private static String key(Pager.Page page) {
+    return new JsonArray(page.lastKey()).getString(0);
+  }
+
   private static void create(String table, String type, String key) {
     Db.execute("DROP TABLE IF EXISTS public." + table);
     Db.execute("CREATE TABLE public." + table + " (id " + type + " PRIMARY KEY, note text)");
@@ -134,15 +180,7 @@ class PagerTest {
    * hold every row once, in key order.
    */
   private static List<Walked> walk(String table, String type) throws Exception {
-    ExportPlan plan =
-        new ExportPlan(
-            new TableName("public", table),
-            List.of(new Sql.Column("id", type), new Sql.Column("note", "text")),
-            List.of(new Sql.Column("id", type)),
-            ',',
-            false,
-            0,
-            Compression.NONE);
+    ExportPlan plan = plan(table, type);
     List<Walked> pages = new ArrayList<>();
     long seen = 0;
     try (Connection c = TestDatabase.pg().connect()) {

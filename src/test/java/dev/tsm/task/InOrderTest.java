@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,9 +51,7 @@ class InOrderTest {
                   Checkpoint previous = InOrder.committedBefore(before);
                   commits.add(b.index());
                   inFlight.decrementAndGet();
-                  return new Committed(
-                      new Checkpoint(previous.rowsDone() + b.rows(), 0, b.index() + 1, 1, null),
-                      null);
+                  return committedAfter(previous, b);
                 })
             .subscribe()
             .withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
@@ -67,6 +66,62 @@ class InOrderTest {
     assertEquals(total, items.get(items.size() - 1).checkpoint().rowsDone(), "rows add up");
     assertTrue(mostInFlight.get() <= 3, "at most 3 in flight: " + mostInFlight.get());
     assertTrue(mostInFlight.get() > 1, "side by side: " + mostInFlight.get());
+  }
+
+  @Test
+  void aResumedRunsFirstBatchIsWrittenAloneAndTheOthersSideBySideAfterIt() {
+    for (boolean resumed : new boolean[] {false, true}) {
+      List<Batch> batches = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        batches.add(new Batch(i, 10, i == 0 ? 200 : 20));
+      }
+      AtomicLong firstEnded = new AtomicLong(Long.MAX_VALUE);
+      AtomicLong otherStarted = new AtomicLong(Long.MAX_VALUE); // the earliest
+      AtomicInteger inFlight = new AtomicInteger();
+      AtomicInteger mostInFlight = new AtomicInteger();
+      Checkpoint start =
+          resumed ? new Checkpoint(500, 0, 40_000, 501, null) : new Checkpoint(0, 0, 0, 1, null);
+      AssertSubscriber<Committed> run =
+          InOrder.commit(
+                  Multi.createFrom().iterable(batches),
+                  start,
+                  3,
+                  Duration.ZERO,
+                  (Batch b,
+                      java.util.concurrent.CompletableFuture<Checkpoint> before,
+                      RunStop stop) -> {
+                    mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                    if (b.index() > 0) {
+                      otherStarted.accumulateAndGet(System.nanoTime(), Math::min);
+                    }
+                    Waits.pause(b.millis());
+                    Checkpoint previous = InOrder.committedBefore(before);
+                    if (b.index() == 0) {
+                      firstEnded.set(System.nanoTime());
+                    }
+                    inFlight.decrementAndGet();
+                    return committedAfter(previous, b);
+                  })
+              .subscribe()
+              .withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
+      run.awaitCompletion(WAIT);
+      assertEquals(start.rowsDone() + 120, run.getItems().get(11).checkpoint().rowsDone());
+      if (resumed) {
+        assertTrue(
+            otherStarted.get() >= firstEnded.get(), "no write beside a resumed run's first batch");
+        assertTrue(mostInFlight.get() > 1, "side by side after it: " + mostInFlight.get());
+      } else {
+        assertTrue(
+            otherStarted.get() < firstEnded.get(),
+            "a run from the start writes others beside its first batch");
+      }
+    }
+  }
+
+  /** The checkpoint of batch {@code b}, committed after {@code previous}. */
+  private static Committed committedAfter(Checkpoint previous, Batch b) {
+    return new Committed(
+        new Checkpoint(previous.rowsDone() + b.rows(), 0, b.index() + 1, 1, null), null);
   }
 
   @Test
