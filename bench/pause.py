@@ -10,16 +10,23 @@ Each cycle lets the task run for a random 100 to 400 ms (seeded), asks for a pau
 replica (the URLs take turns), polls GET /tasks/{id} every 2 ms on a kept-alive connection until
 the state is PAUSED, then asks for a resume and polls until rowsDone passes where the pause left it
 (the first commit of the resumed run). Prints one line a cycle and the percentiles.
+
+With NEXT_TASK (a shell command that starts another task of the same kind and prints its id), a
+task that ends before CYCLES cycles are measured is followed by a new one, at most MAX_TASKS (10)
+tasks in all, so that a p99 rests on enough cycles (of 30 it is their maximum). The last line
+before the summary, TASKS, names every task used.
 """
 import http.client
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 import urllib.parse
 
 task, cycles, bases = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+tasks = [task]
 headers = {"Authorization": "Bearer " + os.environ["BENCH_KEY"], "Accept": "application/json"}
 conns = {}
 
@@ -77,19 +84,36 @@ def bucket_pct(delta, p):
 
 buckets_before = pause_buckets()
 rng = random.Random(13)
-pauses, resumes, finished = [], [], False
-for i in range(cycles):
+pauses, resumes = [], []
+
+
+def next_task():
+    """Starts the next task with NEXT_TASK, if one may be started; its id or None."""
+    command = os.environ.get("NEXT_TASK")
+    if not command or len(tasks) >= int(os.environ.get("MAX_TASKS", "10")):
+        return None
+    started = subprocess.run(command, shell=True, check=True, capture_output=True, text=True)
+    tasks.append(started.stdout.strip())
+    print("task %s ended; cycles go on with task %s" % (task, tasks[-1]), flush=True)
+    return tasks[-1]
+
+
+i = 0
+while len(pauses) < cycles:
     base = bases[i % len(bases)]
+    i += 1
     time.sleep(rng.uniform(0.1, 0.4))
     t0 = time.monotonic()
     status, _ = call(base, "POST", "/tasks/%s/pause" % task)
-    if status == 409:
-        finished = True
-        break
-    t = until(base, lambda j: j["state"] in ("PAUSED", "COMPLETED", "FAILED", "TERMINATED"))
-    if t["state"] != "PAUSED":
-        finished = True
-        break
+    ended = status == 409
+    if not ended:
+        t = until(base, lambda j: j["state"] in ("PAUSED", "COMPLETED", "FAILED", "TERMINATED"))
+        ended = t["state"] != "PAUSED"
+    if ended:
+        task = next_task()
+        if task is None:
+            break
+        continue
     pause_ms = (time.monotonic() - t0) * 1000
     rows = t["rowsDone"]
     t1 = time.monotonic()
@@ -99,7 +123,7 @@ for i in range(cycles):
     pauses.append(pause_ms)
     resumes.append(resume_ms)
     print("cycle %d via %s: paused in %.0f ms at row %d; first commit %.0f ms after the resume"
-          % (i + 1, base, pause_ms, rows, resume_ms), flush=True)
+          % (len(pauses), base, pause_ms, rows, resume_ms), flush=True)
 if not pauses:
     raise SystemExit("the task ended before a pause was measured")
 for name, v in (("pause -> PAUSED", pauses), ("resume -> first commit", resumes)):
@@ -115,6 +139,7 @@ if buckets_before:
               "p99 <= %.0f ms, max <= %.0f ms" % (n, bucket_pct(delta, 50), bucket_pct(delta, 99),
                                                  bucket_pct(delta, 100)))
         service = ("%.0f" % bucket_pct(delta, 99), "%.0f" % bucket_pct(delta, 100))
+print("TASKS " + " ".join(tasks))
 print("SUMMARY %d %.0f %.0f %.0f %.0f %.0f %.0f" % (len(pauses), pct(pauses, 50), pct(pauses, 99), max(pauses),
                                                pct(resumes, 50), pct(resumes, 99), max(resumes))
       + " %s %s" % service)
