@@ -11,6 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,7 +25,8 @@ import org.jboss.logging.Logger;
  * Task changes from every replica: PostgreSQL announces each change (a trigger NOTIFYs {@code
  * tsm_task}); this instance LISTENs, loads the changed tasks a few times a second in one query, and
  * hands them to its subscribers' feeds. A pause or terminate asked of a running task is announced
- * apart ({@code tsm_stop}, with the state asked) and handed on at once, to the runner.
+ * apart ({@code tsm_stop}, with the state asked) and handed on at once, to the runner. A watcher of
+ * one task ({@link #watch}) is told of each change at once, without its content.
  */
 @ApplicationScoped
 public class TaskEvents {
@@ -37,6 +39,7 @@ public class TaskEvents {
   private final Set<TaskFeed> feeds = ConcurrentHashMap.newKeySet();
   private final Set<UUID> changed = ConcurrentHashMap.newKeySet();
   private final List<BiConsumer<UUID, TaskState>> stopListeners = new CopyOnWriteArrayList<>();
+  private final Map<UUID, Set<Runnable>> watchers = new ConcurrentHashMap<>();
   private final TaskStore store;
   private final Config config;
   private final Vertx vertx;
@@ -73,14 +76,7 @@ public class TaskEvents {
       options.setPassword(password);
     }
     subscriber = PgSubscriber.subscriber(vertx, options).reconnectPolicy(retries -> 1000L);
-    subscriber
-        .channel("tsm_task")
-        .handler(
-            payload -> {
-              if (!feeds.isEmpty()) {
-                changed.add(UUID.fromString(payload));
-              }
-            });
+    subscriber.channel("tsm_task").handler(this::changed);
     subscriber.channel("tsm_stop").handler(this::stopAsked);
     subscriber
         .connect()
@@ -107,6 +103,42 @@ public class TaskEvents {
    */
   public void onStopAsked(BiConsumer<UUID, TaskState> listener) {
     stopListeners.add(listener);
+  }
+
+  /**
+   * Calls {@code wake} (on an event loop: it must not block) each time task {@code id} changes, on
+   * any replica, until the returned handle is run. Only a nudge: the watcher reads the task itself,
+   * and reads it now and then anyway (a notice is lost while the LISTEN connection reconnects).
+   */
+  public Runnable watch(UUID id, Runnable wake) {
+    watchers.computeIfAbsent(id, key -> ConcurrentHashMap.newKeySet()).add(wake);
+    return () ->
+        watchers.computeIfPresent(
+            id,
+            (key, wakes) -> {
+              wakes.remove(wake);
+              return wakes.isEmpty() ? null : wakes;
+            });
+  }
+
+  private void changed(String payload) {
+    if (feeds.isEmpty() && watchers.isEmpty()) {
+      return;
+    }
+    UUID id;
+    try {
+      id = UUID.fromString(payload);
+    } catch (IllegalArgumentException e) {
+      LOG.debugf("ignored a change notice: %s", payload);
+      return;
+    }
+    if (!feeds.isEmpty()) {
+      changed.add(id);
+    }
+    Set<Runnable> wakes = watchers.get(id);
+    if (wakes != null) {
+      wakes.forEach(Runnable::run);
+    }
   }
 
   private void stopAsked(String payload) {

@@ -6,6 +6,7 @@ import dev.tsm.access.Caller;
 import dev.tsm.csv.FileStore;
 import dev.tsm.exporting.Compression;
 import dev.tsm.task.Task;
+import dev.tsm.task.TaskEvents;
 import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
@@ -42,13 +43,16 @@ public class FileResource {
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
   private final TaskService tasks;
+  private final TaskEvents events;
   private final FileStore files;
   private final Callers callers;
   private final Config config;
   private final Semaphore followers;
 
-  FileResource(TaskService tasks, FileStore files, Callers callers, Config config) {
+  FileResource(
+      TaskService tasks, TaskEvents events, FileStore files, Callers callers, Config config) {
     this.tasks = tasks;
+    this.events = events;
     this.files = files;
     this.callers = callers;
     this.config = config;
@@ -182,6 +186,7 @@ public class FileResource {
             Response.ok(
                 new FollowedExport(
                     tasks,
+                    events,
                     files,
                     caller,
                     task.id(),
