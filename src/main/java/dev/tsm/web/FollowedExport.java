@@ -65,14 +65,8 @@ record FollowedExport(
   public void write(OutputStream out) throws IOException {
     FileChannel file = null;
     Semaphore changed = new Semaphore(0);
-    Runnable unwatch =
-        events.watch(
-            id,
-            () -> {
-              if (changed.availablePermits() == 0) {
-                changed.release();
-              }
-            });
+    // A notice is a permit; the read after a wake drains them all (awaitChange).
+    Runnable unwatch = events.watch(id, changed::release);
     try {
       long sent = 0;
       long progressAt = System.nanoTime();
