@@ -156,8 +156,8 @@ public interface Config {
 
     /**
      * A download that follows a running export ends (the connection cut, the bytes so far final)
-     * when no page came for this long, e.g. while the export stays paused; the rest can be asked
-     * for later with a Range.
+     * when no page came for this long, e.g. while the export stays paused, or when its client took
+     * no bytes for this long; the rest can be asked for later with a Range.
      */
     @WithDefault("60s")
     Duration followIdleTimeout();

@@ -11,6 +11,8 @@ import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
 import io.smallrye.common.annotation.Blocking;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -18,6 +20,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,9 +51,16 @@ public class FileResource {
   private final Callers callers;
   private final Config config;
   private final Semaphore followers;
+  private final Vertx vertx;
 
   FileResource(
-      TaskService tasks, TaskEvents events, FileStore files, Callers callers, Config config) {
+      TaskService tasks,
+      TaskEvents events,
+      FileStore files,
+      Callers callers,
+      Config config,
+      Vertx vertx) {
+    this.vertx = vertx;
     this.tasks = tasks;
     this.events = events;
     this.files = files;
@@ -74,8 +84,9 @@ public class FileResource {
               + " export still PENDING, RUNNING or PAUSED is sent as its pages are written (200,"
               + " chunked, no ETag or Range): the body ends as the export completes and is then"
               + " the finished file; if the export is terminated or fails, or makes no progress"
-              + " for tsm.export.follow-idle-timeout, the connection is cut before the body's"
-              + " end. A completed export is answered as without follow.")
+              + " for tsm.export.follow-idle-timeout, or the client takes no bytes for as long,"
+              + " the connection is cut before the body's end. A completed export is answered as"
+              + " without follow.")
   @APIResponse(
       responseCode = "200",
       description = "The file",
@@ -117,14 +128,15 @@ public class FileResource {
                       + " export completes")
           @QueryParam("follow")
           @DefaultValue("false")
-          boolean follow) {
+          boolean follow,
+      @Context HttpServerRequest request) {
     Caller caller = callers.current();
     Task task = tasks.get(caller, Ids.parse(id)).await().atMost(Duration.ofSeconds(30));
     if (task.kind() != TaskKind.EXPORT) {
       throw Refusal.notFound("task " + task.id() + " is an import: it has no file to download");
     }
     if (follow && FOLLOWED.contains(task.state())) {
-      return followed(caller, task);
+      return followed(caller, task, request);
     }
     if (task.state() != TaskState.COMPLETED) {
       throw new TaskService.TransitionRefused(
@@ -173,7 +185,7 @@ public class FileResource {
       EnumSet.of(TaskState.PENDING, TaskState.RUNNING, TaskState.PAUSED);
 
   /** The file of a running export, sent as its pages are written. */
-  private Response followed(Caller caller, Task task) {
+  private Response followed(Caller caller, Task task, HttpServerRequest request) {
     if (!followers.tryAcquire()) {
       throw Refusal.busy(
           "this instance already serves "
@@ -191,7 +203,9 @@ public class FileResource {
                     caller,
                     task.id(),
                     config.export().followIdleTimeout(),
-                    followers)),
+                    followers,
+                    vertx,
+                    request)),
             task)
         .header("Cache-Control", "no-store")
         .build();

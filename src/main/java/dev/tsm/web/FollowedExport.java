@@ -6,6 +6,8 @@ import dev.tsm.task.Task;
 import dev.tsm.task.TaskEvents;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.core.StreamingOutput;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -33,6 +35,9 @@ import java.util.concurrent.TimeUnit;
  * with no read of the task in between (it read it every 20 ms before: up to 20 ms late at the end,
  * 50 reads a second a download while the export kept both cores busy).
  *
+ * <p>The idle timeout bounds both sides: no page for that long, or a client that takes no bytes for
+ * that long ({@link StalledClient}), ends the download and gives its place back.
+ *
  * @param followers the bound on such downloads: one permit taken by the caller, given back here
  *     when the body ends
  */
@@ -43,7 +48,9 @@ record FollowedExport(
     Caller caller,
     UUID id,
     Duration idleTimeout,
-    Semaphore followers)
+    Semaphore followers,
+    Vertx vertx,
+    HttpServerRequest request)
     implements StreamingOutput {
   /** The read without a notice: how late a download can be while notices are lost. */
   private static final long READ_AGAIN_MILLIS = 250;
@@ -53,7 +60,7 @@ record FollowedExport(
   /**
    * The download ends short because the export did (terminated, failed, stuck): an outcome its
    * client is told of by the cut, not a failure of the service (see {@link
-   * ProblemMapper#cutShort}).
+   * ProblemMapper#cutShort}); or because its client went away or stopped taking bytes.
    */
   static final class CutShort extends IOException {
     CutShort(String message) {
@@ -67,6 +74,7 @@ record FollowedExport(
     Semaphore changed = new Semaphore(0);
     // A notice is a permit; the read after a wake drains them all (awaitChange).
     Runnable unwatch = events.watch(id, changed::release);
+    StalledClient client = StalledClient.watch(vertx, request, idleTimeout);
     try {
       long sent = 0;
       long progressAt = System.nanoTime();
@@ -79,8 +87,8 @@ record FollowedExport(
         }
         long ready = complete ? file.size() : task.checkpoint().bytesDone();
         if (ready > sent) {
-          sent = copy(file, sent, ready, buffer, out);
-          out.flush();
+          sent = copy(file, sent, ready, buffer, out, client);
+          client.flush(out);
           progressAt = System.nanoTime();
           continue;
         }
@@ -97,7 +105,10 @@ record FollowedExport(
         }
         awaitChange(changed);
       }
+    } catch (StalledClient.Gone e) {
+      throw new CutShort("the download of export " + id + " ended: " + e.getMessage());
     } finally {
+      client.close();
       unwatch.run();
       followers.release();
       if (file != null) {
@@ -119,7 +130,12 @@ record FollowedExport(
   }
 
   private static long copy(
-      FileChannel file, long from, long to, ByteBuffer buffer, OutputStream out)
+      FileChannel file,
+      long from,
+      long to,
+      ByteBuffer buffer,
+      OutputStream out,
+      StalledClient client)
       throws IOException {
     long at = from;
     while (at < to) {
@@ -128,7 +144,7 @@ record FollowedExport(
       if (n < 0) {
         throw new IOException("the export file is shorter than its checkpoint");
       }
-      out.write(buffer.array(), 0, n);
+      client.write(out, buffer.array(), 0, n);
       at += n;
     }
     return at;

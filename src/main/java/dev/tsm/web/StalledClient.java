@@ -1,0 +1,150 @@
+package dev.tsm.web;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.util.concurrent.EventExecutor;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cuts a streamed response whose client takes no bytes for a bound. A blocking write waits until
+ * the client drains the connection, which a client that stops reading never does: without this,
+ * only the HTTP idle timeout (30 minutes by default) would end the wait, holding a worker thread
+ * and the response's place (a followed download's permit) that long.
+ *
+ * <p>Writes go out in slices no larger than the response's own buffer, each timed: a slow client
+ * that keeps taking bytes is never cut, however long the whole body takes. A blocked write goes on
+ * only once the kernel's send buffer has drained well down (Linux wakes a writer when half of it is
+ * free), so progress is seen in steps: on this machine's loopback (a send buffer of up to 4 MiB), a
+ * client that read 1 MiB between pauses did not wake the write, one that read for 100 ms (about 4
+ * MiB) did. On a slow link the buffer grows only with the window, so the steps are smaller; a
+ * client slower than half the buffer per bound is cut. One periodic task a response, on the
+ * connection's event loop, checks the slice under way; the writer pays two volatile writes a slice.
+ *
+ * <p>The cut is abrupt: Vert.x's own close of an HTTP/1.1 connection waits for the queued bytes to
+ * go out, which they never do to a client that does not read, and would end the response as if
+ * complete. The socket is closed with a reset instead (the kernel's buffer dropped with it); an
+ * HTTP/2 stream is reset alone.
+ */
+final class StalledClient implements AutoCloseable {
+  /**
+   * The response's buffer ({@code quarkus.rest.output-buffer-size}): one wait for drain at most.
+   */
+  static final int SLICE = 64 * 1024;
+
+  private final HttpServerRequest request;
+  private final long boundNanos;
+  private final ScheduledFuture<?> timer;
+
+  /** When the slice under way started; 0 while none is. */
+  private volatile long writingSince;
+
+  private volatile boolean cut;
+
+  private StalledClient(Vertx vertx, HttpServerRequest request, Duration bound) {
+    this.request = request;
+    this.boundNanos = bound.toNanos();
+    long every = Math.max(10, Math.min(1000, bound.toMillis() / 4));
+    // On a Netty event loop, not through Vert.x's timers: one set from the download's worker
+    // thread would run on the request's ordered context, after the blocked write it is to end.
+    EventExecutor loop =
+        request.connection() instanceof ConnectionBase connection
+            ? connection.channel().eventLoop()
+            : vertx.nettyEventLoopGroup().next();
+    this.timer = loop.scheduleAtFixedRate(this::check, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** Watches the writes of the response to {@code request} until closed. */
+  static StalledClient watch(Vertx vertx, HttpServerRequest request, Duration bound) {
+    return new StalledClient(vertx, request, bound);
+  }
+
+  /** Writes {@code bytes} in timed slices; a failed write is the client's going ({@link Gone}). */
+  void write(OutputStream out, byte[] bytes, int offset, int length) throws Gone {
+    int at = offset;
+    int end = offset + length;
+    while (at < end) {
+      int n = Math.min(SLICE, end - at);
+      writingSince = System.nanoTime();
+      try {
+        out.write(bytes, at, n);
+      } catch (IOException e) {
+        throw gone(e);
+      } finally {
+        writingSince = 0;
+      }
+      at += n;
+    }
+  }
+
+  /** Flushes, timed as a slice. */
+  void flush(OutputStream out) throws Gone {
+    writingSince = System.nanoTime();
+    try {
+      out.flush();
+    } catch (IOException e) {
+      throw gone(e);
+    } finally {
+      writingSince = 0;
+    }
+  }
+
+  /**
+   * The client is gone: it closed the connection, or took no bytes for the bound. Its own doing,
+   * not a failure of the service.
+   */
+  static final class Gone extends IOException {
+    Gone(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private Gone gone(IOException e) {
+    return new Gone(
+        cut
+            ? "the client took no bytes for " + Duration.ofNanos(boundNanos)
+            : "the client closed the connection (" + e.getMessage() + ")",
+        e);
+  }
+
+  private void check() {
+    long since = writingSince;
+    if (since != 0 && System.nanoTime() - since > boundNanos && !cut) {
+      cut = true;
+      timer.cancel(false);
+      abort(); // the blocked write sees the response closed and throws
+    }
+  }
+
+  private void abort() {
+    if (request.version() != HttpVersion.HTTP_2
+        && request.connection() instanceof ConnectionBase connection) {
+      Channel channel = connection.channel();
+      channel.config().setOption(ChannelOption.SO_LINGER, 0);
+      // From the pipeline's first handler, so the close goes straight to the socket: from the
+      // channel, Vert.x's handler would turn it into its close after the queued bytes.
+      ChannelHandlerContext first = channel.pipeline().firstContext();
+      // (No handlers: the channel's close is the socket's.)
+      if (first != null) {
+        first.close();
+      } else {
+        channel.close();
+      }
+    } else {
+      request.response().reset();
+    }
+  }
+
+  @Override
+  public void close() {
+    timer.cancel(false);
+  }
+}
