@@ -11,7 +11,6 @@ import dev.tsm.task.TaskKind;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
 import io.smallrye.common.annotation.Blocking;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
@@ -51,16 +50,9 @@ public class FileResource {
   private final Callers callers;
   private final Config config;
   private final Semaphore followers;
-  private final Vertx vertx;
 
   FileResource(
-      TaskService tasks,
-      TaskEvents events,
-      FileStore files,
-      Callers callers,
-      Config config,
-      Vertx vertx) {
-    this.vertx = vertx;
+      TaskService tasks, TaskEvents events, FileStore files, Callers callers, Config config) {
     this.tasks = tasks;
     this.events = events;
     this.files = files;
@@ -204,7 +196,6 @@ public class FileResource {
                     task.id(),
                     config.export().followIdleTimeout(),
                     followers,
-                    vertx,
                     request)),
             task)
         .header("Cache-Control", "no-store")

@@ -6,7 +6,6 @@ import dev.tsm.task.Task;
 import dev.tsm.task.TaskEvents;
 import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.core.StreamingOutput;
 import java.io.IOException;
@@ -49,7 +48,6 @@ record FollowedExport(
     UUID id,
     Duration idleTimeout,
     Semaphore followers,
-    Vertx vertx,
     HttpServerRequest request)
     implements StreamingOutput {
   /** The read without a notice: how late a download can be while notices are lost. */
@@ -74,7 +72,7 @@ record FollowedExport(
     Semaphore changed = new Semaphore(0);
     // A notice is a permit; the read after a wake drains them all (awaitChange).
     Runnable unwatch = events.watch(id, changed::release);
-    StalledClient client = StalledClient.watch(vertx, request, idleTimeout);
+    StalledClient client = StalledClient.watch(request, idleTimeout);
     try {
       long sent = 0;
       long progressAt = System.nanoTime();

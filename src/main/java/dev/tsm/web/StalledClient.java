@@ -1,10 +1,7 @@
 package dev.tsm.web;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
-import io.netty.util.concurrent.EventExecutor;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -41,6 +38,7 @@ final class StalledClient implements AutoCloseable {
   static final int SLICE = 64 * 1024;
 
   private final HttpServerRequest request;
+  private final Channel channel;
   private final long boundNanos;
   private final ScheduledFuture<?> timer;
 
@@ -49,22 +47,21 @@ final class StalledClient implements AutoCloseable {
 
   private volatile boolean cut;
 
-  private StalledClient(Vertx vertx, HttpServerRequest request, Duration bound) {
+  private StalledClient(HttpServerRequest request, Duration bound) {
     this.request = request;
+    // Every Vert.x server connection (HTTP/1.x and HTTP/2) is a ConnectionBase.
+    this.channel = ((ConnectionBase) request.connection()).channel();
     this.boundNanos = bound.toNanos();
     long every = Math.max(10, Math.min(1000, bound.toMillis() / 4));
     // On a Netty event loop, not through Vert.x's timers: one set from the download's worker
     // thread would run on the request's ordered context, after the blocked write it is to end.
-    EventExecutor loop =
-        request.connection() instanceof ConnectionBase connection
-            ? connection.channel().eventLoop()
-            : vertx.nettyEventLoopGroup().next();
-    this.timer = loop.scheduleAtFixedRate(this::check, every, every, TimeUnit.MILLISECONDS);
+    this.timer =
+        channel.eventLoop().scheduleAtFixedRate(this::check, every, every, TimeUnit.MILLISECONDS);
   }
 
   /** Watches the writes of the response to {@code request} until closed. */
-  static StalledClient watch(Vertx vertx, HttpServerRequest request, Duration bound) {
-    return new StalledClient(vertx, request, bound);
+  static StalledClient watch(HttpServerRequest request, Duration bound) {
+    return new StalledClient(request, bound);
   }
 
   /** Writes {@code bytes} in timed slices; a failed write is the client's going ({@link Gone}). */
@@ -125,22 +122,14 @@ final class StalledClient implements AutoCloseable {
   }
 
   private void abort() {
-    if (request.version() != HttpVersion.HTTP_2
-        && request.connection() instanceof ConnectionBase connection) {
-      Channel channel = connection.channel();
-      channel.config().setOption(ChannelOption.SO_LINGER, 0);
-      // From the pipeline's first handler, so the close goes straight to the socket: from the
-      // channel, Vert.x's handler would turn it into its close after the queued bytes.
-      ChannelHandlerContext first = channel.pipeline().firstContext();
-      // (No handlers: the channel's close is the socket's.)
-      if (first != null) {
-        first.close();
-      } else {
-        channel.close();
-      }
-    } else {
-      request.response().reset();
+    if (request.version() == HttpVersion.HTTP_2) {
+      request.response().reset(); // this stream alone
+      return;
     }
+    channel.config().setOption(ChannelOption.SO_LINGER, 0);
+    // From the pipeline's first handler, so the close goes straight to the socket: from the
+    // channel, Vert.x's handler would turn it into its close after the queued bytes.
+    channel.pipeline().firstContext().close();
   }
 
   @Override
