@@ -23,6 +23,7 @@ import org.jboss.logging.Logger;
  */
 public final class InOrder {
   private static final Logger LOG = Logger.getLogger(InOrder.class);
+  private static final CompletableFuture<?> STARTED = CompletableFuture.completedFuture(null);
 
   private InOrder() {}
 
@@ -45,21 +46,20 @@ public final class InOrder {
     AtomicReference<CompletableFuture<Checkpoint>> previous =
         new AtomicReference<>(CompletableFuture.completedFuture(start));
     RunStop stop = new RunStop();
-    boolean resumed = start.rowsDone() > 0 || start.bytesDone() > 0;
-    CompletableFuture<Void> firstEnded =
-        resumed ? new CompletableFuture<>() : CompletableFuture.completedFuture(null);
-    AtomicBoolean first = new AtomicBoolean(true);
+    // What a batch's write waits for before it starts: nothing, except after a resume, where the
+    // writes after the first wait for the first batch's own commit (or its failure).
+    AtomicReference<CompletableFuture<?>> afterFirst =
+        new AtomicReference<>(start.rowsDone() > 0 || start.bytesDone() > 0 ? null : STARTED);
     return batches
         .onItem()
         .transformToUni(
             batch -> {
-              boolean isFirst = first.getAndSet(false);
+              CompletableFuture<?> after = afterFirst.get();
               Uni<Committed> written =
-                  isFirst
-                      ? one(batch, previous, stop, write, CompletableFuture.completedFuture(null))
-                          .onTermination()
-                          .invoke(() -> firstEnded.complete(null))
-                      : one(batch, previous, stop, write, firstEnded);
+                  one(batch, previous, stop, write, after == null ? STARTED : after);
+              if (after == null) {
+                afterFirst.set(previous.get()); // the future this first batch completes
+              }
               return Throttle.after(written, throttle);
             })
         .merge(parallelism)
@@ -90,7 +90,7 @@ public final class InOrder {
       AtomicReference<CompletableFuture<Checkpoint>> previous,
       RunStop stop,
       Write<B> write,
-      CompletableFuture<Void> after) {
+      CompletableFuture<?> after) {
     CompletableFuture<Checkpoint> before = previous.get();
     CompletableFuture<Checkpoint> mine = new CompletableFuture<>();
     previous.set(mine);
