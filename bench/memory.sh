@@ -2,16 +2,23 @@
 # Benchmark: the service's resident memory through one large import and one large export (about
 # 2 GB each by default), with the heap the Kubernetes manifests give it, sampled four times a second.
 #
-# Usage: bench/memory.sh     (ROWS=25000000 typed rows, about 2 GB; JAVA_OPTS="-Xmx128m -XX:+UseSerialGC")
-# The manifests run the native executable with -Xmx128m and MALLOC_ARENA_MAX=2 (deploy/kubernetes);
-# a native executable collects with the Serial GC, so the JVM here runs with the same heap, the same
-# GC and the same allocator setting, as the nearest stand-in this machine can run.
+# Usage: bench/memory.sh     (ROWS=25000000 typed rows, about 2 GB; JAVA_OPTS from the manifests, below)
+# The manifests run the native executable with -Xmx128m, a 512Mi memory limit and MALLOC_ARENA_MAX=2
+# (deploy/kubernetes); a native executable collects with the Serial GC, so the JVM here runs with the
+# same heap, the same GC and the same allocator setting, as the nearest stand-in this machine can run.
+# It also sees the pod's memory limit (-XX:MaxRAM), as a JVM in that pod reads it from its cgroup: on
+# this 24 GiB machine the JVM would otherwise commit its whole maximum heap at start (InitialHeapSize
+# is 1/64 of the memory it sees), which no pod does; in the pod it starts at 8 MB and grows as needed.
 # Prints the peak RSS of each phase and writes OUT/memory.tsv (one line a phase) and
 # OUT/memory-samples.tsv (bench_run, phase, seconds, RSS MiB), which bench/report.py draws.
 set -euo pipefail
 ROWS="${ROWS:-25000000}"
 RUNS=1
-JAVA_OPTS="${JAVA_OPTS:--Xmx128m -XX:+UseSerialGC}"
+MANIFEST="$(dirname "${BASH_SOURCE[0]}")/../deploy/kubernetes/deployment.yaml"
+POD_HEAP=$(grep -oE -- '-Xmx[0-9]+[mg]' "$MANIFEST" | head -1)
+POD_LIMIT=$(awk '/limits:/ { l = 1 } l && /memory:/ { sub(/Mi$/, "m", $2); sub(/Gi$/, "g", $2); print $2; exit }' "$MANIFEST")
+[[ "$POD_HEAP" && "$POD_LIMIT" =~ ^[0-9]+[mg]$ ]] || { echo "no -Xmx or memory limit found in $MANIFEST" >&2; exit 1; }
+JAVA_OPTS="${JAVA_OPTS:-$POD_HEAP -XX:MaxRAM=$POD_LIMIT -XX:+UseSerialGC}"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # NMT=1: Native Memory Tracking on, its summary printed after the download (what the RSS holds)
 [[ "${NMT:-0}" != 1 ]] || JAVA_OPTS="$JAVA_OPTS -XX:NativeMemoryTracking=summary"

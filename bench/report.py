@@ -13,6 +13,7 @@ here, by hand, so no service or package is needed to make them.
 import csv
 import html
 import os
+import statistics
 import sys
 
 BEGIN, END = "<!-- bench:report:begin -->", "<!-- bench:report:end -->"
@@ -185,6 +186,10 @@ def markdown(run, rows, memory, pauses=(), sse=()):
                    % (e["commit"], e["date"][:16].replace("T", " "), "{:,}".format(int(e["rows"])), e["subscribers"], e["runs"],
                       "{:,.0f}".format(alone), "{:,.0f}".format(loaded), loaded / alone,
                       e["client_cpu_s"], e["cpu_alone"], e["cpu_loaded"], e["rss_subscribed_mib"], e["clients"]))
+        if e.get("pair_ratios"):
+            pairs = sorted(float(r) for r in e["pair_ratios"].split(","))
+            out[-1] += (" Each run's pair in alternating order (alone first in odd runs), their ratios %s, median **%.3f**."
+                        % (", ".join("%.3f" % r for r in pairs), statistics.median(pairs)))
         out.append("")
     if memory:
         out.append("![RSS over time](benchmarks-memory.svg)")

@@ -46,16 +46,21 @@ if (( WARMUP > 0 )); then
   wait "$clients" || true
 fi
 
-alone=() loaded=()
+alone=() loaded=() pairs=()
 rss_idle=$(svc_mem VmRSS)
-for i in $(seq 1 "$RUNS"); do
+
+run_alone() {   # RUN -> appends to alone
+  local i=$1 s c0
   settle_db
   c0=$(cpu_mark)
   s=$(import_once "bench_sse_alone_$i")
   cpu_alone=$(cpu_split "$c0" "$(cpu_mark)")
   alone+=("$(rate "$ROWS" "$s")")
   log "run $i: alone        ${s}s  $(rate "$ROWS" "$s") rows/s"
+}
 
+run_subscribed() {   # RUN -> appends to loaded
+  local i=$1 s c0 k0
   rm -f "$OUT/sse_ready"
   READY_FILE="$OUT/sse_ready" python3 "$ROOT/bench/sse_clients.py" "$BASE/tasks/events" \
     "$SUBSCRIBERS" "$IMPORT_TIMEOUT" >"$OUT/sse_clients.json" 2>"$OUT/sse_clients.err" &
@@ -77,7 +82,15 @@ for i in $(seq 1 "$RUNS"); do
   wait "$clients" || true
   loaded+=("$(rate "$ROWS" "$s")")
   log "run $i: subscribed   ${s}s  $(rate "$ROWS" "$s") rows/s  ($(cat "$OUT/sse_clients.json"))"
-  log "run $i: CPU seconds (pg jvm rest) alone: $cpu_alone; subscribed: $cpu_loaded, of which the subscribers' client ${client_cpu}s"
+}
+
+# Each run is a pair, in alternating order (alone first in odd runs, subscribed first in even
+# ones): a machine that drifts across a pair (another service waking, PostgreSQL's writeback)
+# then weighs on both sides alike instead of always on the second.
+for i in $(seq 1 "$RUNS"); do
+  if (( i % 2 == 1 )); then run_alone "$i"; run_subscribed "$i"; else run_subscribed "$i"; run_alone "$i"; fi
+  pairs+=("$(ratio "${loaded[-1]}" "${alone[-1]}")")
+  log "run $i: pair ratio ${pairs[-1]}; CPU seconds (pg jvm rest) alone: $cpu_alone; subscribed: $cpu_loaded, of which the subscribers' client ${client_cpu}s"
 done
 
 med_alone=$(median "${alone[@]}")
@@ -87,7 +100,8 @@ cat <<REPORT
 === SSE load benchmark: $ROWS rows, $SUBSCRIBERS subscribers on /tasks/events, $RUNS run(s) ===
 import alone             : $med_alone rows/s
 import with subscribers  : $med_loaded rows/s
-ratio with/without       : $(ratio "$med_loaded" "$med_alone")
+ratio with/without       : $(ratio "$med_loaded" "$med_alone") (of the medians)
+pair ratios              : ${pairs[*]} (median $(median3 "${pairs[@]}"))
 subscribers              : $(cat "$OUT/sse_clients.json")
 CPU s, pg/jvm/rest       : alone $cpu_alone; subscribed $cpu_loaded (last run)
 the client's own CPU     : ${client_cpu}s during the subscribed import (last run; in "rest")
@@ -100,8 +114,9 @@ date                     : $(date -u +%Y-%m-%dT%H:%M:%SZ)
 nproc                    : $(nproc)
 REPORT
 SSE_RES="$OUT/sse.tsv"
-[[ -s "$SSE_RES" ]] || printf 'bench_run\tdate\tcommit\trows\truns\tsubscribers\talone_rows_s\tloaded_rows_s\tclient_cpu_s\tcpu_alone\tcpu_loaded\trss_subscribed_mib\tclients\n' >"$SSE_RES"
-printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${BENCH_RUN:-single}" \
+[[ -s "$SSE_RES" ]] || printf 'bench_run\tdate\tcommit\trows\truns\tsubscribers\talone_rows_s\tloaded_rows_s\tclient_cpu_s\tcpu_alone\tcpu_loaded\trss_subscribed_mib\tclients\tpair_ratios\n' >"$SSE_RES"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${BENCH_RUN:-single}" \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(bench_commit)" "$ROWS" "$RUNS" "$SUBSCRIBERS" "$med_alone" \
-  "$med_loaded" "$client_cpu" "$cpu_alone" "$cpu_loaded" "$rss_subscribed" "$(cat "$OUT/sse_clients.json")" >>"$SSE_RES"
+  "$med_loaded" "$client_cpu" "$cpu_alone" "$cpu_loaded" "$rss_subscribed" "$(cat "$OUT/sse_clients.json")" \
+  "$(join_by_comma "${pairs[@]}")" >>"$SSE_RES"
 log "appended to $SSE_RES"
