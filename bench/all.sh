@@ -33,7 +33,7 @@ if [[ "${PAUSE:-1}" == 1 ]]; then
 fi
 if [[ "${SSE:-1}" == 1 ]]; then
   echo "[all] an import under SSE subscribers" >&2
-  SHAPE=typed RUNS=5 bench/sse.sh 2>&1 | tee "$OUT_DIR/logs/$BENCH_RUN-sse.log" | grep -E '^(===|import|ratio|subscribers|CPU|the client)' || true
+  SHAPE=typed RUNS=5 bench/sse.sh 2>&1 | tee "$OUT_DIR/logs/$BENCH_RUN-sse.log" | grep -E '^(===|import|ratio|pair|subscribers|CPU|the client)' || true
   [[ ${PIPESTATUS[0]} == 0 ]] || { echo "[all] sse failed" >&2; exit 1; }
 fi
 python3 bench/report.py "$OUT_DIR" "$BENCH_RUN"
