@@ -460,7 +460,7 @@ bench_commit() {
   local c
   [[ -z "${COMMIT:-}" ]] || { echo "$COMMIT"; return; }
   c=$(git rev-parse --short HEAD 2>/dev/null) || { echo none; return; }
-  git diff --quiet HEAD -- src pom.xml 2>/dev/null || c="$c+dirty"
+  git diff --quiet HEAD -- src/main pom.xml 2>/dev/null || c="$c+dirty"   # what the jar is built from
   echo "$c"
 }
 

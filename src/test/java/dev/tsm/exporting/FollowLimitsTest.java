@@ -18,6 +18,14 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.StreamResetException;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -40,8 +48,9 @@ import org.junit.jupiter.api.Test;
  * The bounds of downloads that follow running exports, each from both sides: {@code
  * tsm.export.max-followers} (one past it is refused until one ends), {@code
  * tsm.export.follow-idle-timeout} while no page comes (a paused export) and while the client takes
- * no bytes (a client that stops reading is cut and its place given back; one that pauses for less
- * than the bound is not). Every body is compared with {@code psql \copy}'s file.
+ * no bytes (a client that stops reading is cut and its place given back, its connection over
+ * HTTP/1.1 and its stream alone over HTTP/2; one that pauses for less than the bound is not). Every
+ * body is compared with {@code psql \copy}'s file.
  */
 @QuarkusTest
 @TestProfile(FollowLimitsTest.OneFollowerTwoSeconds.class)
@@ -127,11 +136,10 @@ class FollowLimitsTest {
 
   @Test
   void aClientThatStopsReadingIsCutAndItsPlaceGivenBack() throws Exception {
-    byte[] expected = table("fl_silent", 60000); // 17 MB: far more than the sockets hold
-    table("fl_silent_other", 60000);
-    String id = Exports.start(Map.of("table", "fl_silent"));
-    String other = Exports.start(Map.of("table", "fl_silent_other"));
-    assertNotNull(Api.pauseAt(other, 1000), "the other paused before its end");
+    Two two = runningAndPaused("fl_silent"); // 17 MB: far more than the sockets hold
+    byte[] expected = two.expected();
+    String id = two.id();
+    String other = two.other();
     try (Raw silent = request(id)) {
       // It reads nothing while the export runs to its end.
       Api.awaitState(id, Duration.ofSeconds(120), "COMPLETED");
@@ -145,6 +153,60 @@ class FollowLimitsTest {
       assertTrue(bytes.length < expected.length, bytes.length + " bytes");
       Exports.assertSameBytes(
           Arrays.copyOf(expected, bytes.length), bytes, "what the silent client got");
+    }
+    Exports.assertSameBytes(expected, Exports.download(id), "export " + id);
+    Api.command(other, "terminate").then().statusCode(202);
+  }
+
+  @Test
+  void anHttp2ClientThatStopsReadingHasItsStreamResetAndItsPlaceGivenBack() throws Exception {
+    Two two = runningAndPaused("fl_h2");
+    byte[] expected = two.expected();
+    String id = two.id();
+    String other = two.other();
+    Vertx vertx = Vertx.vertx();
+    try {
+      // HTTP/2 over plain TCP (prior knowledge). A paused response is not consumed, so the client
+      // grants no more flow-control window: the service's stream stops after 64 KB while its
+      // connection stays open and idle, and only the stream can be cut.
+      HttpClient client =
+          vertx.createHttpClient(
+              new HttpClientOptions()
+                  .setProtocolVersion(HttpVersion.HTTP_2)
+                  .setHttp2ClearTextUpgrade(false));
+      CompletableFuture<HttpVersion> answered = new CompletableFuture<>();
+      CompletableFuture<Throwable> ended = new CompletableFuture<>();
+      client
+          .request(
+              new RequestOptions()
+                  .setMethod(HttpMethod.GET)
+                  .setHost(base.getHost())
+                  .setPort(base.getPort())
+                  .setURI("/tasks/" + id + "/file?follow=true")
+                  .putHeader("Authorization", Auth.bearer(Auth.ALICE)))
+          .compose(HttpClientRequest::send)
+          .onSuccess(
+              response -> {
+                response.pause();
+                response.exceptionHandler(ended::complete);
+                response.endHandler(done -> ended.complete(null));
+                answered.complete(response.version());
+                if (response.statusCode() != 200) {
+                  answered.obtrudeException(
+                      new AssertionError("follow answered " + response.statusCode()));
+                }
+              })
+          .onFailure(answered::completeExceptionally);
+      assertEquals(HttpVersion.HTTP_2, answered.get(30, TimeUnit.SECONDS));
+
+      Api.awaitState(id, Duration.ofSeconds(120), "COMPLETED");
+      Throwable cut = ended.get(30, TimeUnit.SECONDS);
+      assertTrue(cut instanceof StreamResetException, "the stream is reset: " + cut);
+      HttpResponse<InputStream> next = awaitFollow(other, Duration.ofSeconds(30));
+      assertEquals(200, next.statusCode(), "the stalled stream's place is given back");
+      next.body().close();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     Exports.assertSameBytes(expected, Exports.download(id), "export " + id);
     Api.command(other, "terminate").then().statusCode(202);
@@ -170,6 +232,18 @@ class FollowLimitsTest {
       Exports.assertSameBytes(expected, in.bytes(), "what the slow client got");
     }
     Api.awaitState(id, "COMPLETED");
+  }
+
+  /** A running export, psql's file of its table, and another export paused at 1,000 rows. */
+  private record Two(byte[] expected, String id, String other) {}
+
+  private static Two runningAndPaused(String name) {
+    byte[] expected = table(name, 60000);
+    table(name + "_other", 60000);
+    String id = Exports.start(Map.of("table", name));
+    String other = Exports.start(Map.of("table", name + "_other"));
+    assertNotNull(Api.pauseAt(other, 1000), "the other paused before its end");
+    return new Two(expected, id, other);
   }
 
   /** The most a TCP socket's send buffer grows to here ({@code net.ipv4.tcp_wmem}'s maximum). */
