@@ -156,11 +156,20 @@ public interface Config {
 
     /**
      * A download that follows a running export ends (the connection cut, the bytes so far final)
-     * when no page came for this long, e.g. while the export stays paused, or when its client took
-     * no bytes for this long; the rest can be asked for later with a Range.
+     * when no page came for this long, e.g. while the export stays paused; the rest can be asked
+     * for later with a Range.
      */
     @WithDefault("60s")
     Duration followIdleTimeout();
+
+    /**
+     * A download (of a completed file, or following a running export) whose client takes no bytes
+     * for this long is cut: its connection reset over HTTP/1.1, its stream alone over HTTP/2.
+     * Without it, only the HTTP idle timeout (30 minutes) would give back the connection and the
+     * open file.
+     */
+    @WithDefault("60s")
+    Duration downloadIdleTimeout();
 
     /**
      * Tables with up to this many rows (PostgreSQL's estimate) are counted exactly when the export

@@ -12,6 +12,7 @@ import dev.tsm.task.TaskService;
 import dev.tsm.task.TaskState;
 import io.smallrye.common.annotation.Blocking;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -76,9 +77,11 @@ public class FileResource {
               + " export still PENDING, RUNNING or PAUSED is sent as its pages are written (200,"
               + " chunked, no ETag or Range): the body ends as the export completes and is then"
               + " the finished file; if the export is terminated or fails, or makes no progress"
-              + " for tsm.export.follow-idle-timeout, or the client takes no bytes for as long,"
-              + " the connection is cut before the body's end. A completed export is answered as"
-              + " without follow.")
+              + " for tsm.export.follow-idle-timeout, the connection is cut before the body's"
+              + " end. A completed export is answered as without follow. Any download whose"
+              + " client takes no bytes for tsm.export.download-idle-timeout is cut before its"
+              + " end (the connection over HTTP/1.1, the stream over HTTP/2); the rest can be"
+              + " asked for with a Range.")
   @APIResponse(
       responseCode = "200",
       description = "The file",
@@ -121,7 +124,8 @@ public class FileResource {
           @QueryParam("follow")
           @DefaultValue("false")
           boolean follow,
-      @Context HttpServerRequest request) {
+      @Context RoutingContext routing) {
+    HttpServerRequest request = routing.request();
     Caller caller = callers.current();
     Task task = tasks.get(caller, Ids.parse(id)).await().atMost(Duration.ofSeconds(30));
     if (task.kind() != TaskKind.EXPORT) {
@@ -156,6 +160,7 @@ public class FileResource {
               .entity(new PathPart(file, span[0], span[1] - span[0] + 1))
               .header("Content-Range", "bytes " + span[0] + "-" + span[1] + "/" + size);
     }
+    StalledClient.watchSentFile(routing, config.export().downloadIdleTimeout());
     return described(response, task).header("Accept-Ranges", "bytes").header("ETag", etag).build();
   }
 
@@ -195,6 +200,7 @@ public class FileResource {
                     caller,
                     task.id(),
                     config.export().followIdleTimeout(),
+                    config.export().downloadIdleTimeout(),
                     followers,
                     request)),
             task)

@@ -34,8 +34,8 @@ import java.util.concurrent.TimeUnit;
  * with no read of the task in between (it read it every 20 ms before: up to 20 ms late at the end,
  * 50 reads a second a download while the export kept both cores busy).
  *
- * <p>The idle timeout bounds both sides: no page for that long, or a client that takes no bytes for
- * that long ({@link StalledClient}), ends the download and gives its place back.
+ * <p>Two bounds end the download and give its place back: no page for {@code idleTimeout}, or a
+ * client that takes no bytes for {@code clientIdleTimeout} ({@link StalledClient}).
  *
  * @param followers the bound on such downloads: one permit taken by the caller, given back here
  *     when the body ends
@@ -47,6 +47,7 @@ record FollowedExport(
     Caller caller,
     UUID id,
     Duration idleTimeout,
+    Duration clientIdleTimeout,
     Semaphore followers,
     HttpServerRequest request)
     implements StreamingOutput {
@@ -72,7 +73,7 @@ record FollowedExport(
     Semaphore changed = new Semaphore(0);
     // A notice is a permit; the read after a wake drains them all (awaitChange).
     Runnable unwatch = events.watch(id, changed::release);
-    StalledClient client = StalledClient.watch(request, idleTimeout);
+    StalledClient client = StalledClient.watch(request, clientIdleTimeout);
     try {
       long sent = 0;
       long progressAt = System.nanoTime();

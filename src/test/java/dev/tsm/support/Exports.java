@@ -61,6 +61,21 @@ public final class Exports {
   }
 
   /**
+   * A table {@code public.name} of {@code rows} rows of about 300 bytes of CSV, each with commas
+   * and quotes to escape; returns psql's file of it, with its header.
+   */
+  public static byte[] labelledTable(String name, int rows) {
+    Db.execute("CREATE TABLE public." + name + " (id bigint PRIMARY KEY, label text)");
+    Db.execute(
+        "INSERT INTO public."
+            + name
+            + " SELECT g, md5(g::text) || repeat(', \"q\" ', 30) || g FROM generate_series(1, "
+            + rows
+            + ") g");
+    return reference(name, "SELECT * FROM public." + name + " ORDER BY id", ", HEADER");
+  }
+
+  /**
    * The reference: {@code psql \copy (select) TO file WITH (FORMAT csv options)}, its bytes.
    *
    * @param options e.g. {@code ", HEADER"} or {@code ", DELIMITER ';'"}
