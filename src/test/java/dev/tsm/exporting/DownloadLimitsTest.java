@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tsm.support.Api;
 import dev.tsm.support.Exports;
 import dev.tsm.support.Http2Client;
-import dev.tsm.support.SocketDownload;
+import dev.tsm.support.SocketClient;
 import dev.tsm.support.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -67,7 +67,7 @@ class DownloadLimitsTest {
   @Test
   void aClientThatTakesNoBytesOfACompletedFileIsCut() throws Exception {
     Completed file = completed("dl_silent", 60000); // 18 MB: far more than the sockets hold
-    try (SocketDownload silent = SocketDownload.open(base, file.path())) {
+    try (SocketClient silent = SocketClient.open(base, file.path())) {
       assertEquals(200, silent.status());
       // Cut between one and two bounds after the sockets filled: read nothing for three.
       Thread.sleep(3 * IDLE.toMillis());
@@ -87,9 +87,9 @@ class DownloadLimitsTest {
     // Each burst reads more than the kernel can hold for it (the send buffer's maximum and the
     // receive buffer), so the service's send has gone on during it; then the client stops for half
     // the bound. Five bursts' worth of file: at least four stops.
-    long burst = SocketDownload.sendBufferMax() + (2 << 20);
+    long burst = SocketClient.sendBufferMax() + (2 << 20);
     Completed file = completed("dl_slow", (int) (5 * burst / 285));
-    try (SocketDownload slow = SocketDownload.open(base, file.path())) {
+    try (SocketClient slow = SocketClient.open(base, file.path())) {
       assertEquals(200, slow.status());
       int pauses = slow.readInBursts(burst, IDLE.dividedBy(2));
       assertTrue(slow.complete(), "the slow client's body ends properly");
@@ -101,7 +101,7 @@ class DownloadLimitsTest {
   @Test
   void aKeptAliveConnectionIsNotHeldToTheBoundOnceItsFileIsSent() throws Exception {
     Completed file = completed("dl_kept", 2000);
-    try (SocketDownload client = SocketDownload.open(base, file.path())) {
+    try (SocketClient client = SocketClient.open(base, file.path())) {
       assertEquals(200, client.status());
       Exports.assertSameBytes(file.expected(), client.readAll().bytes(), "the first download");
       // Idle between requests for longer than any cut of a download would take.

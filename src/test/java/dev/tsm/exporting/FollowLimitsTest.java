@@ -10,7 +10,7 @@ import dev.tsm.support.Api;
 import dev.tsm.support.Exports;
 import dev.tsm.support.Http2Client;
 import dev.tsm.support.Problems;
-import dev.tsm.support.SocketDownload;
+import dev.tsm.support.SocketClient;
 import dev.tsm.support.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -121,7 +121,7 @@ class FollowLimitsTest {
     byte[] expected = two.expected();
     String id = two.id();
     String other = two.other();
-    try (SocketDownload silent = request(id)) {
+    try (SocketClient silent = request(id)) {
       // It reads nothing while the export runs to its end.
       Api.awaitState(id, Duration.ofSeconds(120), "COMPLETED");
       HttpResponse<InputStream> next = awaitFollow(other, Duration.ofSeconds(30));
@@ -168,10 +168,10 @@ class FollowLimitsTest {
     // Each burst reads more than the kernel can hold for it (the send buffer's maximum and the
     // receive buffer), so the service's blocked write has gone on during it; then the client
     // stops for half the bound. Five bursts' worth of file: at least four stops.
-    long burst = SocketDownload.sendBufferMax() + (2 << 20);
+    long burst = SocketClient.sendBufferMax() + (2 << 20);
     byte[] expected = Exports.labelledTable("fl_slow", (int) (5 * burst / 285));
     String id = Exports.start(Map.of("table", "fl_slow"));
-    try (SocketDownload slow = request(id)) {
+    try (SocketClient slow = request(id)) {
       int pauses = slow.readInBursts(burst, IDLE.dividedBy(2));
       assertTrue(slow.complete(), "the slow client's body ends properly");
       assertTrue(pauses >= 4, pauses + " pauses");
@@ -206,14 +206,14 @@ class FollowLimitsTest {
   }
 
   /**
-   * A followed download asked over a plain socket that buffers little ({@link SocketDownload}),
-   * asked again while the one place is still held (by a download of a test before, until its idle
+   * A followed download asked over a plain socket that buffers little ({@link SocketClient}), asked
+   * again while the one place is still held (by a download of a test before, until its idle
    * timeout).
    */
-  private SocketDownload request(String id) throws IOException, InterruptedException {
+  private SocketClient request(String id) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
-      SocketDownload download = SocketDownload.open(base, "/tasks/" + id + "/file?follow=true");
+      SocketClient download = SocketClient.open(base, "/tasks/" + id + "/file?follow=true");
       int status = download.status();
       if (status == 200) {
         return download;

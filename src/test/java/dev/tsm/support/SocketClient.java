@@ -13,12 +13,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /**
- * Downloads asked as Alice over one plain socket that buffers little (a 4 KB receive buffer), so
- * what the client does not read stays in the service's socket, then in its response. The body is
- * read a piece at a time, chunked or of a Content-Length; a body cut short (the connection ended or
- * reset before its end) is told apart from a complete one. Kept alive, the socket asks again.
+ * GET requests as Alice over one plain socket, kept alive, that buffers little (a 4 KB receive
+ * buffer), so what the client does not read stays in the service's socket, then in its response. A
+ * connection closed before any byte of an answer is told apart from an answer; the body is read a
+ * piece at a time, chunked or of a Content-Length, and a body cut short (the connection ended or
+ * reset before its end) is told apart from a complete one.
  */
-public final class SocketDownload implements AutoCloseable {
+public final class SocketClient implements AutoCloseable {
   private final Socket socket;
   private final InputStream in;
   private final OutputStream out;
@@ -29,26 +30,31 @@ public final class SocketDownload implements AutoCloseable {
   private boolean complete;
   private boolean cut;
 
-  private SocketDownload(Socket socket) throws IOException {
+  private SocketClient(Socket socket) throws IOException {
     this.socket = socket;
     this.in = socket.getInputStream();
     this.out = socket.getOutputStream();
   }
 
-  /** Connects to {@code base} and asks for {@code path}; the response's head is read. */
-  public static SocketDownload open(URL base, String path) throws IOException {
+  /** A connection to {@code base}, nothing asked yet. */
+  public static SocketClient connect(URL base) throws IOException {
     Socket socket = new Socket();
     socket.setReceiveBufferSize(4096);
     socket.setSoTimeout(60_000);
     socket.connect(new InetSocketAddress(base.getHost(), base.getPort()));
-    SocketDownload download = new SocketDownload(socket);
-    download.ask(path);
-    return download;
+    return new SocketClient(socket);
+  }
+
+  /** Connects to {@code base} and asks for {@code path}; the response's head is read. */
+  public static SocketClient open(URL base, String path) throws IOException {
+    SocketClient client = connect(base);
+    client.ask(path);
+    return client;
   }
 
   /**
-   * Asks for {@code path} again on the same connection (the body before read to its end); the head
-   * is read. Returns false if the connection was closed or reset instead of answered.
+   * Asks for {@code path} on this connection (the body before read to its end); the head is read.
+   * Returns false if the connection was closed or reset instead of answered.
    */
   public boolean ask(String path) throws IOException {
     got = new ByteArrayOutputStream();
@@ -88,7 +94,7 @@ public final class SocketDownload implements AutoCloseable {
    * Reads on up to {@code limit} more bytes of the body, or to its end, or to the connection's end
    * or reset.
    */
-  public SocketDownload read(long limit) throws IOException {
+  public SocketClient read(long limit) throws IOException {
     long until = got.size() + limit;
     try {
       while (!complete && got.size() < until) {
@@ -119,7 +125,7 @@ public final class SocketDownload implements AutoCloseable {
     return this;
   }
 
-  public SocketDownload readAll() throws IOException {
+  public SocketClient readAll() throws IOException {
     while (open()) {
       read(Long.MAX_VALUE);
     }
