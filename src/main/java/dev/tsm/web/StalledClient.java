@@ -61,14 +61,19 @@ final class StalledClient implements AutoCloseable {
 
   private StalledClient(HttpServerRequest request, Duration bound) {
     this.request = request;
-    // Every Vert.x server connection (HTTP/1.x and HTTP/2) is a ConnectionBase.
-    this.channel = ((ConnectionBase) request.connection()).channel();
+    this.channel = channel(request);
     this.boundNanos = bound.toNanos();
     long every = checkEvery(bound);
     // On a Netty event loop, not through Vert.x's timers: one set from the download's worker
     // thread would run on the request's ordered context, after the blocked write it is to end.
     this.timer =
         channel.eventLoop().scheduleAtFixedRate(this::check, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** The request's connection's Netty channel (for HTTP/2, the connection's, shared by streams). */
+  private static Channel channel(HttpServerRequest request) {
+    // Every Vert.x server connection (HTTP/1.x and HTTP/2) is a ConnectionBase.
+    return ((ConnectionBase) request.connection()).channel();
   }
 
   /** Milliseconds between checks: a few a bound, at most one a second. */
@@ -160,7 +165,7 @@ final class StalledClient implements AutoCloseable {
    */
   static void watchSentFile(RoutingContext routing, Duration bound) {
     HttpServerRequest request = routing.request();
-    Channel channel = ((ConnectionBase) request.connection()).channel();
+    Channel channel = channel(request);
     if (request.version() == HttpVersion.HTTP_2) {
       StreamProgress progress = new StreamProgress(request, bound);
       ScheduledFuture<?> timer =

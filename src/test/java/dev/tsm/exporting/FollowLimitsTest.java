@@ -35,10 +35,11 @@ import org.junit.jupiter.api.Test;
 /**
  * The bounds of downloads that follow running exports, each from both sides: {@code
  * tsm.export.max-followers} (one past it is refused until one ends), {@code
- * tsm.export.follow-idle-timeout} while no page comes (a paused export) and while the client takes
- * no bytes (a client that stops reading is cut and its place given back, its connection over
- * HTTP/1.1 and its stream alone over HTTP/2; one that pauses for less than the bound is not). Every
- * body is compared with {@code psql \copy}'s file.
+ * tsm.export.follow-idle-timeout} while no page comes (a paused export), and {@code
+ * tsm.export.download-idle-timeout} while the client takes no bytes (a client that stops reading is
+ * cut and its place given back, its connection over HTTP/1.1 and its stream alone over HTTP/2; one
+ * that pauses for less than the bound is not). Every body is compared with {@code psql \copy}'s
+ * file.
  */
 @QuarkusTest
 @TestProfile(FollowLimitsTest.OneFollowerTwoSeconds.class)
@@ -46,7 +47,7 @@ import org.junit.jupiter.api.Test;
 class FollowLimitsTest {
   private static final Duration IDLE = Duration.ofSeconds(2);
 
-  /** Room for one followed download; two seconds without progress ends it. */
+  /** Room for one followed download; two seconds without progress, either side, ends it. */
   public static class OneFollowerTwoSeconds implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
